@@ -1,0 +1,214 @@
+/*
+ * Events and NightTalk series: validation here, the kind-specific rules
+ * and the writes in PostgreSQL (sql/001_foundation.sql), one statement
+ * per request. The database renders the JSON we send.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+static const char *const kinds[] = { "meetup", "nighttalk", "community_day",
+    NULL };
+static const char *const formats[] = { "workshop", "hands_on", "panel", NULL };
+static const char *const statuses[] = { "draft", "published", "cancelled",
+    "finished", NULL };
+
+#define CAPACITY_MAX	1000000
+
+/* The event body; `create` says which fields are required. */
+#define EVENT_FIELDS(create)						\
+	{ "kind", V_ENUM, create, 0, 0, 0, kinds },			\
+	{ "title", V_STRING, create, 0, 1, FIELD_MAXTEXT, NULL },	\
+	{ "description", V_STRING, 0, 0, 0, FIELD_MAXLONG, NULL },	\
+	{ "chapter", V_STRING, create, 0, 1, FIELD_MAXTEXT, NULL },	\
+	{ "format", V_ENUM, 0, 1, 0, 0, formats },			\
+	{ "venue", V_STRING, 0, 1, 0, 500, NULL },			\
+	{ "online_url", V_URL, 0, 1, 0, 0, NULL },			\
+	{ "starts_at", V_TIME, create, 0, 0, 0, NULL },			\
+	{ "ends_at", V_TIME, create, 0, 0, 0, NULL },			\
+	{ "timezone", V_TZ, 0, 0, 0, 0, NULL },				\
+	{ "capacity", V_INT, 0, 1, 0, CAPACITY_MAX, NULL },		\
+	{ "waitlist", V_BOOL, 0, 0, 0, 0, NULL },			\
+	{ "registration_opens_at", V_TIME, 0, 1, 0, 0, NULL },		\
+	{ "registration_closes_at", V_TIME, 0, 1, 0, 0, NULL },		\
+	{ "members_only", V_BOOL, 0, 0, 0, 0, NULL }
+
+static const struct vfield create_fields[] = {
+	EVENT_FIELDS(1),
+};
+static const struct vfield update_fields[] = {
+	EVENT_FIELDS(0),
+	{ "status", V_ENUM, 0, 0, 0, 0, statuses },
+};
+static const struct vfield series_fields[] = {
+	{ "title", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
+	{ "description", V_STRING, 0, 0, 0, FIELD_MAXLONG, NULL },
+	{ "chapter", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
+	{ "track_owner", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
+	{ "timezone", V_TZ, 0, 0, 0, 0, NULL },
+	{ "starts_on", V_DATE, 1, 0, 0, 0, NULL },
+	{ "episodes", V_INT, 1, 0, 4, 8, NULL },
+	{ "episode_titles", V_ARRAY_STRING, 0, 0, 0, 8, NULL },
+	{ "online_url", V_URL, 1, 0, 0, 0, NULL },
+	{ "capacity", V_INT, 0, 1, 0, CAPACITY_MAX, NULL },
+	{ "waitlist", V_BOOL, 0, 0, 0, 0, NULL },
+	{ "members_only", V_BOOL, 0, 0, 0, 0, NULL },
+};
+
+#define NFIELDS(a)	((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Validate the body against a table; replies 400 naming the field. */
+static int
+event_validate(struct req *r, const struct vfield *f, int n)
+{
+	char	 field[64], msg[256];
+
+	if (validate_object(r->body, f, n, field, sizeof(field), msg,
+	    sizeof(msg)) == 0)
+		return 0;
+	http_error(r, 400, "invalid_field", "%s", msg);
+	return -1;
+}
+
+/* Reply with the single JSON value of a one-row result; NULL means 404. */
+static void
+reply_row(struct req *r, PGresult *res, int status)
+{
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		http_error(r, 404, "not_found", "No such event.");
+		return;
+	}
+	http_reply_raw_json(r, status, PQgetvalue(res, 0, 0),
+	    (size_t)PQgetlength(res, 0, 0));
+}
+
+static void
+reply_200(struct req *r, PGresult *res)
+{
+	reply_row(r, res, 200);
+}
+
+static void
+reply_201(struct req *r, PGresult *res)
+{
+	reply_row(r, res, 201);
+}
+
+/* GET /api/v1/events?kind=&chapter=: published, public, upcoming. */
+void
+event_list(struct req *r)
+{
+	const char	*vals[2];
+	int		 i;
+
+	vals[0] = req_query_arg(r, "kind");
+	vals[1] = req_query_arg(r, "chapter");
+	if (vals[0] != NULL) {
+		for (i = 0; kinds[i] != NULL; i++)
+			if (strcmp(vals[0], kinds[i]) == 0)
+				break;
+		if (kinds[i] == NULL) {
+			http_error(r, 400, "invalid_field", "kind: one of "
+			    "meetup, nighttalk, community_day.");
+			return;
+		}
+	}
+	if (vals[1] != NULL && (strlen(vals[1]) > FIELD_MAXTEXT ||
+	    strchr(vals[1], '\n') != NULL)) {
+		http_error(r, 400, "invalid_field", "chapter: at most %d "
+		    "bytes on one line.", FIELD_MAXTEXT);
+		return;
+	}
+	req_query(r, SQL_EVENT_LIST, vals, 2, reply_200);
+}
+
+/* GET /api/v1/events/{id}: drafts only to staff whose scope covers it. */
+void
+event_get(struct req *r)
+{
+	const char	*vals[2];
+	int64_t		 id;
+	int		 staff;
+
+	if (req_param_id(r, 0, &id) == -1)
+		return;
+	staff = r->has_token && (r->auth.role == ROLE_ORGANIZER ||
+	    r->auth.role == ROLE_ADMIN) && auth_in_scope(&r->auth, id);
+	vals[0] = r->params[0];
+	vals[1] = staff ? "true" : "false";
+	req_query(r, SQL_EVENT_GET, vals, 2, reply_200);
+}
+
+/* POST /api/v1/events: a new draft. NightTalks come from a series. */
+void
+event_create(struct req *r)
+{
+	const char	*vals[2];
+	char		*body;
+
+	if (event_validate(r, create_fields, NFIELDS(create_fields)) == -1)
+		return;
+	if (strcmp(json_string_value(json_object_get(r->body, "kind")),
+	    "nighttalk") == 0) {
+		http_error(r, 400, "invalid_field", "kind: NightTalks belong "
+		    "to a series; create them with POST /api/v1/series.");
+		return;
+	}
+	if ((body = json_dumps(r->body, JSON_COMPACT)) == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	vals[0] = body;
+	vals[1] = r->auth.jti;
+	req_query(r, SQL_EVENT_CREATE, vals, 2, reply_201);
+	free(body);
+}
+
+/* PATCH /api/v1/events/{id}: edit, publish, cancel, finish. */
+void
+event_update(struct req *r)
+{
+	const char	*vals[3];
+	char		*body;
+	int64_t		 id;
+
+	if (req_param_id(r, 0, &id) == -1)
+		return;
+	if (!auth_in_scope(&r->auth, id)) {
+		http_error(r, 403, "out_of_scope", "This event is not in "
+		    "your token's scope.");
+		return;
+	}
+	if (event_validate(r, update_fields, NFIELDS(update_fields)) == -1)
+		return;
+	if ((body = json_dumps(r->body, JSON_COMPACT)) == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	vals[0] = r->params[0];
+	vals[1] = body;
+	vals[2] = r->auth.jti;
+	req_query(r, SQL_EVENT_UPDATE, vals, 3, reply_200);
+	free(body);
+}
+
+/* POST /api/v1/series: 4-8 weekly Thursday NightTalks, as drafts. */
+void
+series_create(struct req *r)
+{
+	const char	*vals[2];
+	char		*body;
+
+	if (event_validate(r, series_fields, NFIELDS(series_fields)) == -1)
+		return;
+	if ((body = json_dumps(r->body, JSON_COMPACT)) == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	vals[0] = body;
+	vals[1] = r->auth.jti;
+	req_query(r, SQL_SERIES_CREATE, vals, 2, reply_201);
+	free(body);
+}

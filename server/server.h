@@ -1,0 +1,235 @@
+/*
+ * Rollcall daemon: the one internal header.
+ * Prototypes are grouped by the file that defines them.
+ */
+#ifndef ROLLCALL_SERVER_H
+#define ROLLCALL_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+struct event_base;
+struct evhttp_request;
+
+/* Limits on untrusted input, enforced while parsing. */
+#define HTTP_MAXBODY		(64 * 1024)
+#define HTTP_MAXHEADERS		(16 * 1024)
+#define HTTP_TIMEOUT		10	/* seconds for a slow or idle client */
+#define HTTP_MAXPATH		2048
+#define HTTP_MAXPARAMS		4
+#define AUTH_MAXTOKEN		4096
+#define FIELD_MAXTEXT		200	/* titles, names, chapters */
+#define FIELD_MAXLONG		20000	/* descriptions */
+#define FIELD_MAXURL		2048
+#define SCOPE_MAXEVENTS		256
+#define DB_MAXWAIT		2048	/* queued queries before 503 busy */
+#define DB_WAITSECS		5	/* longest a query waits for a connection */
+#define DB_STMT_TIMEOUT_MS	5000
+#define DRAIN_SECS		15	/* longest SIGTERM waits for requests */
+
+#define TOKEN_ISSUER		"rollcall"
+#define TOKEN_SECRET_NAME	"token_hs256"
+#define TOKEN_SECRET_LEN	32
+
+/* All SQL the daemon runs, prepared on every pooled connection. */
+enum sql_id {
+	SQL_PING,
+	SQL_TOKEN_LOOKUP,
+	SQL_TOKEN_ISSUE,
+	SQL_TOKEN_REVOKE,
+	SQL_EVENT_LIST,
+	SQL_EVENT_GET,
+	SQL_EVENT_CREATE,
+	SQL_EVENT_UPDATE,
+	SQL_SERIES_CREATE,
+	SQL__MAX
+};
+
+struct sql_stmt {
+	const char	*name;
+	const char	*text;
+	int		 nparams;
+};
+
+enum role {
+	ROLE_NONE = 0,
+	ROLE_DOOR,
+	ROLE_SPONSOR,
+	ROLE_ORGANIZER,
+	ROLE_ADMIN
+};
+
+/* Route access: who may call it at all; scope is checked by the handler. */
+#define ACCESS_ANY		0x00	/* anyone; a token, if sent, is still checked */
+#define ACCESS_DOOR		(1 << ROLE_DOOR)
+#define ACCESS_SPONSOR		(1 << ROLE_SPONSOR)
+#define ACCESS_ORGANIZER	(1 << ROLE_ORGANIZER)
+#define ACCESS_ADMIN		(1 << ROLE_ADMIN)
+
+/* The staff identity of a request, re-read from the database every time. */
+struct auth {
+	enum role	 role;
+	char		 jti[64];
+	char		 name[FIELD_MAXTEXT + 1];
+	int		 all_events;	/* scope is every event */
+	int64_t		 events[SCOPE_MAXEVENTS];
+	int		 nevents;
+	int64_t		 sponsor_id;	/* 0 when none */
+};
+
+struct claims {
+	char		 jti[64];
+	enum role	 role;
+	long		 exp;
+};
+
+struct req;
+typedef void (*route_fn)(struct req *);
+typedef void (*req_done_fn)(struct req *, PGresult *);
+
+struct route {
+	int		 method;	/* EVHTTP_REQ_* */
+	const char	*pattern;	/* "/api/v1/events/{id}" */
+	route_fn	 fn;
+	int		 access;	/* ACCESS_* mask */
+	const char	*name;		/* metrics label */
+};
+
+/* One HTTP request in flight. Freed by the reply. */
+struct req {
+	struct evhttp_request	*ev;
+	const struct route	*route;
+	int			 route_idx;
+	char			*params[HTTP_MAXPARAMS];
+	int			 nparams;
+	json_t			*body;		/* parsed JSON object or NULL */
+	int			 has_token;
+	struct auth		 auth;
+	req_done_fn		 done;
+	struct timespec		 start;
+	char			 addr[64];
+};
+
+struct config {
+	const char	*db;
+	const char	*listen;
+	const char	*share;		/* directory holding sql/ and templates/ */
+	int		 rate_limit;
+	int		 pool_size;
+	int		 verbose;
+	int		 foreground;
+};
+
+/* log.c */
+void	 log_init(int, int);
+void	 log_warn(const char *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 log_warnx(const char *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 log_info(const char *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 log_debug(const char *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 log_escape(char *, size_t, const char *, size_t);
+#define log_warn(...)	log_warn(__func__, __VA_ARGS__)
+#define log_warnx(...)	log_warnx(__func__, __VA_ARGS__)
+#define log_info(...)	log_info(__func__, __VA_ARGS__)
+#define log_debug(...)	log_debug(__func__, __VA_ARGS__)
+
+/* db.c */
+enum db_err {
+	DB_OK = 0,
+	DB_EBUSY,	/* wait queue full or waited too long */
+	DB_EDOWN,	/* no usable connection */
+};
+typedef void (*db_cb)(void *, PGresult *, enum db_err);
+extern const struct sql_stmt sqls[SQL__MAX];
+int	 db_pool_start(struct event_base *, const char *, int);
+void	 db_pool_stop(void);
+enum db_err db_exec(enum sql_id, const char *const *, int, db_cb, void *);
+void	 db_pool_stats(int *, int *, int *, int *);
+PGconn	*db_connect_blocking(const char *);
+const char *db_conninfo(const char *);
+
+/* http.c */
+int	 http_start(struct event_base *, const char *);
+void	 http_stop_accepting(void);
+int	 http_inflight(void);
+void	 http_reply_json(struct req *, int, json_t *);
+void	 http_reply_text(struct req *, int, const char *, const char *);
+void	 http_reply_raw_json(struct req *, int, const char *, size_t);
+void	 http_error(struct req *, int, const char *, const char *, ...)
+	    __attribute__((format(printf, 4, 5)));
+void	 req_query(struct req *, enum sql_id, const char *const *, int,
+	    req_done_fn);
+int	 req_param_id(struct req *, int, int64_t *);
+const char *req_query_arg(struct req *, const char *);
+extern const struct route routes[];
+extern const int nroutes;
+
+/* auth.c */
+int	 auth_load_secret(PGconn *);
+void	 auth_set_secret(const unsigned char *, size_t);
+char	*auth_sign(const char *, enum role, const char *, const int64_t *, int,
+	    int64_t, long, long);
+int	 auth_verify(const char *, struct claims *);
+int	 auth_in_scope(const struct auth *, int64_t);
+const char *role_str(enum role);
+enum role role_from_str(const char *);
+long	 auth_parse_ttl(const char *);
+int	 auth_cmd_token(int, char **);
+void	 auth_resolve(struct req *);
+void	 token_issue(struct req *);
+void	 token_revoke(struct req *);
+
+/* event.c */
+void	 event_list(struct req *);
+void	 event_get(struct req *);
+void	 event_create(struct req *);
+void	 event_update(struct req *);
+void	 series_create(struct req *);
+
+/* ops.c */
+void	 ops_healthz(struct req *);
+void	 ops_metrics(struct req *);
+void	 metrics_observe(int, int, double);
+void	 metrics_db_error(void);
+
+/* validate.c */
+enum vtype {
+	V_STRING,	/* UTF-8 text, max length in bytes */
+	V_URL,		/* http(s) URL */
+	V_TIME,		/* RFC 3339 timestamp with offset */
+	V_DATE,		/* YYYY-MM-DD */
+	V_INT,		/* integer within [min, max] */
+	V_BOOL,
+	V_ENUM,		/* one of the NULL-terminated list */
+	V_TZ,		/* IANA-looking name; PostgreSQL checks it exists */
+	V_ARRAY_STRING,	/* array of strings, max entries */
+	V_ARRAY_INT,	/* array of positive ids, max entries */
+};
+struct vfield {
+	const char	 *name;
+	enum vtype	  type;
+	int		  required;
+	int		  nullable;
+	long long	  min, max;	/* length for strings, range for ints */
+	const char *const *values;	/* V_ENUM */
+};
+int	 validate_object(const json_t *, const struct vfield *, int,
+	    char *, size_t, char *, size_t);
+int	 validate_time(const char *);
+int	 validate_date(const char *);
+int	 validate_url(const char *);
+int	 validate_tz(const char *);
+int	 validate_email(const char *);
+int	 parse_int64(const char *, int64_t, int64_t, int64_t *);
+
+/* migrate.c */
+int	 migrate_run(const char *, const char *);
+
+#endif
