@@ -14,7 +14,8 @@ SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 PYTHON	 = /usr/bin/python3
 
 SERVER_SRCS = server/auth.c server/db.c server/event.c server/http.c \
-	      server/log.c server/migrate.c server/ops.c server/validate.c
+	      server/log.c server/migrate.c server/ops.c server/registration.c \
+	      server/validate.c
 MAIN_SRC    = server/main.c
 UNIT_TESTS  = tests/unit/test_validate.c tests/unit/test_auth.c
 

@@ -49,6 +49,19 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "SELECT rc_event_update($1::bigint, $2::jsonb, $3)::text", 3 },
 	[SQL_SERIES_CREATE] = { "series_create",
 	    "SELECT rc_series_create($1::jsonb, $2)::text", 2 },
+	[SQL_REGISTER] = { "register",
+	    "SELECT rc_register($1::bigint, $2::jsonb, decode($3, 'hex'))::text",
+	    3 },
+	[SQL_REG_GET] = { "reg_get",
+	    "SELECT rc_registration_get(decode($1, 'hex'))::text", 1 },
+	[SQL_REG_CONSENT] = { "reg_consent",
+	    "SELECT rc_registration_consent(decode($1, 'hex'), $2::jsonb)::text",
+	    2 },
+	[SQL_REG_CANCEL] = { "reg_cancel",
+	    "SELECT rc_registration_cancel(decode($1, 'hex'))::text", 1 },
+	[SQL_REG_LIST] = { "reg_list",
+	    "SELECT rc_registration_list($1::bigint, $2, $3::integer, "
+	    "$4::integer)::text", 4 },
 };
 
 enum conn_state {

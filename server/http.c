@@ -43,6 +43,16 @@ const struct route routes[] = {
 	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_update" },
 	{ POST, "/api/v1/series", series_create,
 	    ACCESS_ORGANIZER | ACCESS_ADMIN, "series_create" },
+	{ POST, "/api/v1/events/{id}/registrations", registration_create,
+	    ACCESS_ANY, "registrations_create" },
+	{ GET, "/api/v1/events/{id}/registrations", registration_list,
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "registrations_list" },
+	{ GET, "/api/v1/registrations/{secret}", registration_get, ACCESS_ANY,
+	    "registration_get" },
+	{ PATCH, "/api/v1/registrations/{secret}", registration_update,
+	    ACCESS_ANY, "registration_update" },
+	{ DELETE, "/api/v1/registrations/{secret}", registration_cancel,
+	    ACCESS_ANY, "registration_cancel" },
 	{ POST, "/api/v1/tokens", token_issue,
 	    ACCESS_ORGANIZER | ACCESS_ADMIN, "tokens_issue" },
 	{ DELETE, "/api/v1/tokens/{jti}", token_revoke,
@@ -110,7 +120,7 @@ req_free(struct req *r)
 		json_decref(r->body);
 	if (p->query_parsed)
 		evhttp_clear_headers(&p->query);
-	sodium_memzero(&r->auth, sizeof(r->auth));
+	sodium_memzero(p, sizeof(*p));
 	free(p);
 }
 

@@ -23,7 +23,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: rollcalld serve [--db CONNINFO] [--listen ADDR:PORT] "
-	    "[--rate-limit N] [--pool N] [--share DIR] [--syslog] [-v]\n"
+	    "[--rate-limit N] [--pool N] [--public-url URL] [--syslog] [-v]\n"
 	    "       rollcalld migrate [--db CONNINFO] [--share DIR]\n"
 	    "       rollcalld token --role ROLE --name NAME [--event ID]... "
 	    "[--sponsor ID] [--ttl DURATION] [--db CONNINFO]\n"
@@ -111,10 +111,18 @@ cmd_serve(const struct config *cf)
 	struct event_base	*base = NULL;
 	struct event		*sigterm = NULL, *sigint = NULL;
 	const char		*conninfo = db_conninfo(cf->db);
+	char			 url[512];
 
 	log_init(cf->foreground, cf->verbose);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
+	if (cf->public_url != NULL)
+		snprintf(url, sizeof(url), "%s", cf->public_url);
+	else if (getenv("ROLLCALL_PUBLIC_URL") != NULL)
+		snprintf(url, sizeof(url), "%s", getenv("ROLLCALL_PUBLIC_URL"));
+	else
+		snprintf(url, sizeof(url), "http://%s", cf->listen);
+	registration_init(cf->rate_limit, url);
 	if (serve_load(conninfo) == -1) {
 		log_warnx("cannot start without the database");
 		return 1;
@@ -148,6 +156,7 @@ main(int argc, char *argv[])
 		{ "rate-limit", required_argument, NULL, 'r' },
 		{ "pool", required_argument, NULL, 'p' },
 		{ "share", required_argument, NULL, 's' },
+		{ "public-url", required_argument, NULL, 'u' },
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
@@ -204,6 +213,14 @@ main(int argc, char *argv[])
 			break;
 		case 's':
 			cf.share = optarg;
+			break;
+		case 'u':
+			if (validate_url(optarg) == -1) {
+				fprintf(stderr, "rollcalld: --public-url wants "
+				    "an http(s) URL\n");
+				return 2;
+			}
+			cf.public_url = optarg;
 			break;
 		case 'S':
 			cf.foreground = 0;

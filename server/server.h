@@ -46,6 +46,11 @@ enum sql_id {
 	SQL_EVENT_CREATE,
 	SQL_EVENT_UPDATE,
 	SQL_SERIES_CREATE,
+	SQL_REGISTER,
+	SQL_REG_GET,
+	SQL_REG_CONSENT,
+	SQL_REG_CANCEL,
+	SQL_REG_LIST,
 	SQL__MAX
 };
 
@@ -110,6 +115,7 @@ struct req {
 	int			 has_token;
 	struct auth		 auth;
 	req_done_fn		 done;
+	char			 secret[48];	/* a new manage secret */
 	struct timespec		 start;
 	char			 addr[64];
 };
@@ -117,6 +123,7 @@ struct req {
 struct config {
 	const char	*db;
 	const char	*listen;
+	const char	*public_url;
 	const char	*share;		/* directory holding sql/ and templates/ */
 	int		 rate_limit;
 	int		 pool_size;
@@ -193,6 +200,19 @@ void	 event_create(struct req *);
 void	 event_update(struct req *);
 void	 series_create(struct req *);
 
+/* registration.c */
+#define SECRET_BYTES		32	/* manage secret: 256 random bits */
+#define SECRET_LEN		43	/* as URL-safe base64 */
+#define REG_PAGE_MAX		500
+void	 registration_init(int, const char *);
+void	 registration_create(struct req *);
+void	 registration_get(struct req *);
+void	 registration_update(struct req *);
+void	 registration_cancel(struct req *);
+void	 registration_list(struct req *);
+int	 secret_hash_hex(const char *, char *, size_t);
+int	 rate_allow(const char *, time_t, int, int *);
+
 /* ops.c */
 void	 ops_healthz(struct req *);
 void	 ops_metrics(struct req *);
@@ -211,6 +231,9 @@ enum vtype {
 	V_TZ,		/* IANA-looking name; PostgreSQL checks it exists */
 	V_ARRAY_STRING,	/* array of strings, max entries */
 	V_ARRAY_INT,	/* array of positive ids, max entries */
+	V_EMAIL,	/* an e-mail address */
+	V_PHONE,	/* digits, spaces, + - ( ), max length */
+	V_OBJECT,	/* a JSON object, checked by the caller */
 };
 struct vfield {
 	const char	 *name;
@@ -227,6 +250,7 @@ int	 validate_date(const char *);
 int	 validate_url(const char *);
 int	 validate_tz(const char *);
 int	 validate_email(const char *);
+int	 validate_phone(const char *);
 int	 parse_int64(const char *, int64_t, int64_t, int64_t *);
 
 /* migrate.c */

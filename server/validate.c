@@ -182,6 +182,21 @@ validate_email(const char *s)
 	return 0;
 }
 
+/* A phone number as people write it: digits, spaces, + - ( ) and dots. */
+int
+validate_phone(const char *s)
+{
+	int	 ndigits = 0;
+
+	for (; *s != '\0'; s++) {
+		if (*s >= '0' && *s <= '9')
+			ndigits++;
+		else if (strchr(" +-().", *s) == NULL)
+			return -1;
+	}
+	return ndigits >= 5 && ndigits <= 20 ? 0 : -1;
+}
+
 /* No C0 control characters except tab and newline, and no DEL. */
 static int
 text_ok(const char *s)
@@ -259,6 +274,16 @@ check_string(const char *name, const struct vfield *f, const char *s,
 			return fail(field, fieldsz, msg, msgsz, name,
 			    "an IANA time zone such as Asia/Shanghai");
 		return 0;
+	case V_EMAIL:
+		if (validate_email(s) == -1)
+			return fail(field, fieldsz, msg, msgsz, name,
+			    "an e-mail address such as li.lei@example.com");
+		return 0;
+	case V_PHONE:
+		if ((long long)len > f->max || validate_phone(s) == -1)
+			return fail(field, fieldsz, msg, msgsz, name,
+			    "a phone number such as +86 138 0013 8000");
+		return 0;
 	case V_ENUM:
 		for (i = 0; f->values[i] != NULL; i++)
 			if (strcmp(s, f->values[i]) == 0)
@@ -324,6 +349,11 @@ validate_object(const json_t *o, const struct vfield *fields, int n,
 				return fail(field, fieldsz, msg, msgsz,
 				    f->name, "must be between %lld and %lld",
 				    f->min, f->max);
+			break;
+		case V_OBJECT:
+			if (!json_is_object(v))
+				return fail(field, fieldsz, msg, msgsz,
+				    f->name, "must be an object");
 			break;
 		case V_BOOL:
 			if (!json_is_boolean(v))

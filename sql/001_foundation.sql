@@ -291,6 +291,8 @@ BEGIN
 	WHERE id = p_id
 	RETURNING * INTO e;
 	PERFORM rc_event_check(e);
+	-- Re-read: triggers (the waitlist filling new seats) may have run.
+	SELECT * INTO e FROM events WHERE id = p_id;
 	INSERT INTO audit_log (actor, action, event_id, detail)
 	VALUES (p_actor, CASE WHEN e.status <> old_status
 	        THEN 'event.' || e.status ELSE 'event.update' END, e.id,

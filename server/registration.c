@@ -1,0 +1,361 @@
+/*
+ * Registration: sign up, the attendee's own view through a manage secret,
+ * consent, cancellation, and the organizer's list.
+ *
+ * The manage secret is 256 random bits, shown to the attendee once and
+ * stored only as its SHA-256, so a copy of the database hands out no
+ * manage links. A lookup hashes whatever it is given and asks the index
+ * for the hash: an unknown secret costs the same as a known one, and
+ * nothing about a near miss leaks through timing.
+ *
+ * Capacity, the waitlist and duplicate e-mails are decided in PostgreSQL
+ * (sql/002_registration.sql), never here.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/http.h>
+#include <sodium.h>
+
+#include "server.h"
+
+static const char *const identities[] = { "enthusiast", "professional",
+    "decision_maker", "partner", NULL };
+static const char *const consent_names[] = { "email", "phone", "job_title",
+    NULL };
+static const char *const reg_statuses[] = { "confirmed", "waitlisted",
+    "cancelled", NULL };
+
+static const struct vfield reg_fields[] = {
+	{ "name", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
+	{ "email", V_EMAIL, 1, 0, 0, 254, NULL },
+	{ "company", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
+	{ "job_title", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
+	{ "phone", V_PHONE, 0, 1, 0, 32, NULL },
+	{ "identity", V_ENUM, 1, 0, 0, 0, identities },
+	{ "consent", V_OBJECT, 0, 0, 0, 0, NULL },
+};
+static const struct vfield consent_fields[] = {
+	{ "sponsors", V_BOOL, 0, 0, 0, 0, NULL },
+	{ "fields", V_ARRAY_STRING, 0, 0, 0, 3, NULL },
+};
+static const struct vfield update_fields[] = {
+	{ "consent", V_OBJECT, 1, 0, 0, 0, NULL },
+};
+
+#define NFIELDS(a)	((int)(sizeof(a) / sizeof((a)[0])))
+
+static int	 rate_limit;
+static char	 public_url[512];
+
+/* Settings from the command line. */
+void
+registration_init(int per_minute, const char *url)
+{
+	size_t	 len;
+
+	rate_limit = per_minute;
+	snprintf(public_url, sizeof(public_url), "%s", url);
+	len = strlen(public_url);
+	while (len > 0 && public_url[len - 1] == '/')
+		public_url[--len] = '\0';
+}
+
+/*
+ * The per-client limit: a fixed one-minute window per address in a small
+ * open table. A collision evicts the older window, which at worst lets a
+ * client through early; it never blocks an innocent one for long.
+ */
+#define RATE_SLOTS	4096
+static struct rate_slot {
+	char	 addr[64];
+	time_t	 window;
+	int	 count;
+} rate_table[RATE_SLOTS];
+
+/* May addr register now? Sets *retry (seconds) when it may not. */
+int
+rate_allow(const char *addr, time_t now, int limit, int *retry)
+{
+	struct rate_slot	*s;
+	uint32_t		 h = 2166136261u;
+	const char		*p;
+	time_t			 window = now - now % 60;
+
+	if (limit <= 0)
+		return 1;
+	for (p = addr; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	s = &rate_table[h % RATE_SLOTS];
+	if (strcmp(s->addr, addr) != 0 || s->window != window) {
+		snprintf(s->addr, sizeof(s->addr), "%s", addr);
+		s->window = window;
+		s->count = 0;
+	}
+	if (s->count >= limit) {
+		*retry = (int)(window + 60 - now);
+		return 0;
+	}
+	s->count++;
+	return 1;
+}
+
+/* SHA-256 of a manage secret, as hex. -1 when it cannot be a secret. */
+int
+secret_hash_hex(const char *secret, char *hex, size_t hexsz)
+{
+	unsigned char	 h[crypto_hash_sha256_BYTES];
+	const char	*p;
+
+	if (strlen(secret) != SECRET_LEN || hexsz < sizeof(h) * 2 + 1)
+		return -1;
+	for (p = secret; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
+			return -1;
+	crypto_hash_sha256(h, (const unsigned char *)secret, SECRET_LEN);
+	sodium_bin2hex(hex, hexsz, h, sizeof(h));
+	return 0;
+}
+
+/* Validate the consent object: known fields, each at most once. */
+static int
+consent_validate(struct req *r, json_t *c)
+{
+	char		 field[64], msg[256];
+	json_t		*fields, *v;
+	size_t		 i, j;
+	int		 k;
+
+	if (validate_object(c, consent_fields, NFIELDS(consent_fields), field,
+	    sizeof(field), msg, sizeof(msg)) == -1) {
+		http_error(r, 400, "invalid_field", "consent.%s", msg);
+		return -1;
+	}
+	fields = json_object_get(c, "fields");
+	json_array_foreach(fields, i, v) {
+		for (k = 0; consent_names[k] != NULL; k++)
+			if (strcmp(json_string_value(v), consent_names[k]) == 0)
+				break;
+		if (consent_names[k] == NULL) {
+			http_error(r, 400, "invalid_field", "consent.fields: "
+			    "each one of email, phone, job_title.");
+			return -1;
+		}
+		for (j = 0; j < i; j++)
+			if (json_equal(v, json_array_get(fields, j))) {
+				http_error(r, 400, "invalid_field",
+				    "consent.fields: each field at most once.");
+				return -1;
+			}
+	}
+	return 0;
+}
+
+/* Reply with the JSON a function returned; NULL (unknown secret) is 404. */
+static void
+reply_or_404(struct req *r, PGresult *res)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->ev);
+
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		http_error(r, 404, "not_found", "No such registration.");
+		return;
+	}
+	/* The URL carries a secret: keep it out of caches and Referers. */
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	http_reply_raw_json(r, 200, PQgetvalue(res, 0, 0),
+	    (size_t)PQgetlength(res, 0, 0));
+}
+
+static void
+register_done(struct req *r, PGresult *res)
+{
+	json_t		*o;
+	char		 url[sizeof(public_url) + SECRET_LEN + 16];
+
+	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	snprintf(url, sizeof(url), "%s/manage/%s", public_url, r->secret);
+	sodium_memzero(r->secret, sizeof(r->secret));
+	if (o == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	json_object_set_new(o, "manage_url", json_string(url));
+	sodium_memzero(url, sizeof(url));
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev),
+	    "Referrer-Policy", "no-referrer");
+	http_reply_json(r, 201, o);
+}
+
+/* POST /api/v1/events/{id}/registrations */
+void
+registration_create(struct req *r)
+{
+	unsigned char	 raw[SECRET_BYTES];
+	char		 field[64], msg[256], hex[65];
+	const char	*vals[3];
+	json_t		*c;
+	char		*body;
+	int64_t		 id;
+	int		 retry;
+
+	if (req_param_id(r, 0, &id) == -1)
+		return;
+	if (!rate_allow(r->addr, time(NULL), rate_limit, &retry)) {
+		char	 ra[16];
+
+		snprintf(ra, sizeof(ra), "%d", retry > 0 ? retry : 1);
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev),
+		    "Retry-After", ra);
+		http_error(r, 429, "rate_limited", "Too many registrations "
+		    "from your address; try again in %s seconds.", ra);
+		return;
+	}
+	if (validate_object(r->body, reg_fields, NFIELDS(reg_fields), field,
+	    sizeof(field), msg, sizeof(msg)) == -1) {
+		http_error(r, 400, "invalid_field", "%s", msg);
+		return;
+	}
+	if ((c = json_object_get(r->body, "consent")) != NULL &&
+	    consent_validate(r, c) == -1)
+		return;
+	if ((body = json_dumps(r->body, JSON_COMPACT)) == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(r->secret, sizeof(r->secret), raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	secret_hash_hex(r->secret, hex, sizeof(hex));
+	vals[0] = r->params[0];
+	vals[1] = body;
+	vals[2] = hex;
+	req_query(r, SQL_REGISTER, vals, 3, register_done);
+	free(body);
+}
+
+/* The hash of the {secret} path parameter; replies 404 when malformed. */
+static int
+req_secret_hash(struct req *r, char *hex, size_t hexsz)
+{
+	if (secret_hash_hex(r->params[0], hex, hexsz) == -1) {
+		http_error(r, 404, "not_found", "No such registration.");
+		return -1;
+	}
+	return 0;
+}
+
+/* GET /api/v1/registrations/{secret} */
+void
+registration_get(struct req *r)
+{
+	char		 hex[65];
+	const char	*vals[1] = { hex };
+
+	if (req_secret_hash(r, hex, sizeof(hex)) == -1)
+		return;
+	req_query(r, SQL_REG_GET, vals, 1, reply_or_404);
+}
+
+/* PATCH /api/v1/registrations/{secret}: change consent. */
+void
+registration_update(struct req *r)
+{
+	char		 hex[65], field[64], msg[256];
+	const char	*vals[2];
+	char		*body;
+	json_t		*c;
+
+	if (req_secret_hash(r, hex, sizeof(hex)) == -1)
+		return;
+	if (validate_object(r->body, update_fields, NFIELDS(update_fields),
+	    field, sizeof(field), msg, sizeof(msg)) == -1) {
+		http_error(r, 400, "invalid_field", "%s (only consent can be "
+		    "changed here)", msg);
+		return;
+	}
+	c = json_object_get(r->body, "consent");
+	if (consent_validate(r, c) == -1)
+		return;
+	if ((body = json_dumps(c, JSON_COMPACT)) == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	vals[0] = hex;
+	vals[1] = body;
+	req_query(r, SQL_REG_CONSENT, vals, 2, reply_or_404);
+	free(body);
+}
+
+/* DELETE /api/v1/registrations/{secret}: cancel; promotes the waitlist. */
+void
+registration_cancel(struct req *r)
+{
+	char		 hex[65];
+	const char	*vals[1] = { hex };
+
+	if (req_secret_hash(r, hex, sizeof(hex)) == -1)
+		return;
+	req_query(r, SQL_REG_CANCEL, vals, 1, reply_or_404);
+}
+
+static void
+list_done(struct req *r, PGresult *res)
+{
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		http_error(r, 404, "not_found", "No such event.");
+		return;
+	}
+	http_reply_raw_json(r, 200, PQgetvalue(res, 0, 0),
+	    (size_t)PQgetlength(res, 0, 0));
+}
+
+/* GET /api/v1/events/{id}/registrations?status=&limit=&offset= */
+void
+registration_list(struct req *r)
+{
+	const char	*status, *arg, *vals[4];
+	char		 lim[16], off[16];
+	int64_t		 id, limit = 100, offset = 0;
+	int		 i;
+
+	if (req_param_id(r, 0, &id) == -1)
+		return;
+	if (!auth_in_scope(&r->auth, id)) {
+		http_error(r, 403, "out_of_scope", "This event is not in your "
+		    "token's scope.");
+		return;
+	}
+	if ((status = req_query_arg(r, "status")) != NULL) {
+		for (i = 0; reg_statuses[i] != NULL; i++)
+			if (strcmp(status, reg_statuses[i]) == 0)
+				break;
+		if (reg_statuses[i] == NULL) {
+			http_error(r, 400, "invalid_field", "status: one of "
+			    "confirmed, waitlisted, cancelled.");
+			return;
+		}
+	}
+	if ((arg = req_query_arg(r, "limit")) != NULL &&
+	    parse_int64(arg, 1, REG_PAGE_MAX, &limit) == -1) {
+		http_error(r, 400, "invalid_field", "limit: 1 to %d.",
+		    REG_PAGE_MAX);
+		return;
+	}
+	if ((arg = req_query_arg(r, "offset")) != NULL &&
+	    parse_int64(arg, 0, 100000000, &offset) == -1) {
+		http_error(r, 400, "invalid_field", "offset: 0 or more.");
+		return;
+	}
+	snprintf(lim, sizeof(lim), "%lld", (long long)limit);
+	snprintf(off, sizeof(off), "%lld", (long long)offset);
+	vals[0] = r->params[0];
+	vals[1] = status;
+	vals[2] = lim;
+	vals[3] = off;
+	req_query(r, SQL_REG_LIST, vals, 4, list_done);
+}
