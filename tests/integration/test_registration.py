@@ -1,0 +1,359 @@
+"""Registration (SPEC §3, §6): exact capacity across server processes, the
+waitlist and its promotion, duplicates, windows, manage secrets, consent
+and its history, the organizer's list, and the per-client rate limit."""
+import hashlib
+import http.client
+import json
+import threading
+
+import pytest
+
+from support import DROP, _apply, at, expect, expect_field_error, meetup, uniq
+
+
+def person(**over):
+    return _apply({
+        "name": "Li Lei", "email": uniq("li") + "@example.com",
+        "company": "Example Co", "job_title": "Engineer",
+        "identity": "professional",
+    }, over)
+
+
+def secret_of(reg):
+    return reg["manage_url"].rsplit("/", 1)[1]
+
+
+def register(api, event_id, **over):
+    return api("POST", "/api/v1/events/%d/registrations" % event_id,
+               person(**over))
+
+
+def reg_count(pg, event_id):
+    return int(pg.scalar("SELECT count(*) FROM registrations WHERE "
+                         "event_id = %d" % event_id))
+
+
+def concurrent_register(ports, event_id, n):
+    """n registrations released at once, spread over the given ports."""
+    out = [None] * n
+    barrier = threading.Barrier(n)
+
+    def one(i):
+        body = json.dumps(person(name="P%d" % i,
+                                 email="p%d-%s@example.com" % (i, event_id)))
+        c = http.client.HTTPConnection("127.0.0.1", ports[i % len(ports)],
+                                       timeout=60)
+        try:
+            barrier.wait()
+            c.request("POST", "/api/v1/events/%d/registrations" % event_id,
+                      body, {"Content-Type": "application/json"})
+            r = c.getresponse()
+            out[i] = (r.status, json.loads(r.read()))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def test_capacity_is_exact_across_two_daemons_and_cancellations_promote(
+        server, start_daemon, pg, create_event, api):
+    other = start_daemon(pg.conninfo)
+    ev = create_event(meetup(capacity=40), status="published")
+    out = concurrent_register([server.port, other.port], ev["id"], 400)
+    statuses = [s for s, _ in out]
+    assert statuses.count(201) == 400, \
+        "every registration should be answered 201; got %r" % sorted(
+            set((s, j.get("error")) for s, j in out if s != 201))
+    confirmed = [j for _, j in out if j["status"] == "confirmed"]
+    waitlisted = [j for _, j in out if j["status"] == "waitlisted"]
+    assert (len(confirmed), len(waitlisted)) == (40, 360), \
+        "400 registrations for 40 seats through two daemons gave %d " \
+        "confirmed and %d waitlisted" % (len(confirmed), len(waitlisted))
+    db = dict(pg.psql("SELECT status, count(*) FROM registrations WHERE "
+                      "event_id = %d GROUP BY status" % ev["id"]))
+    assert db == {"confirmed": "40", "waitlisted": "360"}, \
+        "the database disagrees with the answers: %r" % db
+    assert pg.scalar("SELECT confirmed FROM events WHERE id = %d"
+                     % ev["id"]) == "40"
+
+    oldest = [r[0] for r in pg.psql(
+        "SELECT id FROM registrations WHERE event_id = %d AND status = "
+        "'waitlisted' ORDER BY id LIMIT 10" % ev["id"])]
+    for reg in confirmed[:10]:
+        expect(api("DELETE", "/api/v1/registrations/" + secret_of(reg)), 200)
+    promoted = [r[0] for r in pg.psql(
+        "SELECT id FROM registrations WHERE event_id = %d AND promoted_at "
+        "IS NOT NULL ORDER BY id" % ev["id"])]
+    assert promoted == oldest, \
+        "10 cancellations should promote the 10 oldest waitlisted " \
+        "(%r), promoted %r" % (oldest, promoted)
+    db = dict(pg.psql("SELECT status, count(*) FROM registrations WHERE "
+                      "event_id = %d GROUP BY status" % ev["id"]))
+    assert db == {"confirmed": "40", "waitlisted": "350",
+                  "cancelled": "10"}, "after 10 cancellations: %r" % db
+
+
+def test_sold_out_without_waitlist_is_refused_and_writes_nothing(
+        api, create_event, pg):
+    ev = create_event(meetup(capacity=1, waitlist=False), status="published")
+    expect(register(api, ev["id"]), 201)
+    before = reg_count(pg, ev["id"])
+    expect(register(api, ev["id"]), 409, "sold_out")
+    assert reg_count(pg, ev["id"]) == before
+
+
+def test_duplicate_email_in_another_case_reveals_nothing(
+        api, create_event, pg):
+    ev = create_event(status="published")
+    email = uniq("Wang.Fang") + "@Example.COM"
+    first = expect(register(api, ev["id"], email=email, name="Wang Fang"),
+                   201)
+    before = reg_count(pg, ev["id"])
+    r = register(api, ev["id"], email=email.lower(), name="Someone Else")
+    j = expect(r, 409, "already_registered")
+    assert set(j) == {"error", "message"}, \
+        "the refusal must reveal nothing about the first registration: %r" % r
+    assert "Wang" not in r.raw.decode() and str(first["id"]) not in \
+        r.raw.decode(), "the refusal leaks the first registration: %r" % r
+    assert reg_count(pg, ev["id"]) == before
+
+
+def test_cancelled_registration_frees_the_email(api, create_event):
+    ev = create_event(status="published")
+    email = uniq("x") + "@example.com"
+    reg = expect(register(api, ev["id"], email=email), 201)
+    expect(api("DELETE", "/api/v1/registrations/" + secret_of(reg)), 200)
+    expect(register(api, ev["id"], email=email), 201)
+
+
+@pytest.mark.parametrize("window,code", [
+    ({"registration_opens_at": at(10, 9)}, "registration_closed"),
+    ({"registration_opens_at": at(-10, 9),
+      "registration_closes_at": at(-1, 9)}, "registration_closed"),
+])
+def test_registration_outside_its_window_is_refused(
+        api, create_event, pg, window, code):
+    ev = create_event(meetup(**window), status="published")
+    expect(register(api, ev["id"]), 409, code)
+    assert reg_count(pg, ev["id"]) == 0
+
+
+def test_cancelled_and_draft_events_refuse_registration(
+        api, create_event, pg):
+    cancelled = create_event(status="cancelled")
+    expect(register(api, cancelled["id"]), 409, "event_cancelled")
+    draft = create_event()
+    expect(register(api, draft["id"]), 404, "not_found")
+    expect(register(api, 999999999), 404, "not_found")
+    assert reg_count(pg, cancelled["id"]) + reg_count(pg, draft["id"]) == 0
+
+
+INVALID = [
+    ("name", {"name": DROP}),
+    ("name", {"name": "   "}),
+    ("name", {"name": "x" * 201}),
+    ("name", {"name": 42}),
+    ("name", {"name": "bell\u0007"}),
+    ("email", {"email": DROP}),
+    ("email", {"email": "not-an-email"}),
+    ("email", {"email": "a b@example.com"}),
+    ("email", {"email": "a@localhost"}),
+    ("email", {"email": "x" * 250 + "@example.com"}),
+    ("company", {"company": DROP}),
+    ("job_title", {"job_title": ""}),
+    ("phone", {"phone": "call me maybe"}),
+    ("phone", {"phone": 13800138000}),
+    ("identity", {"identity": "ceo"}),
+    ("identity", {"identity": DROP}),
+    ("consent", {"consent": True}),
+    ("consent", {"consent": {"sponsors": "yes"}}),
+    ("consent", {"consent": {"sponsors": True, "fields": ["address"]}}),
+    ("consent", {"consent": {"sponsors": True, "fields": ["email", "email"]}}),
+    ("consent", {"consent": {"sponsors": True, "fields": "email"}}),
+    ("consent", {"consent": {"sponsors": True, "extra": 1}}),
+    ("ticket", {"ticket": "free please"}),
+]
+
+
+@pytest.mark.parametrize("field,over", INVALID,
+                         ids=["%s-%d" % (f, i) for i, (f, _) in
+                              enumerate(INVALID)])
+def test_invalid_registration_names_the_field_and_writes_nothing(
+        api, create_event, pg, field, over):
+    ev = _shared_event(create_event)
+    before = reg_count(pg, ev)
+    expect_field_error(register(api, ev, **over), field)
+    assert reg_count(pg, ev) == before, "a refused registration wrote a row"
+
+
+@pytest.mark.parametrize("raw", [b"{", b"[]", b"\"x\"", b"{\"name\": \"\xff\"}",
+                                 b"{\"name\": \"a\", \"name\": \"b\"}"])
+def test_malformed_registration_body_is_400(api, create_event, pg, raw):
+    ev = _shared_event(create_event)
+    before = reg_count(pg, ev)
+    expect(api("POST", "/api/v1/events/%d/registrations" % ev, raw=raw), 400)
+    assert reg_count(pg, ev) == before
+
+
+_event_cache = {}
+
+
+def _shared_event(create_event):
+    if "id" not in _event_cache:
+        _event_cache["id"] = create_event(status="published")["id"]
+    return _event_cache["id"]
+
+
+def test_consent_defaults_off_and_changes_are_recorded(api, create_event, pg):
+    ev = create_event(status="published")
+    reg = expect(register(api, ev["id"]), 201)
+    secret = secret_of(reg)
+    mine = expect(api("GET", "/api/v1/registrations/" + secret), 200)
+    assert mine["consent"]["sponsors"] is False and \
+        mine["consent"]["fields"] == [], \
+        "consent must default to off: %r" % mine["consent"]
+
+    # Fields without sharing mean nothing and are not kept.
+    reg2 = expect(register(api, ev["id"], consent={"fields": ["email"]}), 201)
+    r2 = expect(api("GET", "/api/v1/registrations/" + secret_of(reg2)), 200)
+    assert r2["consent"] == {**r2["consent"], "sponsors": False, "fields": []}
+
+    got = expect(api("PATCH", "/api/v1/registrations/" + secret,
+                     {"consent": {"sponsors": True,
+                                  "fields": ["email", "job_title"]}}), 200)
+    assert got["consent"]["sponsors"] is True and \
+        sorted(got["consent"]["fields"]) == ["email", "job_title"]
+    expect(api("PATCH", "/api/v1/registrations/" + secret,
+               {"consent": {"sponsors": False}}), 200)
+    history = pg.psql("SELECT sponsors, array_to_string(fields, ','), source "
+                      "FROM consent_history WHERE registration_id = %d "
+                      "ORDER BY id" % reg["id"])
+    assert history == [["f", "", "registration"],
+                       ["t", "email,job_title", "attendee"],
+                       ["f", "", "attendee"]], \
+        "consent history should keep every change: %r" % history
+    audited = pg.scalar("SELECT count(*) FROM audit_log WHERE action = "
+                        "'consent.change' AND detail->>'registration' = '%d'"
+                        % reg["id"])
+    assert audited == "2"
+
+
+def test_patch_changes_only_consent(api, create_event):
+    ev = create_event(status="published")
+    secret = secret_of(expect(register(api, ev["id"]), 201))
+    expect_field_error(api("PATCH", "/api/v1/registrations/" + secret,
+                           {"name": "Mallory"}), "name")
+
+
+def test_manage_secret_is_long_random_and_stored_only_hashed(
+        api, create_event, pg):
+    ev = create_event(status="published")
+    reg = expect(register(api, ev["id"]), 201)
+    secret = secret_of(reg)
+    assert len(secret) >= 22 and all(
+        c.isalnum() or c in "-_" for c in secret), \
+        "manage secret %r is not >= 128 bits of URL-safe text" % secret
+    stored = pg.scalar("SELECT encode(secret_hash, 'hex') FROM registrations "
+                       "WHERE id = %d" % reg["id"])
+    assert stored == hashlib.sha256(secret.encode()).hexdigest(), \
+        "the database should keep SHA-256 of the secret, found %r" % stored
+    dump = pg.scalar("SELECT count(*) FROM registrations r WHERE "
+                     "r::text LIKE '%%%s%%'" % secret)
+    assert dump == "0", "the manage secret is stored in the clear"
+
+
+def test_registration_answer_and_manage_views(api, create_event):
+    ev = create_event(meetup(capacity=1), status="published")
+    a = expect(register(api, ev["id"], name="Han Meimei"), 201)
+    b = expect(register(api, ev["id"]), 201)
+    assert a["status"] == "confirmed" and b["status"] == "waitlisted"
+    assert b["waitlist_position"] == 1
+    for r in (a, b):
+        assert r["manage_url"].startswith("http") and isinstance(r["id"], int)
+    r = api("GET", "/api/v1/registrations/" + secret_of(a))
+    mine = expect(r, 200)
+    assert mine["name"] == "Han Meimei" and mine["event"]["id"] == ev["id"]
+    assert r.headers.get("Cache-Control") == "no-store"
+    assert r.headers.get("Referrer-Policy") == "no-referrer"
+    # Cancelling the confirmed one promotes the waitlisted one.
+    gone = expect(api("DELETE", "/api/v1/registrations/" + secret_of(a)), 200)
+    assert gone["status"] == "cancelled"
+    again = expect(api("DELETE", "/api/v1/registrations/" + secret_of(a)), 200)
+    assert again["status"] == "cancelled", "cancel should be idempotent"
+    now = expect(api("GET", "/api/v1/registrations/" + secret_of(b)), 200)
+    assert now["status"] == "confirmed", \
+        "the waitlisted registration should have been promoted: %r" % now
+
+
+@pytest.mark.parametrize("secret", [
+    "A" * 43, "short", "A" * 44, "A" * 42 + "!", "%00" + "A" * 40])
+def test_unknown_or_malformed_secret_is_404(api, secret):
+    for method in ("GET", "DELETE"):
+        expect(api(method, "/api/v1/registrations/" + secret), 404)
+    expect(api("PATCH", "/api/v1/registrations/" + secret,
+               {"consent": {"sponsors": True}}), 404)
+
+
+def test_raising_capacity_promotes_the_waitlist(api, admin_token, create_event,
+                                                pg):
+    ev = create_event(meetup(capacity=1), status="published")
+    regs = [expect(register(api, ev["id"]), 201) for _ in range(4)]
+    assert [r["status"] for r in regs] == ["confirmed"] + ["waitlisted"] * 3
+    got = expect(api("PATCH", "/api/v1/events/%d" % ev["id"],
+                     {"capacity": 3}, token=admin_token), 200)
+    assert got["seats_left"] == 0 and got["confirmed"] == 3, got
+    expect(api("PATCH", "/api/v1/events/%d" % ev["id"], {"capacity": 2},
+               token=admin_token), 409, "capacity_below_confirmed")
+
+
+def test_organizer_list_pages_and_filters(api, admin_token, create_event,
+                                          issue):
+    ev = create_event(meetup(capacity=3), status="published")
+    for i in range(5):
+        expect(register(api, ev["id"], name="R%d" % i), 201)
+    path = "/api/v1/events/%d/registrations" % ev["id"]
+    full = expect(api("GET", path, token=admin_token), 200)
+    assert full["counts"] == {"confirmed": 3, "waitlisted": 2,
+                              "cancelled": 0}
+    assert [r["name"] for r in full["registrations"]] == \
+        ["R%d" % i for i in range(5)]
+    page = expect(api("GET", path + "?limit=2&offset=2", token=admin_token),
+                  200)
+    assert [r["name"] for r in page["registrations"]] == ["R2", "R3"]
+    wl = expect(api("GET", path + "?status=waitlisted", token=admin_token),
+                200)
+    assert [r["name"] for r in wl["registrations"]] == ["R3", "R4"]
+    for q in ("?status=gone", "?limit=0", "?limit=501", "?offset=-1",
+              "?limit=abc"):
+        expect(api("GET", path + q, token=admin_token), 400)
+    detail = expect(api("GET", "/api/v1/events/%d" % ev["id"],
+                        token=admin_token), 200)
+    assert detail["counts"]["waitlisted"] == 2
+    public = expect(api("GET", "/api/v1/events/%d" % ev["id"]), 200)
+    assert "counts" not in public and "confirmed" not in public
+
+    org = issue("organizer", events=[ev["id"]])["token"]
+    expect(api("GET", path, token=org), 200)
+    other = issue("organizer", events=[create_event()["id"]])["token"]
+    expect(api("GET", path, token=other), 403, "out_of_scope")
+    door = issue("door", events=[ev["id"]])["token"]
+    expect(api("GET", path, token=door), 403)
+    expect(api("GET", path), 401)
+
+
+def test_rate_limit_answers_429_with_retry_after(start_daemon, pg,
+                                                 create_event):
+    d = start_daemon(pg.conninfo, ["--rate-limit", "3"])
+    ev = create_event(status="published")
+    for _ in range(3):
+        expect(d.api("POST", "/api/v1/events/%d/registrations" % ev["id"],
+                     person()), 201)
+    r = d.api("POST", "/api/v1/events/%d/registrations" % ev["id"], person())
+    expect(r, 429, "rate_limited")
+    retry = int(r.headers.get("Retry-After", "0"))
+    assert 1 <= retry <= 60, "Retry-After should be 1-60 s: %r" % r.headers
