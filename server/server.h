@@ -213,6 +213,31 @@ void	 registration_list(struct req *);
 int	 secret_hash_hex(const char *, char *, size_t);
 int	 rate_allow(const char *, time_t, int, int *);
 
+/* ticket.c */
+#define TICKET_ISSUER		"rc"	/* short: every byte costs QR modules */
+#define TICKET_MAXLEN		512
+#define TICKET_MAXVERSION	10	/* QR version at error correction M */
+struct ticket_key {
+	char		 kid[16];
+	char		*pub_pem;
+	char		*priv_pem;	/* NULL when this key only verifies */
+};
+struct ticket_claims {
+	int64_t		 event_id;
+	int64_t		 reg_id;
+	char		 jti[32];
+	char		 kid[16];
+	long		 iat;
+};
+int	 ticket_keygen(char **, char **);
+char	*ticket_sign(const struct ticket_key *, int64_t, int64_t, const char *,
+	    long);
+int	 ticket_verify(const char *, const struct ticket_key *, int,
+	    struct ticket_claims *);
+int	 ticket_png(const char *, unsigned char **, size_t *);
+char	*ticket_svg(const char *);
+int	 ticket_qr_version(const char *);
+
 /* ops.c */
 void	 ops_healthz(struct req *);
 void	 ops_metrics(struct req *);
