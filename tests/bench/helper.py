@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Helpers for tests/bench/bench.sh (standard library only).
+
+  helper.py freeport                      print a free loopback TCP port
+  helper.py wait BASE POOL SECS           poll BASE/healthz until 200 with
+                                          POOL connections up, or fail
+  helper.py seed BASE TOKEN               create and publish the public list
+  helper.py get BASE PATH                 print the body of a GET (exit 1
+                                          unless 200)
+  helper.py statuses BASE ROUTE           print "status count" lines of
+                                          /metrics for one route
+  helper.py idle BASE PID N HOLD          open N keep-alive connections, one
+                                          GET /healthz on each, keep them
+                                          idle; report VmRSS of PID
+"""
+import datetime
+import json
+import os
+import re
+import resource
+import selectors
+import socket
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+
+def request(base, method, path, body=None, token=None, timeout=10):
+    data = None
+    headers = {}
+    if body is not None:
+        data = json.dumps(body).encode()
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = "Bearer " + token
+    req = urllib.request.Request(base + path, data=data, method=method,
+                                 headers=headers)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def cmd_freeport():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    print(s.getsockname()[1])
+    s.close()
+
+
+def cmd_wait(base, pool, secs):
+    deadline = time.monotonic() + float(secs)
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            st, body = request(base, "GET", "/healthz", timeout=2)
+            if st == 200:
+                up = json.loads(body).get("pool", {}).get("up", 0)
+                if up >= int(pool):
+                    return 0
+                last = "pool %d/%s up" % (up, pool)
+            else:
+                last = "HTTP %d" % st
+        except (OSError, ValueError) as e:
+            last = str(e)
+        time.sleep(0.1)
+    print("helper: %s/healthz not ready after %ss: %s" % (base, secs, last),
+          file=sys.stderr)
+    return 1
+
+
+def at(days, hhmm, tz_offset_h=8):
+    """An ISO 8601 instant `days` from today at local hh:mm (UTC+8)."""
+    tz = datetime.timezone(datetime.timedelta(hours=tz_offset_h))
+    d = datetime.date.today() + datetime.timedelta(days=days)
+    h, m = hhmm.split(":")
+    return datetime.datetime(d.year, d.month, d.day, int(h), int(m),
+                             tzinfo=tz).isoformat()
+
+
+# Ten published, public, upcoming events: meetups of every format in
+# several chapters, and community days. Plus two that must stay off the
+# public list (a draft, a members-only meetup).
+DESC = ("Talks by practitioners, then questions from the floor. Bring a "
+        "laptop if you want to follow the hands-on parts; coffee and snacks "
+        "are provided. Doors open thirty minutes before the start.")
+PUBLIC = [
+    ("meetup", "Shanghai Meetup: Observability in Practice", "Shanghai",
+     "panel", "Innovation Hub, 88 Keyuan Road, Pudong, Shanghai", 3, 80),
+    ("meetup", "Beijing Meetup: Kubernetes Operators Workshop", "Beijing",
+     "workshop", "Zhongguancun Startup Street, Building 3, Beijing", 5, 40),
+    ("meetup", "Shenzhen Meetup: Serverless Hands-on", "Shenzhen",
+     "hands_on", "Nanshan Software Park, Tower B, Shenzhen", 8, 60),
+    ("meetup", "Hangzhou Meetup: Data Lakes Panel", "Hangzhou",
+     "panel", "West Lake Tech Center, 1 Wensan Road, Hangzhou", 12, 120),
+    ("meetup", "Chengdu Meetup: Rust for Services", "Chengdu",
+     "workshop", "Tianfu Software Park, Zone C, Chengdu", 15, 50),
+    ("meetup", "Guangzhou Meetup: Edge Computing Lab", "Guangzhou",
+     "hands_on", "Pazhou Innovation Center, Guangzhou", 19, 45),
+    ("meetup", "Wuhan Meetup: Security in CI Pipelines", "Wuhan",
+     "panel", "Optics Valley Library, Hall 2, Wuhan", 22, 100),
+    ("community_day", "Community Day Beijing", "Beijing", None,
+     "China National Convention Center, Hall 3, Beijing", 30, 300),
+    ("community_day", "Community Day Shanghai", "Shanghai", None,
+     "Shanghai Expo Center, Hall 5, Shanghai", 45, 500),
+    ("community_day", "Community Day Shenzhen", "Shenzhen", None,
+     "Shenzhen Convention Center, Hall 1, Shenzhen", 60, 400),
+]
+
+
+def event_body(kind, title, chapter, fmt, venue, days, cap):
+    start = "09:00" if kind == "community_day" else "14:00"
+    end = "18:00"
+    b = {
+        "kind": kind, "title": title, "description": DESC,
+        "chapter": chapter, "venue": venue,
+        "starts_at": at(days, start), "ends_at": at(days, end),
+        "timezone": "Asia/Shanghai", "capacity": cap, "waitlist": True,
+        "registration_opens_at": at(-1, "10:00"),
+        "registration_closes_at": at(days - 1, "23:00"),
+    }
+    if fmt:
+        b["format"] = fmt
+    return b
+
+
+def cmd_seed(base, token):
+    def must(st, body, what, want):
+        if st != want:
+            raise SystemExit("helper: seed: %s: HTTP %d %s" %
+                             (what, st, body[:300]))
+        return json.loads(body)
+
+    for e in PUBLIC:
+        st, body = request(base, "POST", "/api/v1/events", event_body(*e),
+                           token)
+        ev = must(st, body, "create " + e[1], 201)
+        st, body = request(base, "PATCH", "/api/v1/events/%d" % ev["id"],
+                           {"status": "published"}, token)
+        must(st, body, "publish " + e[1], 200)
+    # Off the public list: a draft and a members-only meetup.
+    st, body = request(base, "POST", "/api/v1/events", event_body(
+        "meetup", "Draft: Xi'an Meetup", "Xi'an", "panel",
+        "Software New Town, Xi'an", 40, 80), token)
+    must(st, body, "create draft", 201)
+    b = event_body("meetup", "Members: Architecture Review", "Shanghai",
+                   "workshop", "Innovation Hub, Shanghai", 9, 20)
+    b["members_only"] = True
+    st, body = request(base, "POST", "/api/v1/events", b, token)
+    ev = must(st, body, "create members-only", 201)
+    st, body = request(base, "PATCH", "/api/v1/events/%d" % ev["id"],
+                       {"status": "published"}, token)
+    must(st, body, "publish members-only", 200)
+    st, body = request(base, "GET", "/api/v1/events")
+    n = len(must(st, body, "list", 200)["events"])
+    if n != len(PUBLIC):
+        raise SystemExit("helper: seed: the public list has %d events, "
+                         "expected %d" % (n, len(PUBLIC)))
+    print(n)
+    return 0
+
+
+def cmd_get(base, path):
+    st, body = request(base, "GET", path)
+    sys.stdout.buffer.write(body)
+    return 0 if st == 200 else 1
+
+
+def cmd_statuses(base, route):
+    st, body = request(base, "GET", "/metrics")
+    if st != 200:
+        print("helper: /metrics: HTTP %d" % st, file=sys.stderr)
+        return 1
+    pat = re.compile(r'^rollcall_http_requests_total\{route="%s",'
+                     r'status="([^"]+)"\} (\d+)$' % re.escape(route))
+    for line in body.decode().splitlines():
+        m = pat.match(line)
+        if m:
+            print(m.group(1), m.group(2))
+    for line in body.decode().splitlines():
+        if line.startswith("rollcall_db_errors_total "):
+            print("db_errors", line.split()[1])
+    return 0
+
+
+def vmrss_kb(pid):
+    with open("/proc/%s/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise SystemExit("helper: no VmRSS for pid %s" % pid)
+
+
+def read_reply(sock, buf):
+    """Read one HTTP/1.1 reply from a blocking socket; return status."""
+    while b"\r\n\r\n" not in buf:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed before the headers")
+        buf += chunk
+    head, rest = buf.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for h in lines[1:]:
+        k, _, v = h.partition(":")
+        if k.strip().lower() == "content-length":
+            length = int(v.strip())
+        if k.strip().lower() == "connection" and "close" in v.lower():
+            raise ConnectionError("server asked to close")
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("closed inside the body")
+        rest += chunk
+    return status
+
+
+def cmd_idle(base, pid, n, hold):
+    n = int(n)
+    hold = float(hold)
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = n + 64
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE,
+                           (min(want, hard) if hard != resource.RLIM_INFINITY
+                            else want, hard))
+    u = urllib.parse.urlsplit(base)
+    addr = (u.hostname, u.port)
+    before = vmrss_kb(pid)
+    t0 = time.monotonic()
+    socks = []
+    for i in range(n):
+        s = socket.create_connection(addr, timeout=10)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        socks.append(s)
+    req = ("GET /healthz HTTP/1.1\r\nHost: %s:%d\r\n"
+           "Connection: keep-alive\r\n\r\n" % addr).encode()
+    for s in socks:
+        s.sendall(req)
+    ok = bad = 0
+    for s in socks:
+        try:
+            if read_reply(s, b"") == 200:
+                ok += 1
+            else:
+                bad += 1
+        except (OSError, ConnectionError, ValueError):
+            bad += 1
+    t_open = time.monotonic() - t0
+    time.sleep(hold)
+    # Still open? A closed peer makes a non-blocking recv return b"".
+    alive = 0
+    for s in socks:
+        s.setblocking(False)
+        try:
+            if s.recv(1) != b"":
+                alive += 1   # unexpected bytes, but open
+        except BlockingIOError:
+            alive += 1
+        except OSError:
+            pass
+    after = vmrss_kb(pid)
+    print("before_kb=%d after_kb=%d ok=%d bad=%d alive=%d open_secs=%.2f"
+          % (before, after, ok, bad, alive, t_open))
+    for s in socks:
+        s.close()
+    return 0
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd, args = argv[1], argv[2:]
+    fn = {"freeport": cmd_freeport, "wait": cmd_wait, "seed": cmd_seed,
+          "get": cmd_get, "statuses": cmd_statuses, "idle": cmd_idle}.get(cmd)
+    if fn is None:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return fn(*args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
