@@ -22,8 +22,13 @@ parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 	char		*end;
 	long long	 v;
 
-	if (s == NULL || *s == '\0' || *s == ' ' || *s == '+' ||
-	    (*s == '0' && s[1] != '\0'))
+	const char	*d;
+
+	if (s == NULL)
+		return -1;
+	d = *s == '-' ? s + 1 : s;
+	/* Digits only after an optional minus: no spaces, no '+', no "007". */
+	if (*d < '0' || *d > '9' || (*d == '0' && (d[1] != '\0' || d != s)))
 		return -1;
 	errno = 0;
 	v = strtoll(s, &end, 10);
@@ -127,7 +132,7 @@ validate_url(const char *s)
 		p = s + 7;
 	else
 		return -1;
-	if (*p == '\0' || *p == '/' || strlen(s) > FIELD_MAXURL)
+	if (*p == '\0' || strchr("/:?#@", *p) != NULL || strlen(s) > FIELD_MAXURL)
 		return -1;
 	for (; *p != '\0'; p++)
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '"' ||
