@@ -47,7 +47,7 @@ build/rollcalld: $(SERVER_OBJS) build/obj/server/main.o
 build/asan/rollcalld: $(ASAN_OBJS) build/asan/server/main.o
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
-build/asan/tests/%: tests/unit/%.c $(ASAN_OBJS)
+build/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(SAN) $(WARN) $(PKG_CFLAGS) -Iserver \
 	    $(shell pkg-config --cflags cmocka) -o $@ $< $(ASAN_OBJS) \

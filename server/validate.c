@@ -202,7 +202,7 @@ validate_phone(const char *s)
 	return ndigits >= 5 && ndigits <= 20 ? 0 : -1;
 }
 
-/* No C0 control characters except tab and newline, and no DEL. */
+/* No C0 control characters except tab, CR and LF, and no DEL. */
 static int
 text_ok(const char *s)
 {
