@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make bench`: how close GET /api/v1/events comes to what PostgreSQL can do
-# with the same SQL, and what 1,000 idle keep-alive clients cost in memory.
+# `make bench`: how close GET /api/v1/events and POST .../registrations come
+# to what PostgreSQL can do with the same SQL, the opening rush of a 300-seat
+# community day, and what 1,000 idle keep-alive clients cost in memory.
 #
 #   1. a private PostgreSQL cluster in a fresh temp dir, migrated; an admin
 #      token; a public list of ten published upcoming events seeded through
@@ -9,13 +10,23 @@
 #      (SQL_EVENT_LIST in server/db.c) against the same database, before and
 #      after the HTTP runs (their mean is the baseline);
 #   3. wrk on the daemon for each pool size in BENCH_POOLS;
-#   4. VmRSS of a fresh daemon (the best pool size) before and while it holds
+#   4. registrations, on a daemon with the best pool size of 3: pgbench runs
+#      the daemon's registration statement (SQL_REGISTER: rc_register3 when
+#      the database has it, else rc_register) before and after wrk POSTs
+#      registrations (tests/bench/register.lua), same client count, each on
+#      its own published event with room for everyone; for information, the
+#      per-seat SKIP LOCKED SQL of /work/shared/PERF_NOTES.md in scratch
+#      tables; then the opening rush: BENCH_RUSH attempts from
+#      BENCH_RUSH_CONNS connections on a 300-seat community day, checked
+#      against the database;
+#   5. VmRSS of a fresh daemon (the best pool size) before and while it holds
 #      1,000 idle keep-alive connections.
 # Exits 0 whether or not the targets are met; non-zero only when the bench
-# itself cannot run. Loopback only; about 90 seconds.
+# itself cannot run. Loopback only; about two and a half minutes.
 #
 # Environment: ROLLCALLD (default build/rollcalld), BENCH_POOLS ("4 8 16 32"),
-# BENCH_SECS (8), BENCH_CONNS (64), BENCH_IDLE (1000).
+# BENCH_SECS (8), BENCH_CONNS (64), BENCH_IDLE (1000), BENCH_RUSH (5000),
+# BENCH_RUSH_CONNS (200).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -24,7 +35,10 @@ POOLS=${BENCH_POOLS:-4 8 16 32}
 SECS=${BENCH_SECS:-8}
 CONNS=${BENCH_CONNS:-64}
 IDLE=${BENCH_IDLE:-1000}
+RUSH_N=${BENCH_RUSH:-5000}
+RUSH_CONNS=${BENCH_RUSH_CONNS:-200}
 RATIO_TARGET=0.6
+REG_RATIO_TARGET=0.8
 RSS_TARGET_MB=64
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
@@ -238,7 +252,219 @@ run_pgbench "c$best"
 CONNS=$SAVE_CONNS
 pg_tps_pool=$pg_tps_out
 
-# --- 4. memory with idle keep-alive connections ------------------------------
+# --- 4. registrations ----------------------------------------------------------
+# POST /api/v1/events/{id}/registrations beside pgbench running the daemon's
+# own registration statement (SQL_REGISTER in server/db.c), same client count,
+# each on its own event with room for everyone; then the opening rush.
+note ""
+note "== registrations (daemon pool $best)"
+reg_ok=0
+reg_rps=0 reg_p50="" reg_p99="" reg_p99_ms="" reg_n201=0 reg_dur=0
+regpg_tps1=0 regpg_tps2=0 regpg_tps=0 regpg_p99="" regpg_tps_pool=0 seat_tps=0
+rush_line="" rush_secs="" rush_answered=0 rush_5xx=0 rush_conf_http=0
+db_conf="" db_wait="" db_total="" db_ev_conf=""
+
+# wrk_ms VALUE: wrk's latency ("67.52ms", "812.00us", "1.02s") in ms.
+wrk_ms() {
+	awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+		if (u == "us") n /= 1000; else if (u == "s") n *= 1000;
+		else if (u == "m") n *= 60000; printf "%.1f", n }'
+}
+
+# run_reg_pgbench LABEL FILE CLIENTS [pgbench args]: sets rp_tps, rp_p99
+# (ms, from the per-transaction log) and rp_n. A failing transaction aborts
+# its client in pgbench; that is an anomaly here, not the end of the bench.
+run_reg_pgbench() {
+	local label=$1 file=$2 clients=$3 out rc=0 aborted
+	shift 3
+	rp_tps=0 rp_p99="" rp_n=0
+	rm -f "$tmp/pglog-$label".*
+	out=$(timeout $((SECS + 60)) pgbench -n -M prepared -f "$file" "$@" \
+		-c "$clients" -j $(( clients < 2 ? clients : 2 )) -T "$SECS" \
+		-l --log-prefix="$tmp/pglog-$label" "$conn" 2>&1) || rc=$?
+	printf '%s\n' "$out" >"$tmp/pgbench-$label.txt"
+	aborted=$(grep -c 'aborted in command' <<<"$out" || true)
+	if [ "$rc" != 0 ] || [ "$aborted" != 0 ]; then
+		anomaly "pgbench ($label): exit $rc, $aborted clients aborted: $(grep -m1 -E 'ERROR|error' <<<"$out" | cut -c1-200)"
+	fi
+	rp_tps=$(awk '/^tps = / { print $3; exit }' <<<"$out")
+	rp_n=$(awk '/^number of transactions actually processed:/ { print $6; exit }' <<<"$out")
+	: "${rp_tps:=0}" "${rp_n:=0}"
+	rp_p99=$(cat "$tmp/pglog-$label".* 2>/dev/null | awk '{ print $3 }' | sort -n |
+		awk '{ v[NR] = $1 } END { if (NR) { i = int(NR * 0.99); if (i < 1) i = 1; printf "%.1f", v[i] / 1000 } }')
+	rm -f "$tmp/pglog-$label".*
+	note "pgbench ($label, -c $clients): $(printf '%.0f' "$rp_tps") tps, $rp_n transactions, latency avg $(awk '/^latency average/ { print $4 " " $5; exit }' <<<"$out"), p99 ${rp_p99:-?} ms"
+}
+
+if start_daemon "$best" serve-reg; then
+	reg_ok=1
+	read -r ev_pg ev_http ev_rush < <("${HELPER[@]}" regevents "$base" "$token") ||
+		{ echo "bench: cannot create the registration events" >&2; exit 1; }
+	# Past the API's maximum: nobody may be waitlisted in the throughput runs.
+	psql -q -X -v ON_ERROR_STOP=1 "$conn" \
+		-c "UPDATE events SET capacity = 10000000 WHERE id IN ($ev_pg, $ev_http)" >/dev/null
+	note "events: $ev_pg (pgbench) and $ev_http (HTTP) with 10,000,000 seats; $ev_rush: community day, 300 seats, waitlist on"
+	check=$("${HELPER[@]}" register "$base" "$ev_http" "check@bench.example.com" 2>&1) ||
+		anomaly "a single registration did not answer 201: $check"
+	[ "$check" = "201 confirmed" ] || anomaly "a single registration answered '$check', expected '201 confirmed'"
+
+	# The statement: rc_register3 once the database has it, else rc_register.
+	regfn=$(psql -X -tAc "SELECT CASE WHEN to_regproc('rc_register3') IS NOT NULL
+		OR EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'rc_register3')
+		THEN 'rc_register3' ELSE 'rc_register' END" "$conn")
+	srvfn=$(sed -n '/\[SQL_REGISTER\]/,/}/p' server/db.c | grep -o 'rc_register[a-z0-9_]*' | head -n 1 || true)
+	[ "$srvfn" = "$regfn" ] ||
+		anomaly "pgbench runs $regfn (the database has it) but SQL_REGISTER in server/db.c calls ${srvfn:-?}: not like for like"
+	hash="decode(md5(random()::text) || md5(random()::text), 'hex')"
+	extra=""
+	[ "$regfn" = rc_register3 ] && extra=", $hash"
+	# No ':' directly before a letter outside variables: pgbench would take
+	# it for one (hence the spaces after the JSON colons).
+	cat >"$tmp/register.sql" <<-SQL
+	\\set r random(1, 999999999999999)
+	SELECT $regfn(:event::bigint, ('{"name": "Bench Attendee", "email": "' || :run || '-c' || :client_id || '-' || :r || '@bench.example.com", "company": "Bench Co", "job_title": "Engineer", "identity": "professional", "consent": {"sponsors": true, "fields": ["email", "job_title"]}}')::jsonb, $hash$extra)::text;
+	SQL
+	note "statement: $(sed -n 2p "$tmp/register.sql" | cut -c1-120)..."
+	timeout 60 pgbench -n -M prepared -f "$tmp/register.sql" -D event="$ev_pg" \
+		-D run=warm -c 1 -j 1 -T 1 "$conn" >/dev/null 2>&1 || true	# warm up
+
+	note ""
+	note "== baseline: pgbench -n -M prepared -c $CONNS -j 2 -T $SECS: $regfn on event $ev_pg"
+	run_reg_pgbench reg-before "$tmp/register.sql" "$CONNS" -D event="$ev_pg" -D run=before
+	regpg_tps1=$rp_tps regpg_p99_1=$rp_p99
+
+	note ""
+	note "== daemon: wrk -t2 -c$CONNS -d${SECS}s POST /api/v1/events/$ev_http/registrations"
+	url=$base/api/v1/events/$ev_http/registrations
+	timeout $((SECS + 30)) wrk -t2 -c"$CONNS" -d1s -s tests/bench/register.lua "$url" -- warm >/dev/null 2>&1 || true
+	out=$(timeout $((SECS + 30)) wrk -t2 -c"$CONNS" -d"${SECS}s" --latency \
+		-s tests/bench/register.lua "$url" -- main 2>&1) || true
+	printf '%s\n' "$out" >"$tmp/wrk-register.txt"
+	reg_req=$(awk '/ requests in / { print $1; exit }' <<<"$out")
+	reg_dur=$(awk '/ requests in / { d = $4; sub(/s,?$/, "", d); print d; exit }' <<<"$out")
+	non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF; exit }' <<<"$out")
+	sockerr=$(grep -o 'Socket errors:.*' <<<"$out" || true)
+	reg_p50=$(awk '$1 == "50%" { print $2; exit }' <<<"$out")
+	reg_p99=$(awk '$1 == "99%" { print $2; exit }' <<<"$out")
+	if [ -z "$reg_req" ] || [ -z "$reg_dur" ]; then
+		printf '%s\n' "$out" >&2
+		anomaly "registrations: wrk reported no throughput"
+		reg_req=0 reg_dur=1
+	fi
+	[ -z "$non2xx" ] || anomaly "registrations: wrk saw $non2xx non-2xx replies"
+	[ -z "$sockerr" ] || anomaly "registrations: wrk $sockerr"
+	# Registrations per second: the 2xx replies only.
+	reg_rps=$(awk -v n="$reg_req" -v b="${non2xx:-0}" -v d="$reg_dur" 'BEGIN { printf "%.1f", (d > 0 ? (n - b) / d : 0) }')
+	reg_p99_ms=$(wrk_ms "${reg_p99:-0}")
+	if kill -0 "$daemon_pid" 2>/dev/null; then
+		stats=$("${HELPER[@]}" statuses "$base" registrations_create 2>&1) ||
+			anomaly "registrations: /metrics did not answer after the run"
+		reg_n201=$(awk '$1 == "201" { print $2 }' <<<"$stats")
+		bad=$(awk '$1 != "201" && $1 != "db_errors" { printf "%s%s x%s", sep, $1, $2; sep = ", " }' <<<"$stats")
+		dberr=$(awk '$1 == "db_errors" { print $2 }' <<<"$stats")
+		[ -z "$bad" ] || anomaly "registrations: /metrics counts non-201 replies: $bad"
+		[ -z "$dberr" ] || [ "$dberr" = 0 ] || anomaly "registrations: rollcall_db_errors_total $dberr"
+		# Every 201 is one confirmed row, and nothing else is there.
+		read -r n_all n_conf < <(psql -X -tA -F ' ' "$conn" -c "SELECT count(*),
+			count(*) FILTER (WHERE status = 'confirmed') FROM registrations
+			WHERE event_id = $ev_http")
+		[ "$n_all" = "${reg_n201:-0}" ] && [ "$n_conf" = "$n_all" ] ||
+			anomaly "registrations: $n_all rows ($n_conf confirmed) for ${reg_n201:-0} replies 201"
+	else
+		anomaly "registrations: the daemon died during the run; log tail: $(tail -n 5 "$tmp/serve-reg.log" | tr '\n' '|')"
+	fi
+	note "daemon: $(printf '%.0f' "$reg_rps") registrations/s (${reg_req} replies in ${reg_dur} s, ${non2xx:-0} non-2xx), latency p50 ${reg_p50:-?} p99 ${reg_p99:-?}"
+
+	note ""
+	run_reg_pgbench reg-after "$tmp/register.sql" "$CONNS" -D event="$ev_pg" -D run=after
+	regpg_tps2=$rp_tps regpg_p99_2=$rp_p99
+	regpg_tps=$(awk -v a="$regpg_tps1" -v b="$regpg_tps2" 'BEGIN { printf "%.1f", (a + b) / 2 }')
+	regpg_p99=$(awk -v a="${regpg_p99_1:-0}" -v b="${regpg_p99_2:-0}" 'BEGIN { printf "%.1f", (a > b ? a : b) }')
+	note "pgbench baseline: mean $(printf '%.0f' "$regpg_tps") tps (after vs before: $(awk -v a="$regpg_tps1" -v b="$regpg_tps2" 'BEGIN { printf "%+.0f", (b - a) / (a > 0 ? a : 1) * 100 }')%)"
+	run_reg_pgbench "reg-c$best" "$tmp/register.sql" "$best" -D event="$ev_pg" -D run="c$best"
+	regpg_tps_pool=$rp_tps
+	read -r n_all n_conf < <(psql -X -tA -F ' ' "$conn" -c "SELECT count(*),
+		count(*) FILTER (WHERE status = 'confirmed') FROM registrations
+		WHERE event_id = $ev_pg")
+	[ "$n_conf" = "$n_all" ] || anomaly "pgbench's event: $n_all registrations but only $n_conf confirmed"
+
+	# For information: the best known SQL for exact capacity (PERF_NOTES.md,
+	# seat.sql): one row per seat, claimed with FOR UPDATE SKIP LOCKED, in
+	# scratch tables of its own. More seats than the run can take.
+	psql -q -X -v ON_ERROR_STOP=1 "$conn" >/dev/null <<-'SQL'
+	CREATE SCHEMA bench_seat;
+	CREATE TABLE bench_seat.seats (event_id bigint NOT NULL,
+	    seat integer NOT NULL, reg_id bigint, PRIMARY KEY (event_id, seat));
+	CREATE INDEX seats_free ON bench_seat.seats (event_id, seat)
+	    WHERE reg_id IS NULL;
+	CREATE TABLE bench_seat.registrations (id bigserial PRIMARY KEY,
+	    event_id bigint NOT NULL, email text NOT NULL, status text NOT NULL
+	    CHECK (status IN ('confirmed', 'waitlisted', 'cancelled')));
+	CREATE UNIQUE INDEX registrations_one_per_email
+	    ON bench_seat.registrations (event_id, lower(email))
+	    WHERE status <> 'cancelled';
+	INSERT INTO bench_seat.seats (event_id, seat)
+	SELECT 1, g FROM generate_series(1, 400000) g;
+	VACUUM ANALYZE bench_seat.seats, bench_seat.registrations;
+	SQL
+	cat >"$tmp/seat.sql" <<-'SQL'
+	\set r random(1, 999999999999999)
+	WITH s AS (SELECT event_id, seat FROM bench_seat.seats
+	           WHERE event_id = 1 AND reg_id IS NULL
+	           LIMIT 1 FOR UPDATE SKIP LOCKED),
+	     u AS (UPDATE bench_seat.seats t SET reg_id = :r FROM s
+	           WHERE t.event_id = s.event_id AND t.seat = s.seat RETURNING t.seat)
+	INSERT INTO bench_seat.registrations (event_id, email, status)
+	SELECT 1, 'u' || :r || '-' || :client_id || '@w.org',
+	       CASE WHEN EXISTS (SELECT 1 FROM u) THEN 'confirmed' ELSE 'waitlisted' END;
+	SQL
+	timeout 60 pgbench -n -M prepared -f "$tmp/seat.sql" -c 1 -j 1 -T 1 "$conn" >/dev/null 2>&1 || true
+	note ""
+	run_reg_pgbench seat "$tmp/seat.sql" "$CONNS"
+	seat_tps=$rp_tps
+	n_wait=$(psql -X -tAc "SELECT count(*) FROM bench_seat.registrations WHERE status <> 'confirmed'" "$conn")
+	[ "$n_wait" = 0 ] || note "  (seat.sql ran out of seats: $n_wait waitlisted)"
+
+	# The opening rush: every client connected, then all at once.
+	note ""
+	note "== opening rush: $RUSH_N registrations from $RUSH_CONNS keep-alive connections, event $ev_rush (300 seats)"
+	rush_line=$("${HELPER[@]}" rush "$base" "$ev_rush" "$RUSH_N" "$RUSH_CONNS" 2>&1) ||
+		anomaly "rush: the client failed: $(tail -n 3 <<<"$rush_line" | tr '\n' '|')"
+	note "$rush_line"
+	kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$rush_line"; }
+	rush_secs=$(kv secs) rush_answered=$(kv answered) rush_5xx=$(kv s5xx)
+	rush_conf_http=$(kv confirmed) rush_p50=$(kv p50_ms) rush_p99=$(kv p99_ms)
+	: "${rush_secs:=0}" "${rush_answered:=0}" "${rush_5xx:=0}" "${rush_conf_http:=0}"
+	read -r db_conf db_wait db_total db_ev_conf < <(psql -X -tA -F ' ' "$conn" -c "SELECT
+		count(*) FILTER (WHERE status = 'confirmed'),
+		count(*) FILTER (WHERE status = 'waitlisted'), count(*),
+		(SELECT confirmed FROM events WHERE id = $ev_rush)
+		FROM registrations WHERE event_id = $ev_rush")
+	note "database: $db_conf confirmed, $db_wait waitlisted, $db_total in all; events.confirmed = $db_ev_conf"
+	[ "$rush_answered" = "$RUSH_N" ] || anomaly "rush: only $rush_answered of $RUSH_N attempts answered ($(kv statuses))"
+	[ "$rush_5xx" = 0 ] || anomaly "rush: $rush_5xx replies 5xx ($(kv statuses))"
+	[ "$(kv statuses)" = "201:$RUSH_N" ] || anomaly "rush: replies other than 201: $(kv statuses)"
+	[ "$db_conf" = 300 ] && [ "$db_ev_conf" = 300 ] ||
+		anomaly "rush: $db_conf registrations confirmed and events.confirmed = $db_ev_conf, expected 300"
+	[ "$db_wait" = $((RUSH_N - 300)) ] || anomaly "rush: $db_wait waitlisted, expected $((RUSH_N - 300))"
+	[ "$rush_conf_http" = "$db_conf" ] || anomaly "rush: $rush_conf_http replies said confirmed, the database has $db_conf"
+	if kill -0 "$daemon_pid" 2>/dev/null; then
+		stats=$("${HELPER[@]}" statuses "$base" registrations_create 2>&1) || true
+		dberr=$(awk '$1 == "db_errors" { print $2 }' <<<"$stats")
+		[ -z "$dberr" ] || [ "$dberr" = 0 ] || anomaly "rush: rollcall_db_errors_total $dberr"
+	else
+		anomaly "rush: the daemon died; log tail: $(tail -n 5 "$tmp/serve-reg.log" | tr '\n' '|')"
+	fi
+	stop_daemon || anomaly "registrations: daemon exited with status $? on SIGTERM"
+	if grep -qiE 'warn|error|lost|cannot' "$tmp/serve-reg.log"; then
+		note "  daemon log (registrations):"
+		grep -iE 'warn|error|lost|cannot' "$tmp/serve-reg.log" | sort | uniq -c | sort -rn | head -n 5 | sed 's/^/    /'
+	fi
+else
+	anomaly "registrations: the daemon did not come up"
+fi
+
+# --- 5. memory with idle keep-alive connections ------------------------------
 note ""
 note "== memory: $IDLE idle keep-alive connections (pool $best)"
 rss_before_kb=0 rss_after_kb=0 idle_line=""
@@ -260,7 +486,7 @@ else
 	anomaly "idle: the daemon did not come up"
 fi
 
-# --- 5. summary -------------------------------------------------------------
+# --- 6. summary -------------------------------------------------------------
 ratio() { awk -v d="$1" -v p="$pg_tps" 'BEGIN { printf "%.2f", (p > 0 ? d / p : 0) }'; }
 met() { if awk "BEGIN { exit !($1) }"; then echo MET; else echo MISSED; fi; }
 best_ratio=$(ratio "${rps[$best]}")
@@ -278,6 +504,22 @@ for pool in $POOLS; do
 done
 note "  pgbench: $(printf '%.0f' "$pg_tps1") tps before, $(printf '%.0f' "$pg_tps2") after (-c $CONNS -j 2 -T $SECS)"
 note "  for information: pgbench -c $best (the pool's concurrency) $(printf '%.0f' "$pg_tps_pool") tps; daemon / that = $(awk -v d="${rps[$best]}" -v p="$pg_tps_pool" 'BEGIN { printf "%.2f", (p > 0 ? d / p : 0) }')"
+if [ "$reg_ok" = 1 ]; then
+	reg_ratio=$(awk -v d="$reg_rps" -v p="$regpg_tps" 'BEGIN { printf "%.2f", (p > 0 ? d / p : 0) }')
+	note "registrations: daemon $(printf '%.0f' "$reg_rps") req/s (p99 $reg_p99_ms ms), pgbench $(printf '%.0f' "$regpg_tps") tps, ratio $reg_ratio (target >= $REG_RATIO_TARGET: $(met "$reg_ratio >= $REG_RATIO_TARGET"))"
+	note "  daemon: pool $best, wrk -t2 -c$CONNS -d${SECS}s, p50 ${reg_p50:-?} p99 ${reg_p99:-?}, ${non2xx:-0} non-2xx; pgbench ($regfn, -M prepared -c $CONNS -j 2 -T $SECS): $(printf '%.0f' "$regpg_tps1") tps before, $(printf '%.0f' "$regpg_tps2") after, p99 ${regpg_p99} ms"
+	note "  for information: pgbench -c $best (the pool's concurrency) $(printf '%.0f' "$regpg_tps_pool") tps; daemon / that = $(awk -v d="$reg_rps" -v p="$regpg_tps_pool" 'BEGIN { printf "%.2f", (p > 0 ? d / p : 0) }')"
+	note "  for information: seat rows FOR UPDATE SKIP LOCKED (PERF_NOTES seat.sql, scratch tables, -c $CONNS) $(printf '%.0f' "$seat_tps") tps; daemon / that = $(awk -v d="$reg_rps" -v p="$seat_tps" 'BEGIN { printf "%.2f", (p > 0 ? d / p : 0) }')"
+	c_ans=$(met "${rush_answered:-0} == $RUSH_N")
+	c_5xx=$(met "${rush_5xx:-1} == 0 && ${rush_answered:-0} > 0")
+	c_300=$(met "${db_conf:-0} == 300 && ${db_ev_conf:-0} == 300 && ${rush_conf_http:-0} == 300")
+	if [ "$c_ans$c_5xx$c_300" = METMETMET ]; then c_all=MET; else c_all=MISSED; fi
+	note "opening_rush: $RUSH_N attempts / $RUSH_CONNS conns / 300 seats: $(printf '%.2f' "${rush_secs:-0}") s, ${db_conf:-?} confirmed, ${rush_5xx:-?} 5xx ($c_all)"
+	note "  all answered: $c_ans (${rush_answered:-0}/$RUSH_N); no 5xx: $c_5xx; exactly 300 confirmed: $c_300 (database: ${db_conf:-?} confirmed, ${db_wait:-?} waitlisted, events.confirmed ${db_ev_conf:-?}; replies: ${rush_conf_http:-?} confirmed); reply latency p50 ${rush_p50:-?} ms p99 ${rush_p99:-?} ms"
+else
+	note "registrations: no result (the daemon did not come up)"
+	note "opening_rush: no result (MISSED)"
+fi
 note "rss_idle_$IDLE: $rss_mb MB (before the connections: $(mb "$rss_before_kb") MB; target < $RSS_TARGET_MB MB: $(met "$rss_after_kb > 0 && $rss_after_kb / 1024 < $RSS_TARGET_MB"))"
 if [ ${#anomalies[@]} -eq 0 ]; then
 	note "anomalies: none"
