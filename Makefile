@@ -2,7 +2,7 @@
 # `make test` runs every test on a sanitizer build; `make bench` measures.
 
 CC	?= cc
-PKGS	 = libpq libjwt libevent jansson libsodium
+PKGS	 = libpq libjwt libevent jansson libsodium libqrencode libpng libcrypto
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2
 CFLAGS	?= -O2 -g
@@ -13,11 +13,13 @@ SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 PYTHON	 = /usr/bin/python3
 
-SERVER_SRCS = server/auth.c server/db.c server/event.c server/http.c \
+SERVER_SRCS = server/auth.c server/checkin.c server/db.c server/event.c server/http.c \
 	      server/log.c server/migrate.c server/ops.c server/registration.c \
-	      server/validate.c
+	      server/ticket.c server/validate.c
 MAIN_SRC    = server/main.c
-UNIT_TESTS  = tests/unit/test_validate.c tests/unit/test_auth.c
+TEST_PKGS   = cmocka zbar
+UNIT_TESTS  = tests/unit/test_validate.c tests/unit/test_auth.c \
+	      tests/unit/test_ticket.c
 
 SERVER_OBJS = $(SERVER_SRCS:%.c=build/obj/%.o)
 ASAN_OBJS   = $(SERVER_SRCS:%.c=build/asan/%.o)
@@ -50,8 +52,8 @@ build/asan/rollcalld: $(ASAN_OBJS) build/asan/server/main.o
 build/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(SAN) $(WARN) $(PKG_CFLAGS) -Iserver \
-	    $(shell pkg-config --cflags cmocka) -o $@ $< $(ASAN_OBJS) \
-	    $(PKG_LIBS) $(shell pkg-config --libs cmocka)
+	    $(shell pkg-config --cflags $(TEST_PKGS)) -o $@ $< $(ASAN_OBJS) \
+	    $(PKG_LIBS) $(shell pkg-config --libs $(TEST_PKGS))
 
 # The demo: a private PostgreSQL under var/ unless ROLLCALL_DB is set.
 run:

@@ -222,29 +222,66 @@ out:
 	return rc;
 }
 
-/* Parse PostgreSQL's "{1,2,3}" into ids; -1 when malformed or too many. */
-static int
-parse_pg_array(const char *s, int64_t *out, int max)
+/* Render ids as PostgreSQL array text, or NULL for "all". */
+static char *
+ids_to_pg(const int64_t *ids, int n)
 {
-	char	*end;
-	int	 n = 0;
-	long long v;
+	char	*s, *p;
+	int	 i;
 
+	if (ids == NULL)
+		return NULL;
+	if ((s = malloc((size_t)n * 21 + 3)) == NULL)
+		return NULL;
+	p = s;
+	*p++ = '{';
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s%lld", i ? "," : "", (long long)ids[i]);
+	*p++ = '}';
+	*p = '\0';
+	return s;
+}
+
+/* Parse PostgreSQL's "{1,2,3}" into a new array of ids; -1 if malformed. */
+static int
+parse_pg_array(const char *s, int64_t **out)
+{
+	const char	*p;
+	char		*end;
+	long long	 v;
+	size_t		 max = 1;
+	int		 n = 0;
+
+	*out = NULL;
 	if (*s++ != '{')
 		return -1;
+	for (p = s; *p != '\0'; p++)
+		max += *p == ',';
+	if ((*out = calloc(max, sizeof(**out))) == NULL)
+		return -1;
 	while (*s != '}') {
-		if (n == max)
-			return -1;
 		errno = 0;
 		v = strtoll(s, &end, 10);
-		if (errno || end == s)
+		if (errno || end == s || (size_t)n == max) {
+			free(*out);
+			*out = NULL;
 			return -1;
-		out[n++] = v;
+		}
+		(*out)[n++] = v;
 		s = end;
 		if (*s == ',')
 			s++;
 	}
 	return n;
+}
+
+/* The request's scope as PostgreSQL array text; NULL for every event. */
+char *
+auth_scope_pg(const struct auth *a)
+{
+	if (a->role == ROLE_ADMIN || a->all_events)
+		return NULL;
+	return ids_to_pg(a->events, a->nevents);
 }
 
 /* True when the request's staff token covers the event. */
@@ -283,7 +320,7 @@ auth_lookup_done(struct req *r, PGresult *res)
 	if (PQgetisnull(res, 0, 2))
 		r->auth.all_events = 1;
 	else if ((r->auth.nevents = parse_pg_array(PQgetvalue(res, 0, 2),
-	    r->auth.events, SCOPE_MAXEVENTS)) < 0) {
+	    &r->auth.events)) < 0) {
 		r->auth.nevents = 0;
 		http_error(r, 401, "invalid_token", "This token's scope is "
 		    "unreadable.");
@@ -356,26 +393,6 @@ auth_parse_ttl(const char *s)
 	    v * unit > 3650L * 86400)
 		return -1;
 	return (long)(v * unit);
-}
-
-/* Render ids as PostgreSQL array text, or NULL for "all". */
-static char *
-ids_to_pg(const int64_t *ids, int n)
-{
-	char	*s, *p;
-	int	 i;
-
-	if (ids == NULL)
-		return NULL;
-	if ((s = malloc((size_t)n * 21 + 3)) == NULL)
-		return NULL;
-	p = s;
-	*p++ = '{';
-	for (i = 0; i < n; i++)
-		p += sprintf(p, "%s%lld", i ? "," : "", (long long)ids[i]);
-	*p++ = '}';
-	*p = '\0';
-	return s;
 }
 
 /*
@@ -473,6 +490,11 @@ token_issue(struct req *r)
 		return;
 	}
 	evs = json_object_get(r->body, "events");
+	if (json_is_array(evs) && json_array_size(evs) == 0) {
+		http_error(r, 400, "invalid_field", "events: an empty list would "
+		    "grant nothing; leave it out to mean every event.");
+		return;
+	}
 	if (json_is_array(evs))
 		json_array_foreach(evs, i, v)
 			ids[n++] = json_integer_value(v);
@@ -494,8 +516,7 @@ token_issue(struct req *r)
 				    (long long)ids[i]);
 				return;
 			}
-		if (!r->auth.all_events)
-			scope = ids_to_pg(r->auth.events, r->auth.nevents);
+		scope = auth_scope_pg(&r->auth);
 	}
 	if (role == ROLE_SPONSOR &&
 	    !json_is_integer(json_object_get(r->body, "sponsor"))) {
@@ -537,8 +558,8 @@ token_revoke(struct req *r)
 	char		*scope = NULL;
 	const char	*vals[4];
 
-	if (r->auth.role == ROLE_ORGANIZER && !r->auth.all_events)
-		scope = ids_to_pg(r->auth.events, r->auth.nevents);
+	if (r->auth.role == ROLE_ORGANIZER)
+		scope = auth_scope_pg(&r->auth);
 	vals[0] = r->params[0];
 	vals[1] = r->auth.jti;
 	vals[2] = role_str(r->auth.role);

@@ -50,8 +50,8 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_SERIES_CREATE] = { "series_create",
 	    "SELECT rc_series_create($1::jsonb, $2)::text", 2 },
 	[SQL_REGISTER] = { "register",
-	    "SELECT rc_register($1::bigint, $2::jsonb, decode($3, 'hex'))::text",
-	    3 },
+	    "SELECT rc_register3($1::bigint, $2::jsonb, decode($3, 'hex'), "
+	    "decode($4, 'hex'))::text", 4 },
 	[SQL_REG_GET] = { "reg_get",
 	    "SELECT rc_registration_get(decode($1, 'hex'))::text", 1 },
 	[SQL_REG_CONSENT] = { "reg_consent",
@@ -62,6 +62,22 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_REG_LIST] = { "reg_list",
 	    "SELECT rc_registration_list($1::bigint, $2, $3::integer, "
 	    "$4::integer)::text", 4 },
+	[SQL_TICKET_KEYS] = { "ticket_keys",
+	    "SELECT kid, public_pem, private_pem, retired_at IS NULL "
+	    "FROM ticket_keys ORDER BY created_at DESC", 0 },
+	[SQL_TICKET_GET] = { "ticket_get",
+	    "SELECT rc_ticket_get(decode($1, 'hex'))::text", 1 },
+	[SQL_CHECKIN] = { "checkin",
+	    "SELECT rc_checkin($1, $2::bigint[], $3::bigint, $4::jsonb, $5, "
+	    "$6)::text", 6 },
+	[SQL_CHECKIN_BATCH] = { "checkin_batch",
+	    "SELECT rc_checkin_batch($1, $2::bigint[], $3, $4::jsonb)::text", 4 },
+	[SQL_OFFLINE_BUNDLE] = { "offline_bundle",
+	    "SELECT rc_offline_bundle($1::bigint)::text", 1 },
+	[SQL_JOIN] = { "join",
+	    "SELECT rc_join(decode($1, 'hex'))::text", 1 },
+	[SQL_TICKET_REISSUE] = { "ticket_reissue",
+	    "SELECT rc_ticket_reissue(decode($1, 'hex'))::text", 1 },
 };
 
 enum conn_state {

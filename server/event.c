@@ -50,7 +50,7 @@ static const struct vfield series_fields[] = {
 	{ "timezone", V_TZ, 0, 0, 0, 0, NULL },
 	{ "starts_on", V_DATE, 1, 0, 0, 0, NULL },
 	{ "episodes", V_INT, 1, 0, 4, 8, NULL },
-	{ "episode_titles", V_ARRAY_STRING, 0, 0, 0, 8, NULL },
+	{ "episode_titles", V_ARRAY_STRING, 0, 0, 1, 8, NULL },
 	{ "online_url", V_URL, 1, 0, 0, 0, NULL },
 	{ "capacity", V_INT, 0, 1, 0, CAPACITY_MAX, NULL },
 	{ "waitlist", V_BOOL, 0, 0, 0, 0, NULL },
@@ -116,9 +116,9 @@ event_list(struct req *r)
 		}
 	}
 	if (vals[1] != NULL && (strlen(vals[1]) > FIELD_MAXTEXT ||
-	    strchr(vals[1], '\n') != NULL)) {
-		http_error(r, 400, "invalid_field", "chapter: at most %d "
-		    "bytes on one line.", FIELD_MAXTEXT);
+	    validate_utf8(vals[1]) == -1 || strchr(vals[1], '\n') != NULL)) {
+		http_error(r, 400, "invalid_field", "chapter: UTF-8 text, at "
+		    "most %d bytes on one line.", FIELD_MAXTEXT);
 		return;
 	}
 	req_query(r, SQL_EVENT_LIST, vals, 2, reply_200);

@@ -53,6 +53,19 @@ const struct route routes[] = {
 	    ACCESS_ANY, "registration_update" },
 	{ DELETE, "/api/v1/registrations/{secret}", registration_cancel,
 	    ACCESS_ANY, "registration_cancel" },
+	{ GET, "/api/v1/registrations/{secret}/ticket.png", ticket_png_get,
+	    ACCESS_ANY, "ticket_png" },
+	{ GET, "/api/v1/registrations/{secret}/ticket.svg", ticket_svg_get,
+	    ACCESS_ANY, "ticket_svg" },
+	{ POST, "/api/v1/registrations/{secret}/ticket", ticket_reissue,
+	    ACCESS_ANY, "ticket_reissue" },
+	{ POST, "/api/v1/checkins", checkin_handle,
+	    ACCESS_DOOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "checkins" },
+	{ POST, "/api/v1/checkins/batch", checkin_batch,
+	    ACCESS_DOOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "checkins_batch" },
+	{ GET, "/api/v1/events/{id}/offline-bundle", checkin_bundle,
+	    ACCESS_DOOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "offline_bundle" },
+	{ GET, "/j/{secret}", join_get, ACCESS_ANY, "join" },
 	{ POST, "/api/v1/tokens", token_issue,
 	    ACCESS_ORGANIZER | ACCESS_ADMIN, "tokens_issue" },
 	{ DELETE, "/api/v1/tokens/{jti}", token_revoke,
@@ -120,28 +133,58 @@ req_free(struct req *r)
 		json_decref(r->body);
 	if (p->query_parsed)
 		evhttp_clear_headers(&p->query);
+	free(r->auth.events);
 	sodium_memzero(p, sizeof(*p));
 	free(p);
 }
 
-/* Send the reply, count it, and free the request. */
+/* A request leaves the in-flight count once its reply is written. */
+static void
+req_complete(void)
+{
+	H.inflight--;
+	if (H.draining && H.inflight == 0)
+		event_base_loopexit(H.base, NULL);
+}
+
+static void
+req_written(struct evhttp_request *ev, void *arg)
+{
+	(void)ev;
+	(void)arg;
+	req_complete();
+}
+
+/*
+ * Send the reply, count it, and free the request. SIGTERM waits for the
+ * reply to be written, not just queued, so the in-flight count drops in
+ * evhttp's completion callback; a client already gone never gets one.
+ */
 static void
 req_send(struct req *r, int status, struct evbuffer *buf)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->ev);
 	double			 secs = req_seconds(r);
+	char			 len[24];
 
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	if (evhttp_find_header(h, "Cache-Control") == NULL)
 		evhttp_add_header(h, "Cache-Control", "no-store");
+	if (r->head && buf != NULL) {
+		/* HEAD: the length of what GET would send, and no body. */
+		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(buf));
+		evhttp_add_header(h, "Content-Length", len);
+		evbuffer_drain(buf, evbuffer_get_length(buf));
+	}
+	if (evhttp_request_get_connection(r->ev) != NULL)
+		evhttp_request_set_on_complete_cb(r->ev, req_written, NULL);
+	else
+		req_complete();
 	evhttp_send_reply(r->ev, status, status_reason(status), buf);
 	metrics_observe(r->route_idx, status, secs);
 	log_debug("%s %s -> %d (%.1f ms)", r->addr,
 	    r->route ? r->route->name : "-", status, secs * 1000);
 	req_free(r);
-	H.inflight--;
-	if (H.draining && H.inflight == 0)
-		event_base_loopexit(H.base, NULL);
 }
 
 /* Reply with a JSON value; takes the reference. */
@@ -172,6 +215,24 @@ http_reply_raw_json(struct req *r, int status, const char *s, size_t len)
 	    "Content-Type", "application/json; charset=utf-8");
 	if (buf != NULL && status != 204)
 		evbuffer_add(buf, s, len);
+	req_send(r, status, buf);
+	if (buf != NULL)
+		evbuffer_free(buf);
+}
+
+/* Reply with bytes of the given type and Cache-Control. */
+void
+http_reply_bytes(struct req *r, int status, const char *type,
+    const unsigned char *data, size_t len, const char *cache)
+{
+	struct evbuffer		*buf = evbuffer_new();
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->ev);
+
+	evhttp_add_header(h, "Content-Type", type);
+	if (cache != NULL)
+		evhttp_add_header(h, "Cache-Control", cache);
+	if (buf != NULL)
+		evbuffer_add(buf, data, len);
 	req_send(r, status, buf);
 	if (buf != NULL)
 		evbuffer_free(buf);
@@ -412,6 +473,18 @@ req_parse_body(struct req *r)
 	return 0;
 }
 
+static const char *
+method_name(int m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET: return "GET, HEAD";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	default: return "?";
+	}
+}
+
 static void
 http_gencb(struct evhttp_request *ev, void *arg)
 {
@@ -422,6 +495,7 @@ http_gencb(struct evhttp_request *ev, void *arg)
 	ev_uint16_t		 port = 0;
 	struct evhttp_connection *conn;
 	enum evhttp_cmd_type	 method = evhttp_request_get_command(ev);
+	char			 allow[128];
 	int			 i, path_matched = 0;
 
 	(void)arg;
@@ -439,28 +513,36 @@ http_gencb(struct evhttp_request *ev, void *arg)
 		if (host != NULL)
 			snprintf(r->addr, sizeof(r->addr), "%s", host);
 	}
-	if (method == EVHTTP_REQ_HEAD)
+	if (method == EVHTTP_REQ_HEAD) {
 		method = EVHTTP_REQ_GET;
+		r->head = 1;
+	}
 
 	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ev));
 	if (path == NULL || *path == '\0' || strlen(path) > HTTP_MAXPATH) {
 		http_error(r, 404, "not_found", "No such resource.");
 		return;
 	}
+	allow[0] = '\0';
 	for (i = 0; i < nroutes; i++) {
 		if (!route_match(routes[i].pattern, path, r))
 			continue;
 		path_matched = 1;
 		if ((int)method == routes[i].method)
 			break;
+		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow),
+		    "%s%s", allow[0] ? ", " : "", method_name(routes[i].method));
 		while (r->nparams > 0)
 			free(r->params[--r->nparams]);
 	}
 	if (i == nroutes) {
-		if (path_matched)
+		if (path_matched) {
+			evhttp_add_header(evhttp_request_get_output_headers(ev),
+			    "Allow", allow);
 			http_error(r, 405, "method_not_allowed", "That method "
-			    "is not allowed on this resource.");
-		else
+			    "is not allowed on this resource (allowed: %s).",
+			    allow);
+		} else
 			http_error(r, 404, "not_found", "No such resource.");
 		return;
 	}
@@ -542,8 +624,11 @@ http_start(struct event_base *base, const char *listen)
 	/* evhttp refuses (plain 413) above this; we answer JSON 413 below. */
 	evhttp_set_max_body_size(H.http, 16 * HTTP_MAXBODY);
 	evhttp_set_timeout(H.http, HTTP_TIMEOUT);
+	/* Every method reaches the router, which answers 405 in JSON. */
 	evhttp_set_allowed_methods(H.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD);
+	    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+	    EVHTTP_REQ_CONNECT);
 	evhttp_set_default_content_type(H.http, NULL);
 	evhttp_set_flags(H.http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_gencb(H.http, http_gencb, NULL);

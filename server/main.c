@@ -93,7 +93,8 @@ serve_load(const char *conninfo)
 
 	for (tries = 0; tries < 30; tries++) {
 		if ((pg = db_connect_blocking(conninfo)) != NULL) {
-			if (auth_load_secret(pg) == 0) {
+			if (auth_load_secret(pg) == 0 &&
+			    keyring_load(pg) == 0) {
 				PQfinish(pg);
 				return 0;
 			}
@@ -130,7 +131,7 @@ cmd_serve(const struct config *cf)
 	if ((base = event_base_new()) == NULL)
 		return 1;
 	if (db_pool_start(base, conninfo, cf->pool_size) == -1 ||
-	    http_start(base, cf->listen) == -1)
+	    keyring_start(base) == -1 || http_start(base, cf->listen) == -1)
 		return 1;
 	sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
 	sigint = evsignal_new(base, SIGINT, on_signal, NULL);
@@ -141,6 +142,7 @@ cmd_serve(const struct config *cf)
 	    cf->pool_size, cf->rate_limit);
 	event_base_dispatch(base);
 	db_pool_stop();
+	keyring_stop();
 	event_free(sigterm);
 	event_free(sigint);
 	log_info("stopped");

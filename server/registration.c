@@ -154,20 +154,50 @@ consent_validate(struct req *r, json_t *c)
 	return 0;
 }
 
+/*
+ * Replace the "ticket_claims" the database sent with the signed ticket and
+ * the addresses of its images (only the attendee's own secret reaches
+ * them). A registration without a ticket loses the key.
+ */
+static void
+reg_attach_ticket(json_t *o, const char *secret)
+{
+	json_t	*claims = json_object_get(o, "ticket_claims");
+	char	 png[sizeof(public_url) + SECRET_LEN + 64];
+	char	 svg[sizeof(png)];
+	char	*tok;
+
+	if (json_is_object(claims) && (tok = keyring_sign(claims)) != NULL) {
+		snprintf(png, sizeof(png), "%s/api/v1/registrations/%s/"
+		    "ticket.png", public_url, secret);
+		snprintf(svg, sizeof(svg), "%s/api/v1/registrations/%s/"
+		    "ticket.svg", public_url, secret);
+		json_object_set_new(o, "ticket", json_pack("{s:s, s:s, s:s}",
+		    "token", tok, "png_url", png, "svg_url", svg));
+		free(tok);
+	}
+	json_object_del(o, "ticket_claims");
+}
+
 /* Reply with the JSON a function returned; NULL (unknown secret) is 404. */
 static void
 reply_or_404(struct req *r, PGresult *res)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->ev);
+	json_t			*o;
 
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
 		http_error(r, 404, "not_found", "No such registration.");
 		return;
 	}
+	if ((o = json_loads(PQgetvalue(res, 0, 0), 0, NULL)) == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	reg_attach_ticket(o, r->params[0]);
 	/* The URL carries a secret: keep it out of caches and Referers. */
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	http_reply_raw_json(r, 200, PQgetvalue(res, 0, 0),
-	    (size_t)PQgetlength(res, 0, 0));
+	http_reply_json(r, 200, o);
 }
 
 static void
@@ -184,7 +214,16 @@ register_done(struct req *r, PGresult *res)
 		return;
 	}
 	json_object_set_new(o, "manage_url", json_string(url));
+	reg_attach_ticket(o, r->secret);
+	if (strcmp(json_string_value(json_object_get(o, "kind")) ?
+	    json_string_value(json_object_get(o, "kind")) : "",
+	    "nighttalk") == 0) {
+		snprintf(url, sizeof(url), "%s/j/%s", public_url, r->join);
+		json_object_set_new(o, "join_url", json_string(url));
+	}
+	json_object_del(o, "kind");
 	sodium_memzero(url, sizeof(url));
+	sodium_memzero(r->join, sizeof(r->join));
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev),
 	    "Referrer-Policy", "no-referrer");
 	http_reply_json(r, 201, o);
@@ -195,8 +234,8 @@ void
 registration_create(struct req *r)
 {
 	unsigned char	 raw[SECRET_BYTES];
-	char		 field[64], msg[256], hex[65];
-	const char	*vals[3];
+	char		 field[64], msg[256], hex[65], joinhex[65];
+	const char	*vals[4];
 	json_t		*c;
 	char		*body;
 	int64_t		 id;
@@ -231,10 +270,16 @@ registration_create(struct req *r)
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 	sodium_memzero(raw, sizeof(raw));
 	secret_hash_hex(r->secret, hex, sizeof(hex));
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(r->join, sizeof(r->join), raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	secret_hash_hex(r->join, joinhex, sizeof(joinhex));
 	vals[0] = r->params[0];
 	vals[1] = body;
 	vals[2] = hex;
-	req_query(r, SQL_REGISTER, vals, 3, register_done);
+	vals[3] = joinhex;
+	req_query(r, SQL_REGISTER, vals, 4, register_done);
 	free(body);
 }
 

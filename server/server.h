@@ -51,6 +51,13 @@ enum sql_id {
 	SQL_REG_CONSENT,
 	SQL_REG_CANCEL,
 	SQL_REG_LIST,
+	SQL_TICKET_KEYS,
+	SQL_TICKET_GET,
+	SQL_CHECKIN,
+	SQL_CHECKIN_BATCH,
+	SQL_OFFLINE_BUNDLE,
+	SQL_JOIN,
+	SQL_TICKET_REISSUE,
 	SQL__MAX
 };
 
@@ -81,7 +88,7 @@ struct auth {
 	char		 jti[64];
 	char		 name[FIELD_MAXTEXT + 1];
 	int		 all_events;	/* scope is every event */
-	int64_t		 events[SCOPE_MAXEVENTS];
+	int64_t		*events;	/* from the database, any length */
 	int		 nevents;
 	int64_t		 sponsor_id;	/* 0 when none */
 };
@@ -113,9 +120,11 @@ struct req {
 	int			 nparams;
 	json_t			*body;		/* parsed JSON object or NULL */
 	int			 has_token;
+	int			 head;		/* HEAD: headers only */
 	struct auth		 auth;
 	req_done_fn		 done;
 	char			 secret[48];	/* a new manage secret */
+	char			 join[48];	/* a new join-link secret */
 	struct timespec		 start;
 	char			 addr[64];
 };
@@ -169,6 +178,8 @@ int	 http_inflight(void);
 void	 http_reply_json(struct req *, int, json_t *);
 void	 http_reply_text(struct req *, int, const char *, const char *);
 void	 http_reply_raw_json(struct req *, int, const char *, size_t);
+void	 http_reply_bytes(struct req *, int, const char *,
+	    const unsigned char *, size_t, const char *);
 void	 http_error(struct req *, int, const char *, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
 void	 req_query(struct req *, enum sql_id, const char *const *, int,
@@ -185,6 +196,7 @@ char	*auth_sign(const char *, enum role, const char *, const int64_t *, int,
 	    int64_t, long, long);
 int	 auth_verify(const char *, struct claims *);
 int	 auth_in_scope(const struct auth *, int64_t);
+char	*auth_scope_pg(const struct auth *);
 const char *role_str(enum role);
 enum role role_from_str(const char *);
 long	 auth_parse_ttl(const char *);
@@ -238,6 +250,20 @@ int	 ticket_png(const char *, unsigned char **, size_t *);
 char	*ticket_svg(const char *);
 int	 ticket_qr_version(const char *);
 
+/* checkin.c */
+int	 keyring_load(PGconn *);
+int	 keyring_start(struct event_base *);
+void	 keyring_stop(void);
+char	*keyring_sign(const json_t *);
+int	 keyring_verify(const char *, struct ticket_claims *);
+void	 checkin_handle(struct req *);
+void	 checkin_batch(struct req *);
+void	 checkin_bundle(struct req *);
+void	 ticket_png_get(struct req *);
+void	 ticket_svg_get(struct req *);
+void	 join_get(struct req *);
+void	 ticket_reissue(struct req *);
+
 /* ops.c */
 void	 ops_healthz(struct req *);
 void	 ops_metrics(struct req *);
@@ -259,6 +285,7 @@ enum vtype {
 	V_EMAIL,	/* an e-mail address */
 	V_PHONE,	/* digits, spaces, + - ( ), max length */
 	V_OBJECT,	/* a JSON object, checked by the caller */
+	V_ARRAY_ANY,	/* an array, max entries, checked by the caller */
 };
 struct vfield {
 	const char	 *name;
@@ -276,6 +303,7 @@ int	 validate_url(const char *);
 int	 validate_tz(const char *);
 int	 validate_email(const char *);
 int	 validate_phone(const char *);
+int	 validate_utf8(const char *);
 int	 parse_int64(const char *, int64_t, int64_t, int64_t *);
 
 /* migrate.c */

@@ -202,6 +202,39 @@ validate_phone(const char *s)
 	return ndigits >= 5 && ndigits <= 20 ? 0 : -1;
 }
 
+/* Well-formed UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF). */
+int
+validate_utf8(const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	unsigned int		 c, min;
+	int			 n, i;
+
+	while (*p != '\0') {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0) {
+			n = 1; c = *p & 0x1f; min = 0x80;
+		} else if ((*p & 0xf0) == 0xe0) {
+			n = 2; c = *p & 0x0f; min = 0x800;
+		} else if ((*p & 0xf8) == 0xf0) {
+			n = 3; c = *p & 0x07; min = 0x10000;
+		} else
+			return -1;
+		for (i = 1; i <= n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return -1;
+			c = (c << 6) | (p[i] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return -1;
+		p += n + 1;
+	}
+	return 0;
+}
+
 /* No C0 control characters except tab, CR and LF, and no DEL. */
 static int
 text_ok(const char *s)
@@ -365,6 +398,14 @@ validate_object(const json_t *o, const struct vfield *fields, int n,
 				return fail(field, fieldsz, msg, msgsz,
 				    f->name, "must be true or false");
 			break;
+		case V_ARRAY_ANY:
+			if (!json_is_array(v))
+				return fail(field, fieldsz, msg, msgsz,
+				    f->name, "must be a list");
+			if ((long long)json_array_size(v) > f->max)
+				return fail(field, fieldsz, msg, msgsz,
+				    f->name, "at most %lld entries", f->max);
+			break;
 		case V_ARRAY_STRING:
 		case V_ARRAY_INT:
 			if (!json_is_array(v))
@@ -387,10 +428,12 @@ validate_object(const json_t *o, const struct vfield *fields, int n,
 				if (!json_is_string(e) ||
 				    strlen(json_string_value(e)) >
 				    FIELD_MAXTEXT ||
-				    !text_ok(json_string_value(e)))
+				    !text_ok(json_string_value(e)) ||
+				    (f->min > 0 && blank(json_string_value(e))))
 					return fail(field, fieldsz, msg, msgsz,
-					    f->name, "must be a list of short "
-					    "texts");
+					    f->name, "must be a list of short%s "
+					    "texts", f->min > 0 ? ", non-empty" :
+					    "");
 			}
 			break;
 		default:

@@ -88,6 +88,18 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_event ON audit_log (event_id, at);
 
+-- IANA zone names, read once: pg_timezone_names scans the zone files on
+-- every query (tens of milliseconds). A name missing here is looked up
+-- there, so a newer tzdata still works.
+CREATE TABLE timezones (name text PRIMARY KEY);
+INSERT INTO timezones SELECT DISTINCT name FROM pg_timezone_names;
+
+CREATE FUNCTION rc_tz_ok(tz text)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+	SELECT EXISTS (SELECT 1 FROM timezones WHERE name = tz)
+	    OR EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = tz)
+$$;
+
 -- Raise an error the daemon turns into an HTTP reply.
 CREATE FUNCTION rc_fail(status integer, code text, msg text)
 RETURNS void LANGUAGE plpgsql AS $$
@@ -150,8 +162,7 @@ RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
 	local timestamp;
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = e.timezone)
-	THEN
+	IF NOT rc_tz_ok(e.timezone) THEN
 		PERFORM rc_fail(400, 'invalid_field', 'timezone: "' ||
 		    e.timezone || '" is not an IANA time zone such as Asia/Shanghai.');
 	END IF;
@@ -205,6 +216,10 @@ DECLARE
 	e events;
 	k text := p->>'kind';
 BEGIN
+	IF (p->>'ends_at')::timestamptz <= (p->>'starts_at')::timestamptz THEN
+		PERFORM rc_fail(400, 'invalid_field',
+		    'ends_at: must be after starts_at.');
+	END IF;
 	INSERT INTO events (kind, title, description, chapter, format, venue,
 	    online_url, starts_at, ends_at, timezone, capacity, waitlist,
 	    registration_opens_at, registration_closes_at, members_only,
@@ -258,6 +273,11 @@ BEGIN
 	        AND new_status IN ('cancelled', 'finished'))) THEN
 		PERFORM rc_fail(409, 'invalid_transition', 'status: an event ' ||
 		    'cannot go from ' || old_status || ' to ' || new_status || '.');
+	END IF;
+	IF coalesce((p->>'ends_at')::timestamptz, e.ends_at) <=
+	    coalesce((p->>'starts_at')::timestamptz, e.starts_at) THEN
+		PERFORM rc_fail(400, 'invalid_field',
+		    'ends_at: must be after starts_at.');
 	END IF;
 	UPDATE events SET
 	    title = CASE WHEN p ? 'title' THEN p->>'title' ELSE title END,
@@ -316,7 +336,7 @@ DECLARE
 	out jsonb := '[]';
 	k integer;
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = tz) THEN
+	IF NOT rc_tz_ok(tz) THEN
 		PERFORM rc_fail(400, 'invalid_field', 'timezone: "' || tz ||
 		    '" is not an IANA time zone such as Asia/Shanghai.');
 	END IF;
@@ -335,7 +355,7 @@ BEGIN
 		    members_only, series_id, episode, created_by)
 		VALUES ('nighttalk',
 		    coalesce(p->'episode_titles'->>(k - 1),
-		        p->>'title' || ' #' || k),
+		        left(p->>'title', 195) || ' #' || k),
 		    coalesce(p->>'description', ''), p->>'chapter',
 		    p->>'online_url', st, st + interval '1 hour', tz,
 		    (p->>'capacity')::integer,

@@ -23,6 +23,7 @@ need_pc jansson libjansson-dev
 need_pc libsodium libsodium-dev
 need_pc libqrencode libqrencode-dev
 need_pc libpng libpng-dev
+need_pc libcrypto libssl-dev
 need_pc zbar libzbar-dev
 need_pc libjpeg libjpeg62-turbo-dev
 case "${1:-build}" in

@@ -1010,10 +1010,12 @@ static void
 in_scope_listed_events_only(void **state)
 {
 	struct auth	 a;
+	int64_t		 ids[3];
 
 	(void)state;
 	memset(&a, 0, sizeof(a));
 	a.role = ROLE_DOOR;
+	a.events = ids;
 	a.events[0] = 3;
 	a.events[1] = 7;
 	a.events[2] = 11;		/* beyond nevents: not in scope */
@@ -1031,11 +1033,13 @@ static void
 in_scope_empty_list_covers_nothing(void **state)
 {
 	struct auth	 a;
+	int64_t		 zeros[SCOPE_MAXEVENTS] = { 0 };
 
 	(void)state;
 	memset(&a, 0, sizeof(a));
 	a.role = ROLE_SPONSOR;
 	assert_false(auth_in_scope(&a, 1));
+	a.events = zeros;
 	a.nevents = SCOPE_MAXEVENTS;	/* all zero ids */
 	assert_false(auth_in_scope(&a, 1));
 	assert_true(auth_in_scope(&a, 0));

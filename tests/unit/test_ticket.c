@@ -36,11 +36,11 @@
 #include "server.h"
 #include "unit.h"
 
-#define JTI16		"Ab3-_xYz09QwErTy"	/* 16 URL-safe characters */
-#define REAL_EVENT	123456
+#define JTI16		"Ab3-_xYz"	/* 8 URL-safe characters, as sql/003 makes */
+#define REAL_EVENT	99999
 #define REAL_REG	9999999
 
-/* Three keys: k1 and k2 are the server's, "k1" again is a stranger's. */
+/* Three keys: k1 and k2 are the server's, "1" again is a stranger's. */
 static struct ticket_key	keys[2];
 static struct ticket_key	stranger;
 
@@ -277,13 +277,13 @@ load_keys(void **state)
 	for (i = 0; i < 2; i++) {
 		if (ticket_keygen(&keys[i].priv_pem, &keys[i].pub_pem) != 0)
 			return -1;
-		snprintf(keys[i].kid, sizeof(keys[i].kid), "k%d", i + 1);
+		snprintf(keys[i].kid, sizeof(keys[i].kid), "%d", i + 1);
 	}
 	if (ticket_keygen(&priv, &pub) != 0)
 		return -1;
 	stranger.priv_pem = priv;
 	stranger.pub_pem = pub;
-	snprintf(stranger.kid, sizeof(stranger.kid), "k1");
+	snprintf(stranger.kid, sizeof(stranger.kid), "1");
 	return 0;
 }
 
@@ -333,7 +333,7 @@ sign_then_verify_round_trips_the_claims(void **state)
 	assert_int_equal(c.event_id, REAL_EVENT);
 	assert_int_equal(c.reg_id, REAL_REG);
 	assert_string_equal(c.jti, JTI16);
-	assert_string_equal(c.kid, "k1");
+	assert_string_equal(c.kid, "1");
 	assert_int_equal(c.iat, now);
 	free(tok);
 
@@ -345,8 +345,29 @@ sign_then_verify_round_trips_the_claims(void **state)
 	assert_int_equal(c.event_id, INT64_C(1) << 40);
 	assert_int_equal(c.reg_id, INT64_C(1) << 50);
 	assert_string_equal(c.jti, "0123456789012345678901234567890");
-	assert_string_equal(c.kid, "k2");
+	assert_string_equal(c.kid, "2");
 	free(tok);
+}
+
+static void
+sign_is_deterministic_and_distinct_per_ticket(void **state)
+{
+	char	*a, *b, *c;
+
+	(void)state;
+	a = ticket_sign(&keys[0], REAL_EVENT, REAL_REG, JTI16, 1795433962);
+	b = ticket_sign(&keys[0], REAL_EVENT, REAL_REG, JTI16, 1795433962);
+	c = ticket_sign(&keys[0], REAL_EVENT, REAL_REG + 1, JTI16, 1795433962);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	/* One ticket, one code: the PNG, SVG and API must agree. */
+	assert_string_equal(a, b);
+	/* Another ticket gets another signature (another nonce). */
+	assert_string_not_equal(strrchr(a, '.'), strrchr(c, '.'));
+	free(a);
+	free(b);
+	free(c);
 }
 
 static void
@@ -361,9 +382,9 @@ sign_carries_issuer_and_no_personal_data(void **state)
 	d2 = strchr(d1 + 1, '.');
 	head = unb64url(tok, (size_t)(d1 - tok));
 	body = unb64url(d1 + 1, (size_t)(d2 - d1 - 1));
-	assert_string_equal(head, "{\"alg\":\"ES256\"}");
+	assert_string_equal(head, "{\"alg\":\"ES256\",\"kid\":\"1\"}");
 	assert_non_null(strstr(body, "\"iss\":\"" TICKET_ISSUER "\""));
-	assert_non_null(strstr(body, "\"e\":123456"));
+	assert_non_null(strstr(body, "\"e\":99999"));
 	assert_non_null(strstr(body, "\"r\":9999999"));
 	assert_non_null(strstr(body, "\"jti\":\"" JTI16 "\""));
 	assert_non_null(strstr(body, "\"iat\":"));
@@ -423,8 +444,8 @@ verify_accepts_a_libjwt_es256_token_with_our_kid(void **state)
 	(void)state;
 	/* libjwt's own layout: typ JWT and a kid in the header. */
 	claims_json(claims, sizeof(claims), TICKET_ISSUER, "7", "abc");
-	tok = lib_token(JWT_ALG_ES256, keys[1].priv_pem, "k2", NULL, claims);
-	VERIFY_OK(tok, "k2");
+	tok = lib_token(JWT_ALG_ES256, keys[1].priv_pem, "2", NULL, claims);
+	VERIFY_OK(tok, "2");
 	free(tok);
 	CHECKS_PASSED();
 }
@@ -436,10 +457,10 @@ verify_tries_every_key_when_there_is_no_kid(void **state)
 
 	(void)state;
 	tok = real_ticket(1, JTI16);
-	VERIFY_OK(tok, "k2");
+	VERIFY_OK(tok, "2");
 	free(tok);
 	tok = real_ticket(0, JTI16);
-	VERIFY_OK(tok, "k1");
+	VERIFY_OK(tok, "1");
 	free(tok);
 	CHECKS_PASSED();
 }
@@ -501,14 +522,14 @@ verify_refuses_alg_none(void **state)
 	tok = hand_token("{\"alg\":\"none\"}", claims, "");
 	VERIFY_REFUSED(tok, "alg none and no signature");
 	free(tok);
-	tok = hand_token("{\"alg\":\"none\",\"kid\":\"k1\"}", claims, "AAAA");
+	tok = hand_token("{\"alg\":\"none\",\"kid\":\"1\"}", claims, "AAAA");
 	VERIFY_REFUSED(tok, "alg none and a made-up signature");
 	free(tok);
 	tok = hand_token("{\"alg\":\"NONE\"}", claims, "AAAA");
 	VERIFY_REFUSED(tok, "alg NONE");
 	free(tok);
 	/* libjwt's own "none" token: header {"alg":"none"}, empty sig. */
-	tok = lib_token(JWT_ALG_NONE, NULL, "k1", NULL, claims);
+	tok = lib_token(JWT_ALG_NONE, NULL, "1", NULL, claims);
 	VERIFY_REFUSED(tok, "a libjwt alg none token");
 	free(tok);
 	CHECKS_PASSED();
@@ -523,7 +544,7 @@ verify_refuses_hs256_keyed_with_the_public_pem(void **state)
 
 	(void)state;
 	claims_json(claims, sizeof(claims), TICKET_ISSUER, "123456", JTI16);
-	tok = lib_token(JWT_ALG_HS256, keys[0].pub_pem, "k1", NULL, claims);
+	tok = lib_token(JWT_ALG_HS256, keys[0].pub_pem, "1", NULL, claims);
 	/* The attack is real: libjwt alone accepts it with the public key. */
 	assert_int_equal(jwt_decode(&jwt, tok, (const unsigned char *)
 	    keys[0].pub_pem, (int)strlen(keys[0].pub_pem)), 0);
@@ -551,7 +572,7 @@ verify_refuses_another_key_with_the_same_kid(void **state)
 	VERIFY_REFUSED(tok, "a stranger's key and no kid");
 	free(tok);
 	claims_json(claims, sizeof(claims), TICKET_ISSUER, "123456", JTI16);
-	tok = lib_token(JWT_ALG_ES256, stranger.priv_pem, "k1", NULL, claims);
+	tok = lib_token(JWT_ALG_ES256, stranger.priv_pem, "1", NULL, claims);
 	VERIFY_REFUSED(tok, "a stranger's key calling itself k1");
 	free(tok);
 	CHECKS_PASSED();
@@ -566,7 +587,7 @@ verify_refuses_a_kid_naming_the_wrong_or_no_known_key(void **state)
 	(void)state;
 	claims_json(claims, sizeof(claims), TICKET_ISSUER, "123456", JTI16);
 	/* Signed by k1 but claiming k2: the named key is the only one. */
-	tok = lib_token(JWT_ALG_ES256, keys[0].priv_pem, "k2", NULL, claims);
+	tok = lib_token(JWT_ALG_ES256, keys[0].priv_pem, "2", NULL, claims);
 	VERIFY_REFUSED(tok, "kid k2 on a k1 signature");
 	free(tok);
 	tok = lib_token(JWT_ALG_ES256, keys[0].priv_pem, "k9", NULL, claims);
@@ -591,18 +612,18 @@ verify_refuses_odd_headers(void **state)
 	(void)state;
 	claims_json(claims, sizeof(claims), TICKET_ISSUER, "123456", JTI16);
 	/* Signed properly by k1, but with members we do not allow. */
-	tok = lib_token(JWT_ALG_ES256, keys[0].priv_pem, "k1",
+	tok = lib_token(JWT_ALG_ES256, keys[0].priv_pem, "1",
 	    "{\"jku\":\"https://evil.example/k\"}", claims);
 	VERIFY_REFUSED(tok, "a jku header");
 	free(tok);
-	tok = lib_token(JWT_ALG_ES256, keys[0].priv_pem, "k1",
+	tok = lib_token(JWT_ALG_ES256, keys[0].priv_pem, "1",
 	    "{\"crit\":[\"x\"]}", claims);
 	VERIFY_REFUSED(tok, "a crit header");
 	free(tok);
 	tok = lib_token(JWT_ALG_ES256, keys[0].priv_pem, NULL,
 	    "{\"typ\":\"JOSE+JSON\"}", claims);
 	/* libjwt 1.10 overwrites typ with "JWT": then this one is fine. */
-	VERIFY_OK(tok, "k1");
+	VERIFY_OK(tok, "1");
 	free(tok);
 	tok = lib_token(JWT_ALG_ES256, keys[0].priv_pem, NULL,
 	    "{\"kid\":7}", claims);
@@ -631,7 +652,7 @@ verify_refuses_a_wrong_or_missing_issuer(void **state)
 	/* Control: the same construction with the right issuer passes. */
 	claims_json(claims, sizeof(claims), TICKET_ISSUER, "123456", JTI16);
 	tok = lib_token(JWT_ALG_ES256, keys[0].priv_pem, NULL, NULL, claims);
-	VERIFY_OK(tok, "k1");
+	VERIFY_OK(tok, "1");
 	free(tok);
 	claims_json(claims, sizeof(claims), "rollcall", "123456", JTI16);
 	tok = lib_token(JWT_ALG_ES256, keys[0].priv_pem, NULL, NULL, claims);
@@ -675,7 +696,7 @@ verify_refuses_bad_ids_jti_or_iat(void **state)
 	(void)state;
 	tok = lib_token(JWT_ALG_ES256, keys[0].priv_pem, NULL, NULL,
 	    "{\"iss\":\"rc\",\"e\":1,\"r\":2,\"jti\":\"a\",\"iat\":3}");
-	VERIFY_OK(tok, "k1");		/* control */
+	VERIFY_OK(tok, "1");		/* control */
 	free(tok);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		tok = lib_token(JWT_ALG_ES256, keys[0].priv_pem, NULL, NULL,
@@ -695,15 +716,15 @@ verify_refuses_duplicate_claims(void **state)
 	/* Control: the hand-signed construction itself is accepted. */
 	tok = es256_token(keys[0].priv_pem, "{\"alg\":\"ES256\"}",
 	    "{\"iss\":\"rc\",\"e\":2,\"r\":2,\"jti\":\"a\",\"iat\":3}");
-	VERIFY_OK(tok, "k1");
+	VERIFY_OK(tok, "1");
 	free(tok);
 	/* libjwt would let the last "e" win; we refuse the token. */
 	tok = es256_token(keys[0].priv_pem, "{\"alg\":\"ES256\"}",
 	    "{\"iss\":\"rc\",\"e\":1,\"e\":2,\"r\":2,\"jti\":\"a\",\"iat\":3}");
 	VERIFY_REFUSED(tok, "a duplicate event claim");
 	free(tok);
-	tok = es256_token(keys[0].priv_pem, "{\"alg\":\"ES256\",\"kid\":\"k2\","
-	    "\"kid\":\"k1\"}",
+	tok = es256_token(keys[0].priv_pem, "{\"alg\":\"ES256\",\"kid\":\"2\","
+	    "\"kid\":\"1\"}",
 	    "{\"iss\":\"rc\",\"e\":2,\"r\":2,\"jti\":\"a\",\"iat\":3}");
 	VERIFY_REFUSED(tok, "a duplicate kid");
 	free(tok);
@@ -778,6 +799,42 @@ verify_refuses_extra_segments_and_oversize(void **state)
 }
 
 static void
+verify_caps_the_length_even_with_a_good_signature(void **state)
+{
+	char	 claims[TICKET_MAXLEN];
+	char	*tok;
+	size_t	 pad;
+
+	(void)state;
+	/* Grow an extra claim until the signed token is exactly at the cap,
+	 * then one character past it. */
+	for (pad = 1; ; pad++) {
+		snprintf(claims, sizeof(claims), "{\"iss\":\"rc\",\"e\":1,"
+		    "\"r\":2,\"jti\":\"a\",\"iat\":3,\"x\":\"%0*d\"}",
+		    (int)pad, 0);
+		tok = es256_token(keys[0].priv_pem, "{\"alg\":\"ES256\"}",
+		    claims);
+		if (strlen(tok) >= TICKET_MAXLEN)
+			break;
+		free(tok);
+	}
+	if (strlen(tok) == TICKET_MAXLEN) {
+		VERIFY_OK(tok, "1");
+		free(tok);
+		pad += 3;	/* 3 more bytes: 4 more base64 characters */
+		snprintf(claims, sizeof(claims), "{\"iss\":\"rc\",\"e\":1,"
+		    "\"r\":2,\"jti\":\"a\",\"iat\":3,\"x\":\"%0*d\"}",
+		    (int)pad, 0);
+		tok = es256_token(keys[0].priv_pem, "{\"alg\":\"ES256\"}",
+		    claims);
+	}
+	assert_true(strlen(tok) > TICKET_MAXLEN);
+	VERIFY_REFUSED(tok, "a well-signed token over TICKET_MAXLEN");
+	free(tok);
+	CHECKS_PASSED();
+}
+
+static void
 verify_refuses_characters_outside_the_jwt_alphabet(void **state)
 {
 	static const char bad[] = { '+', '/', '=', ' ', '\n', '"', '%', '\x80',
@@ -844,8 +901,8 @@ realistic_ticket_fits_qr_version_10(void **state)
 static void
 every_realistic_ticket_fits_qr_version_10(void **state)
 {
-	unsigned char	 raw[12];
-	char		 jti[17];
+	unsigned char	 raw[4];
+	char		 jti[9];
 	char		*tok;
 	size_t		 maxlen = 0;
 	int		 i, v, maxv = 0;
@@ -854,8 +911,8 @@ every_realistic_ticket_fits_qr_version_10(void **state)
 	/* Signatures and jtis vary; the version must not. */
 	for (i = 0; i < 300; i++) {
 		randombytes_buf(raw, sizeof(raw));
-		sodium_bin2base64(jti, sizeof(jti), raw, sizeof(raw),
-		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		/* The widest jti sql/003 makes: 8 hexadecimal digits. */
+		sodium_bin2hex(jti, sizeof(jti), raw, sizeof(raw));
 		tok = ticket_sign(&keys[i % 2], REAL_EVENT, REAL_REG, jti,
 		    (long)time(NULL) + i);
 		assert_non_null(tok);
@@ -869,6 +926,32 @@ every_realistic_ticket_fits_qr_version_10(void **state)
 	print_message("    300 tickets: at most %zu bytes, QR version %d\n",
 	    maxlen, maxv);
 	assert_in_range(maxv, 1, TICKET_MAXVERSION);
+}
+
+static void
+qr_version_depends_on_length_alone(void **state)
+{
+	/*
+	 * A 211-byte ticket (real header and claims, a signature-shaped
+	 * tail) that libqrencode's mixed-mode split grows to version 11;
+	 * the 8-bit encoding keeps it at 10.
+	 */
+	static const char tok[] = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJyYyIsImUiOj"
+	    "EyMzQ1NiwiciI6OTk5OTk5OSwianRpIjoiQWIzLV94WXowOVF3RXJUeSIsImlhdCI"
+	    "6MTc2NzIyNTYwMH0.AwaIQ4aP1z1437NpLchWrUTzY51PgwA5i7drrlq8AJJSd8NU0"
+	    "A7KBVJrPNBXE935wszVZJCOTQLLW2u5F9E_4L";
+	char	 buf[300];
+
+	(void)state;
+	assert_int_equal(strlen(tok), 211);
+	assert_int_equal(ticket_qr_version(tok), 10);
+	/* 213 bytes is version 10's capacity at M; 214 needs 11. */
+	memset(buf, 'z', sizeof(buf));
+	buf[213] = '\0';
+	assert_int_equal(ticket_qr_version(buf), 10);
+	buf[213] = 'z';
+	buf[214] = '\0';
+	assert_int_equal(ticket_qr_version(buf), 11);
 }
 
 static void
@@ -1008,10 +1091,13 @@ main(void)
 		TEST(verify_refuses_duplicate_claims),
 		TEST(verify_refuses_truncated_tokens),
 		TEST(verify_refuses_extra_segments_and_oversize),
+		TEST(verify_caps_the_length_even_with_a_good_signature),
 		TEST(verify_refuses_characters_outside_the_jwt_alphabet),
 		TEST(verify_handles_no_keys),
+		TEST(sign_is_deterministic_and_distinct_per_ticket),
 		TEST(realistic_ticket_fits_qr_version_10),
 		TEST(every_realistic_ticket_fits_qr_version_10),
+		TEST(qr_version_depends_on_length_alone),
 		TEST(qr_refuses_empty_or_oversize),
 		TEST(png_decodes_and_scans_to_the_token),
 		TEST(svg_has_a_viewbox_a_path_and_scans_to_the_token),

@@ -1,0 +1,569 @@
+/*
+ * Tickets: a compact ES256 JWT that a door scanner reads from a QR code,
+ * and its PNG and SVG renderings.
+ *
+ * Size decides the token's shape. A ticket must fit a version-10 QR code
+ * at error correction M: 213 bytes in 8-bit mode. The ES256 signature
+ * alone takes 86 characters. libjwt 1.10's encoder always writes
+ * "typ":"JWT" into the header (a jwt_add_header("typ") is overwritten),
+ * and with it no layout holding a kid, iss, event, registration, jti and
+ * iat fits. So the token is assembled and signed here with OpenSSL,
+ * exactly as libjwt does it (SHA-256 ECDSA over "header.payload",
+ * signature as R||S), with
+ *   header  {"alg":"ES256","kid":"1"}
+ *   claims  {"iss":"rc","e":EVENT,"r":REGISTRATION,"jti":"...","iat":N}
+ * Kids are short numbers and jtis a hexadecimal serial (sql/003): for
+ * events up to 99999, registrations up to 9999999 and an 8-character jti
+ * the ticket is 213 characters, version 10. Any JWT library verifies it
+ * with the public PEM; the kid picks the key, a token without one is
+ * tried against each known key.
+ *
+ * Verification is the part that faces untrusted input, and libjwt 1.10
+ * trusts the header's "alg": an HS256 token whose HMAC key is our public
+ * PEM would pass. So the header is decoded here first (strict base64url,
+ * duplicate members refused, nothing but alg/typ/kid allowed, alg must be
+ * "ES256"), libjwt then checks the signature with one public key, the
+ * algorithm it saw is pinned to ES256 again, and the claims are read
+ * with jansson from the very bytes that were signed, because libjwt lets
+ * the last of duplicate claims win and its jwt_get_grant_int() cannot
+ * tell a string from 0.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ECDSA_do_sign_ex and EC_KEY are deprecated in OpenSSL 3.0, still there. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
+#include <jwt.h>
+#include <openssl/bn.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <png.h>
+#include <qrencode.h>
+#include <sodium.h>
+
+#include "server.h"
+
+#define TICKET_SIGLEN		64	/* ES256: R||S, 32 bytes each */
+#define TICKET_QR_MAXBYTES	213	/* 8-bit capacity of version 10-M */
+#define TICKET_QR_QUIET		4	/* modules of white around the code */
+#define TICKET_PNG_MAXPX	600	/* the PNG is 400 to 600 pixels wide */
+#define TICKET_SVG_SIZE		"320"	/* displayed width and height */
+#define TICKET_JTI_MAX		(sizeof(((struct ticket_claims *)0)->jti) - 1)
+
+/* True when every byte is from the JWT alphabet [A-Za-z0-9._-]. */
+static int
+ticket_charset_ok(const char *s, int dots)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
+		    (dots && *s == '.')))
+			return 0;
+	return 1;
+}
+
+/* A jti we sign and accept: 1 to 31 URL-safe characters. */
+static int
+ticket_jti_ok(const char *jti)
+{
+	size_t	 len = strlen(jti);
+
+	return len > 0 && len <= TICKET_JTI_MAX && ticket_charset_ok(jti, 0);
+}
+
+/* Base64url without padding; a malloc'd string or NULL. */
+static char *
+b64url(const void *bin, size_t len)
+{
+	size_t	 sz = sodium_base64_ENCODED_LEN(len,
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	char	*s;
+
+	if ((s = malloc(sz)) == NULL)
+		return NULL;
+	return sodium_bin2base64(s, sz, bin, len,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/*
+ * Strictly decode one base64url segment (no padding, no stray bits) and
+ * parse it as a JSON object, refusing duplicate members. NULL on failure.
+ */
+static json_t *
+b64url_json(const char *seg, size_t len)
+{
+	unsigned char	 buf[TICKET_MAXLEN];
+	const char	*end;
+	size_t		 n;
+	json_t		*j;
+
+	if (len == 0 || sodium_base642bin(buf, sizeof(buf), seg, len, NULL,
+	    &n, &end, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    end != seg + len)
+		return NULL;
+	j = json_loadb((const char *)buf, n, JSON_REJECT_DUPLICATES, NULL);
+	if (j != NULL && !json_is_object(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Copy a memory BIO's contents into a new NUL-terminated string. */
+static char *
+bio_strdup(BIO *bio)
+{
+	char	*data, *s;
+	long	 len;
+
+	if ((len = BIO_get_mem_data(bio, &data)) <= 0 ||
+	    (s = malloc((size_t)len + 1)) == NULL)
+		return NULL;
+	memcpy(s, data, (size_t)len);
+	s[len] = '\0';
+	return s;
+}
+
+/*
+ * A new EC P-256 key pair as PEM: PKCS#8 private key and SPKI public key,
+ * both for the caller to free. Returns 0 or -1.
+ */
+int
+ticket_keygen(char **priv_pem, char **pub_pem)
+{
+	EVP_PKEY	*pkey = NULL;
+	BIO		*bpriv = NULL, *bpub = NULL;
+	int		 rc = -1;
+
+	*priv_pem = *pub_pem = NULL;
+	if ((pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256")) == NULL ||
+	    (bpriv = BIO_new(BIO_s_mem())) == NULL ||
+	    (bpub = BIO_new(BIO_s_mem())) == NULL ||
+	    !PEM_write_bio_PrivateKey(bpriv, pkey, NULL, NULL, 0, NULL, NULL) ||
+	    !PEM_write_bio_PUBKEY(bpub, pkey) ||
+	    (*priv_pem = bio_strdup(bpriv)) == NULL ||
+	    (*pub_pem = bio_strdup(bpub)) == NULL) {
+		log_warnx("cannot make a ticket key");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1 && *priv_pem != NULL) {
+		sodium_memzero(*priv_pem, strlen(*priv_pem));
+		free(*priv_pem);
+		*priv_pem = NULL;
+	}
+	BIO_free(bpub);
+	BIO_free(bpriv);	/* a memory BIO clears its buffer on free */
+	EVP_PKEY_free(pkey);
+	return rc;
+}
+
+/*
+ * ES256-sign msg with a PEM private key on the P-256 curve, writing the
+ * JOSE signature (R||S) into sig. Returns 0 or -1.
+ *
+ * The signature is deterministic: the nonce k is HMAC-SHA256 keyed with
+ * the private scalar over the message digest (the idea of RFC 6979), so
+ * the same ticket always has the same code: the PNG, the SVG and the
+ * token in the API agree byte for byte, and a door never sees two codes
+ * for one ticket. Different messages get unrelated nonces, and a nonce
+ * is never reused for another message, which is what ECDSA needs.
+ */
+static int
+es256_sign(const char *priv_pem, const char *msg, size_t len,
+    unsigned char sig[TICKET_SIGLEN])
+{
+	char		 group[32];
+	unsigned char	 digest[SHA256_DIGEST_LENGTH], dbytes[32], kbytes[32];
+	unsigned int	 klen = sizeof(kbytes);
+	const BIGNUM	*r, *s, *d, *n;
+	BIGNUM		*k = NULL, *kinv = NULL, *rp = NULL, *x = NULL;
+	EC_POINT	*kg = NULL;
+	const EC_GROUP	*g;
+	EVP_PKEY	*pkey = NULL;
+	EC_KEY		*ec = NULL;
+	ECDSA_SIG	*es = NULL;
+	BN_CTX		*ctx = NULL;
+	BIO		*bio = NULL;
+	int		 rc = -1;
+
+	if ((bio = BIO_new_mem_buf(priv_pem, -1)) == NULL ||
+	    (pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL ||
+	    !EVP_PKEY_is_a(pkey, "EC") ||
+	    !EVP_PKEY_get_group_name(pkey, group, sizeof(group), NULL) ||
+	    strcmp(group, "prime256v1") != 0 ||
+	    (ec = EVP_PKEY_get1_EC_KEY(pkey)) == NULL ||
+	    (ctx = BN_CTX_new()) == NULL)
+		goto out;
+	g = EC_KEY_get0_group(ec);
+	d = EC_KEY_get0_private_key(ec);
+	n = EC_GROUP_get0_order(g);
+	if (d == NULL || n == NULL || BN_bn2binpad(d, dbytes, 32) != 32)
+		goto out;
+	SHA256((const unsigned char *)msg, len, digest);
+	if (HMAC(EVP_sha256(), dbytes, sizeof(dbytes), digest, sizeof(digest),
+	    kbytes, &klen) == NULL || klen != sizeof(kbytes))
+		goto out;
+	/* k in [1, n-1]; rp = (kG).x mod n; kinv = 1/k mod n. */
+	if ((k = BN_bin2bn(kbytes, (int)klen, NULL)) == NULL ||
+	    (x = BN_new()) == NULL || (rp = BN_new()) == NULL ||
+	    (kg = EC_POINT_new(g)) == NULL ||
+	    !BN_sub(x, n, BN_value_one()) || !BN_mod(k, k, x, ctx) ||
+	    !BN_add(k, k, BN_value_one()) ||
+	    !EC_POINT_mul(g, kg, k, NULL, NULL, ctx) ||
+	    !EC_POINT_get_affine_coordinates(g, kg, x, NULL, ctx) ||
+	    !BN_nnmod(rp, x, n, ctx) ||
+	    (kinv = BN_mod_inverse(NULL, k, n, ctx)) == NULL)
+		goto out;
+	/* ECDSA_do_sign_ex takes ownership of neither kinv nor rp. */
+	if ((es = ECDSA_do_sign_ex(digest, sizeof(digest), kinv, rp, ec)) ==
+	    NULL)
+		goto out;
+	ECDSA_SIG_get0(es, &r, &s);
+	if (BN_bn2binpad(r, sig, TICKET_SIGLEN / 2) != TICKET_SIGLEN / 2 ||
+	    BN_bn2binpad(s, sig + TICKET_SIGLEN / 2, TICKET_SIGLEN / 2) !=
+	    TICKET_SIGLEN / 2)
+		goto out;
+	rc = 0;
+out:
+	sodium_memzero(dbytes, sizeof(dbytes));
+	sodium_memzero(kbytes, sizeof(kbytes));
+	BN_clear_free(k);
+	BN_clear_free(kinv);
+	BN_free(rp);
+	BN_free(x);
+	EC_POINT_free(kg);
+	ECDSA_SIG_free(es);
+	BN_CTX_free(ctx);
+	EC_KEY_free(ec);
+	EVP_PKEY_free(pkey);	/* clears the key material */
+	BIO_free(bio);
+	return rc;
+}
+
+/*
+ * Sign a ticket for a registration: an ES256 JWT with iss, event (e),
+ * registration (r), jti and iat and nothing personal. Returns a string
+ * the caller frees, or NULL.
+ */
+char *
+ticket_sign(const struct ticket_key *k, int64_t event, int64_t reg,
+    const char *jti, long iat)
+{
+	unsigned char	 sig[TICKET_SIGLEN];
+	json_t		*claims = NULL;
+	char		*head = NULL, *body = NULL, *json = NULL, *sb = NULL;
+	char		*tok = NULL, *out = NULL;
+	char		 hdr[64];
+	size_t		 len;
+
+	if (k == NULL || k->priv_pem == NULL || event <= 0 || reg <= 0 ||
+	    iat <= 0 || jti == NULL || !ticket_jti_ok(jti) ||
+	    k->kid[0] == '\0' || !ticket_jti_ok(k->kid))
+		return NULL;
+	snprintf(hdr, sizeof(hdr), "{\"alg\":\"ES256\",\"kid\":\"%s\"}", k->kid);
+	if ((claims = json_pack("{s:s, s:I, s:I, s:s, s:I}",
+	    "iss", TICKET_ISSUER, "e", (json_int_t)event, "r", (json_int_t)reg,
+	    "jti", jti, "iat", (json_int_t)iat)) == NULL ||
+	    (json = json_dumps(claims, JSON_COMPACT)) == NULL ||
+	    (head = b64url(hdr, strlen(hdr))) == NULL || (body = b64url(json, strlen(json))) == NULL)
+		goto out;
+	len = strlen(head) + 1 + strlen(body);
+	if ((tok = malloc(len + 1 + sodium_base64_ENCODED_LEN(TICKET_SIGLEN,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING))) == NULL)
+		goto out;
+	snprintf(tok, len + 1, "%s.%s", head, body);
+	if (es256_sign(k->priv_pem, tok, len, sig) == -1) {
+		log_warnx("cannot sign a ticket with key %s", k->kid);
+		goto out;
+	}
+	if ((sb = b64url(sig, sizeof(sig))) == NULL)
+		goto out;
+	tok[len] = '.';
+	memcpy(tok + len + 1, sb, strlen(sb) + 1);
+	if (strlen(tok) > TICKET_QR_MAXBYTES)
+		log_warnx("a %zu-byte ticket needs a QR code above version %d",
+		    strlen(tok), TICKET_MAXVERSION);
+	out = tok;
+	tok = NULL;
+out:
+	free(tok);
+	free(sb);
+	free(body);
+	free(head);
+	free(json);
+	json_decref(claims);
+	return out;
+}
+
+/*
+ * Read a token's header without trusting it: alg must be ES256, typ may
+ * be "JWT", kid may name a key, and nothing else may appear. Returns 0
+ * and the kid (or "") in kid, or -1.
+ */
+static int
+ticket_header(const char *seg, size_t len, char *kid, size_t kidsz)
+{
+	json_t		*h, *v;
+	const char	*name, *s;
+	int		 rc = -1;
+
+	kid[0] = '\0';
+	if ((h = b64url_json(seg, len)) == NULL)
+		return -1;
+	json_object_foreach(h, name, v) {
+		if ((s = json_string_value(v)) == NULL)
+			goto out;
+		if (strcmp(name, "alg") == 0) {
+			if (strcmp(s, "ES256") != 0)
+				goto out;
+		} else if (strcmp(name, "typ") == 0) {
+			if (strcmp(s, "JWT") != 0)
+				goto out;
+		} else if (strcmp(name, "kid") == 0) {
+			if (*s == '\0' || strlen(s) >= kidsz)
+				goto out;
+			memcpy(kid, s, strlen(s) + 1);
+		} else
+			goto out;
+	}
+	if (json_object_get(h, "alg") != NULL)
+		rc = 0;
+out:
+	json_decref(h);
+	return rc;
+}
+
+/* True when libjwt finds tok signed with ES256 by this public key. */
+static int
+ticket_sig_ok(const char *tok, const char *pub_pem)
+{
+	jwt_t	*jwt = NULL;
+	int	 ok;
+
+	if (pub_pem == NULL || jwt_decode(&jwt, tok, (const unsigned char *)
+	    pub_pem, (int)strlen(pub_pem)) != 0)
+		return 0;
+	/* Pin the algorithm: libjwt took it from the header. */
+	ok = jwt_get_alg(jwt) == JWT_ALG_ES256;
+	jwt_free(jwt);
+	return ok;
+}
+
+/* Check the signed claims and fill out. Returns 0 or -1. */
+static int
+ticket_claims(const char *seg, size_t len, struct ticket_claims *out)
+{
+	json_t		*c;
+	const char	*iss, *jti;
+	json_int_t	 ev, reg, iat;
+	int		 rc = -1;
+
+	if ((c = b64url_json(seg, len)) == NULL)
+		return -1;
+	if (json_unpack(c, "{s:s, s:I, s:I, s:s, s:I}", "iss", &iss,
+	    "e", &ev, "r", &reg, "jti", &jti, "iat", &iat) != 0 ||
+	    strcmp(iss, TICKET_ISSUER) != 0 || ev <= 0 || reg <= 0 ||
+	    iat <= 0 || !ticket_jti_ok(jti))
+		goto out;
+	out->event_id = ev;
+	out->reg_id = reg;
+	out->iat = (long)iat;
+	memcpy(out->jti, jti, strlen(jti) + 1);
+	rc = 0;
+out:
+	json_decref(c);
+	return rc;
+}
+
+/*
+ * Verify a ticket against the known keys: a header kid picks one key,
+ * otherwise each key is tried. Returns 0 and fills out, or -1.
+ */
+int
+ticket_verify(const char *tok, const struct ticket_key *keys, int nkeys,
+    struct ticket_claims *out)
+{
+	char		 kid[sizeof(keys->kid)];
+	const char	*dot1, *dot2;
+	size_t		 len;
+	int		 i, found = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (tok == NULL || keys == NULL || nkeys <= 0)
+		return -1;
+	len = strlen(tok);
+	if (len == 0 || len > TICKET_MAXLEN || !ticket_charset_ok(tok, 1))
+		return -1;
+	/* Exactly three segments, none empty. */
+	if ((dot1 = strchr(tok, '.')) == NULL ||
+	    (dot2 = strchr(dot1 + 1, '.')) == NULL ||
+	    strchr(dot2 + 1, '.') != NULL || dot1 == tok ||
+	    dot2 == dot1 + 1 || dot2[1] == '\0')
+		return -1;
+	if (ticket_header(tok, (size_t)(dot1 - tok), kid, sizeof(kid)) == -1)
+		return -1;
+	for (i = 0; i < nkeys && found == -1; i++) {
+		if (kid[0] != '\0' && strcmp(kid, keys[i].kid) != 0)
+			continue;
+		if (ticket_sig_ok(tok, keys[i].pub_pem))
+			found = i;
+	}
+	/* ticket_claims() writes out only once every claim has passed. */
+	if (found == -1 ||
+	    ticket_claims(dot1 + 1, (size_t)(dot2 - dot1 - 1), out) == -1)
+		return -1;
+	snprintf(out->kid, sizeof(out->kid), "%s", keys[found].kid);
+	return 0;
+}
+
+/*
+ * The token as a QR code at level M. Pure 8-bit mode: libqrencode's
+ * mixed-mode split sometimes grows a 211-byte token to version 11, while
+ * 8-bit mode fits any token of up to 213 bytes in version 10.
+ */
+static QRcode *
+ticket_qr(const char *tok)
+{
+	size_t	 len;
+
+	if (tok == NULL || (len = strlen(tok)) == 0 || len > TICKET_MAXLEN)
+		return NULL;
+	return QRcode_encodeString8bit(tok, 0, QR_ECLEVEL_M);
+}
+
+/* The QR version a token needs at level M, or -1. */
+int
+ticket_qr_version(const char *tok)
+{
+	QRcode	*qr;
+	int	 v;
+
+	if ((qr = ticket_qr(tok)) == NULL)
+		return -1;
+	v = qr->version;
+	QRcode_free(qr);
+	return v;
+}
+
+/*
+ * The ticket as an 8-bit grey PNG: square modules of a whole number of
+ * pixels, a 4-module quiet zone, 400 to 600 pixels wide. Returns 0 and a
+ * buffer the caller frees, or -1.
+ */
+int
+ticket_png(const char *tok, unsigned char **out, size_t *len)
+{
+	png_image	 img;
+	png_alloc_size_t size = 0;
+	QRcode		*qr = NULL;
+	unsigned char	*px = NULL, *png = NULL;
+	size_t		 w;
+	int		 n, scale, x, y, rc = -1;
+
+	*out = NULL;
+	*len = 0;
+	memset(&img, 0, sizeof(img));
+	if ((qr = ticket_qr(tok)) == NULL)
+		goto out;
+	n = qr->width + 2 * TICKET_QR_QUIET;
+	if ((scale = TICKET_PNG_MAXPX / n) < 1)
+		scale = 1;
+	w = (size_t)n * (size_t)scale;
+	if ((px = malloc(w * w)) == NULL)
+		goto out;
+	memset(px, 0xff, w * w);
+	for (y = 0; y < qr->width; y++)
+		for (x = 0; x < qr->width; x++) {
+			size_t	 row, dy;
+
+			if (!(qr->data[y * qr->width + x] & 1))
+				continue;
+			row = (size_t)(y + TICKET_QR_QUIET) * (size_t)scale;
+			for (dy = 0; dy < (size_t)scale; dy++)
+				memset(px + (row + dy) * w +
+				    (size_t)(x + TICKET_QR_QUIET) * (size_t)scale,
+				    0, (size_t)scale);
+		}
+	img.version = PNG_IMAGE_VERSION;
+	img.width = (png_uint_32)w;
+	img.height = (png_uint_32)w;
+	img.format = PNG_FORMAT_GRAY;
+	/* First pass sizes the output, the second writes it. */
+	if (!png_image_write_to_memory(&img, NULL, &size, 0, px,
+	    (png_int_32)w, NULL) || size == 0 || (png = malloc(size)) == NULL ||
+	    !png_image_write_to_memory(&img, png, &size, 0, px, (png_int_32)w,
+	    NULL)) {
+		log_warnx("cannot write a ticket PNG: %s", img.message);
+		goto out;
+	}
+	*out = png;
+	*len = size;
+	png = NULL;
+	rc = 0;
+out:
+	png_image_free(&img);
+	free(png);
+	free(px);
+	QRcode_free(qr);
+	return rc;
+}
+
+/*
+ * The ticket as SVG: one path of unit squares, each horizontal run of
+ * dark modules one rectangle, in a viewBox that includes the quiet zone.
+ * Returns a string the caller frees, or NULL.
+ */
+char *
+ticket_svg(const char *tok)
+{
+	QRcode	*qr;
+	FILE	*f;
+	char	*s = NULL;
+	size_t	 sz = 0;
+	int	 n, x, y, run;
+
+	if ((qr = ticket_qr(tok)) == NULL)
+		return NULL;
+	if ((f = open_memstream(&s, &sz)) == NULL) {
+		QRcode_free(qr);
+		return NULL;
+	}
+	n = qr->width + 2 * TICKET_QR_QUIET;
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\""
+	    TICKET_SVG_SIZE "\" height=\"" TICKET_SVG_SIZE "\" viewBox=\"0 0 "
+	    "%d %d\" shape-rendering=\"crispEdges\"><rect width=\"%d\" "
+	    "height=\"%d\" fill=\"#fff\"/><path fill=\"#000\" d=\"", n, n, n, n);
+	for (y = 0; y < qr->width; y++)
+		for (x = 0; x < qr->width; x += run) {
+			for (run = 0; x + run < qr->width &&
+			    (qr->data[y * qr->width + x + run] & 1); run++)
+				;
+			if (run == 0) {
+				run = 1;
+				continue;
+			}
+			fprintf(f, "M%d %dh%dv1h-%dz", x + TICKET_QR_QUIET,
+			    y + TICKET_QR_QUIET, run, run);
+		}
+	fputs("\"/></svg>\n", f);
+	QRcode_free(qr);
+	if (ferror(f)) {
+		fclose(f);
+		free(s);
+		return NULL;
+	}
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}

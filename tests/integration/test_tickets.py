@@ -1,0 +1,342 @@
+"""Tickets and check-in (SPEC §4): signed QR codes any JWT library
+verifies, exactly-once admission across daemons, every refusal verdict,
+nonce retries, revocation, the offline bundle and batch reconciliation,
+NightTalk join links."""
+import datetime as dt
+import http.client
+import json
+import subprocess
+import threading
+import xml.etree.ElementTree as ET
+
+import jwt as pyjwt
+import pytest
+
+from support import (_apply, b64u, expect, forge, jwt_claims, jwt_header,
+                     meetup, series, uniq)
+
+
+def person(**over):
+    return _apply({"name": "Zhang San", "email": uniq("z") + "@example.com",
+                   "company": "Example Co", "job_title": "SRE",
+                   "identity": "professional", "phone": "+86 138 0000 0000"},
+                  over)
+
+
+def register(api, event_id, **over):
+    return expect(api("POST", "/api/v1/events/%d/registrations" % event_id,
+                      person(**over)), 201)
+
+
+def secret_of(reg):
+    return reg["manage_url"].rsplit("/", 1)[1]
+
+
+@pytest.fixture(scope="module")
+def ev(create_event):
+    return create_event(meetup(capacity=1000), status="published")
+
+
+@pytest.fixture(scope="module")
+def door(issue, ev):
+    return issue("door", events=[ev["id"]])
+
+
+@pytest.fixture(scope="module")
+def bundle(api, door, ev):
+    return expect(api("GET", "/api/v1/events/%d/offline-bundle" % ev["id"],
+                      token=door["token"]), 200)
+
+
+def scan(api, door, token, **extra):
+    body = {"token": token}
+    body.update(extra)
+    return expect(api("POST", "/api/v1/checkins", body,
+                      token=door["token"]), 200)
+
+
+def test_ticket_verifies_with_an_independent_jwt_library(api, ev, bundle):
+    reg = register(api, ev["id"], name="Ticket Holder")
+    tok = reg["ticket"]["token"]
+    assert jwt_header(tok)["alg"] == "ES256" and jwt_header(tok).get("kid")
+    claims = None
+    for pem in bundle["public_keys"]:
+        try:
+            claims = pyjwt.decode(tok, pem, algorithms=["ES256"],
+                                  options={"verify_aud": False})
+            break
+        except pyjwt.InvalidSignatureError:
+            continue
+    assert claims is not None, "no bundle key verifies the ticket %r" % tok
+    assert claims["iss"] and claims["jti"] and claims["iat"]
+    assert int(claims["e"]) == ev["id"] and int(claims["r"]) == reg["id"]
+    payload = json.dumps(jwt_claims(tok))
+    for personal in ("Ticket Holder", "Example Co", "@example.com", "138"):
+        assert personal not in payload, \
+            "personal data %r in the ticket: %s" % (personal, payload)
+
+
+def test_ticket_fits_qr_version_10_at_level_m(api, ev):
+    tok = register(api, ev["id"])["ticket"]["token"]
+    # Version 10 at M holds 213 bytes in byte mode.
+    assert len(tok) <= 213, "ticket is %d bytes: over QR v10-M" % len(tok)
+
+
+def test_ticket_png_reads_back_to_the_exact_token(api, ev, tmp_path):
+    reg = register(api, ev["id"])
+    r = api("GET", "/api/v1/registrations/%s/ticket.png" % secret_of(reg))
+    assert r.status == 200 and r.raw[:8] == b"\x89PNG\r\n\x1a\n", r
+    assert r.headers.get("Content-Type") == "image/png"
+    assert "private" in r.headers.get("Cache-Control", "")
+    png = tmp_path / "ticket.png"
+    png.write_bytes(r.raw)
+    out = subprocess.run(["zbarimg", "--raw", "-q", "-Sbinary", str(png)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == reg["ticket"]["token"], \
+        "zbarimg read %r from ticket.png, not the ticket" % out.stdout
+
+    r = api("GET", "/api/v1/registrations/%s/ticket.svg" % secret_of(reg))
+    assert r.status == 200 and "svg" in r.headers.get("Content-Type", "")
+    root = ET.fromstring(r.raw)
+    assert root.tag.endswith("svg") and root.get("viewBox"), r.raw[:200]
+
+
+def test_waitlisted_registration_has_no_ticket_until_promoted(
+        api, create_event):
+    small = create_event(meetup(capacity=1), status="published")
+    first = register(api, small["id"])
+    second = register(api, small["id"])
+    assert "ticket" in first and "ticket" not in second, second
+    r = api("GET", "/api/v1/registrations/%s/ticket.png" % secret_of(second))
+    expect(r, 409, "not_confirmed")
+    expect(api("DELETE", "/api/v1/registrations/" + secret_of(first)), 200)
+    now = expect(api("GET", "/api/v1/registrations/" + secret_of(second)),
+                 200)
+    assert now["status"] == "confirmed" and now["ticket"]["token"], \
+        "a promoted registration should get its ticket: %r" % now
+
+
+def test_admission_then_already_checked_in_with_first_time_and_gate(
+        api, ev, door, pg):
+    reg = register(api, ev["id"], name="Door Person", company="Acme")
+    tok = reg["ticket"]["token"]
+    first = scan(api, door, tok, gate="east")
+    assert first["result"] == "admitted", first
+    assert first["attendee"] == {"name": "Door Person", "company": "Acme"}, \
+        "the door must see name and company only: %r" % first
+    again = scan(api, door, tok, gate="west")
+    assert again["result"] == "already_checked_in", again
+    assert again["gate"] == "east" and again["first_checked_in_at"] == \
+        first["first_checked_in_at"], again
+    rows = pg.psql("SELECT verdict, gate FROM checkins WHERE "
+                   "registration_id = %d ORDER BY id" % reg["id"])
+    assert rows == [["admitted", "east"], ["already_checked_in", "west"]]
+    assert pg.scalar("SELECT checked_in_at IS NOT NULL FROM registrations "
+                     "WHERE id = %d" % reg["id"]) == "t"
+
+
+def test_fifty_simultaneous_scans_over_two_daemons_admit_once(
+        server, start_daemon, pg, api, ev, door):
+    other = start_daemon(pg.conninfo)
+    tok = register(api, ev["id"])["ticket"]["token"]
+    results = [None] * 50
+    barrier = threading.Barrier(50)
+
+    def one(i):
+        port = (server.port, other.port)[i % 2]
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        try:
+            barrier.wait()
+            c.request("POST", "/api/v1/checkins",
+                      json.dumps({"token": tok, "gate": "g%d" % (i % 4)}),
+                      {"Authorization": "Bearer " + door["token"]})
+            r = c.getresponse()
+            results[i] = json.loads(r.read())["result"]
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(50)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("admitted") == 1 and \
+        results.count("already_checked_in") == 49, \
+        "50 simultaneous scans gave %r" % sorted(set(
+            (x, results.count(x)) for x in results))
+
+
+def _refusals(api, ev, bundle, pg, create_event):
+    good = register(api, ev["id"])["ticket"]["token"]
+    head, payload, sig = good.split(".")
+    claims = jwt_claims(good)
+    kid = jwt_header(good)["kid"]
+    pub = bundle["public_keys"][-1].encode()
+    priv = pg.scalar("SELECT replace(private_pem, E'\\n', '|') FROM "
+                     "ticket_keys WHERE kid = '%s'" % kid).replace("|", "\n")
+    other_ev = create_event(meetup(), status="published")
+    other = register(api, other_ev["id"])["ticket"]["token"]
+    cancelled = register(api, ev["id"])
+    expect(api("DELETE", "/api/v1/registrations/" + secret_of(cancelled)),
+           200)
+    reissued = register(api, ev["id"])
+    fresh = expect(api("POST", "/api/v1/registrations/%s/ticket"
+                       % secret_of(reissued), {}), 201)
+    assert fresh["token"] != reissued["ticket"]["token"]
+    small = create_event(meetup(capacity=1), status="published")
+    register(api, small["id"])
+    waiting = register(api, small["id"])
+    waiting_tok = pyjwt.encode({"iss": claims["iss"], "e": small["id"],
+                                "r": waiting["id"], "jti": "ffffffff",
+                                "iat": claims["iat"]}, priv,
+                               algorithm="ES256", headers={"kid": kid})
+    flipped = sig[:-4] + ("AAAA" if sig[-4:] != "AAAA" else "BBBB")
+    return {
+        "forged_signature": (head + "." + payload + "." + flipped, "invalid"),
+        "alg_none": (forge(claims, b"", alg="none", header={"kid": kid}),
+                     "invalid"),
+        "hs256_with_public_key": (forge(claims, pub, alg="HS256",
+                                        header={"kid": kid}), "invalid"),
+        "unknown_kid": (pyjwt.encode(claims, priv, algorithm="ES256",
+                                     headers={"kid": "nope"}), "invalid"),
+        "truncated": (good[:-20], "invalid"),
+        "oversize": (good + "A" * 5000, "invalid"),
+        "garbage": ("hello world", "invalid"),
+        "other_event": (other, "wrong_event"),
+        "cancelled": (cancelled["ticket"]["token"], "cancelled"),
+        "waitlisted": (waiting_tok, "not_confirmed"),
+        "reissued_old_code": (reissued["ticket"]["token"], "invalid"),
+    }
+
+
+def test_every_refusal_gets_its_verdict_and_is_recorded(
+        api, ev, door, bundle, pg, create_event, issue):
+    cases = _refusals(api, ev, bundle, pg, create_event)
+    small_door = None
+    for name, (tok, verdict) in cases.items():
+        d = door
+        if name == "waitlisted":
+            small_door = small_door or issue(
+                "door", events=[jwt_claims(tok)["e"]])
+            d = small_door
+        before = int(pg.scalar("SELECT count(*) FROM checkins"))
+        got = scan(api, d, tok)
+        assert got["result"] == verdict, \
+            "%s: expected %s, got %r" % (name, verdict, got)
+        assert int(pg.scalar("SELECT count(*) FROM checkins")) == before + 1, \
+            "%s: the scan was not recorded in checkins" % name
+    admitted = pg.scalar("SELECT count(*) FROM checkins WHERE verdict = "
+                         "'admitted' AND door_jti = '%s'" % door["jti"])
+    bad = pg.scalar("SELECT count(*) FROM registrations WHERE "
+                    "checked_in_at IS NOT NULL AND status <> 'confirmed'")
+    assert bad == "0", "a refused ticket was admitted"
+    assert int(admitted) >= 0
+
+
+def test_door_token_scope_and_role(api, ev, issue, create_event):
+    tok = register(api, ev["id"])["ticket"]["token"]
+    elsewhere = issue("door", events=[create_event()["id"]])
+    got = expect(api("POST", "/api/v1/checkins", {"token": tok},
+                     token=elsewhere["token"]), 200)
+    assert got["result"] == "wrong_event"
+    expect(api("POST", "/api/v1/checkins", {"token": tok}), 401)
+    expect(api("GET", "/api/v1/events/%d/offline-bundle" % ev["id"],
+               token=elsewhere["token"]), 403)
+
+
+def test_nonce_retry_returns_the_same_verdict_without_readmitting(
+        api, ev, door, pg):
+    reg = register(api, ev["id"])
+    tok = reg["ticket"]["token"]
+    first = scan(api, door, tok, nonce="n-" + uniq())
+    nonce = "retry-" + uniq()
+    a = scan(api, door, tok, nonce=nonce)
+    b = scan(api, door, tok, nonce=nonce)
+    assert first["result"] == "admitted"
+    assert a == b and a["result"] == "already_checked_in", (a, b)
+    n = pg.scalar("SELECT count(*) FROM checkins WHERE nonce = '%s'" % nonce)
+    assert n == "1", "a retried nonce must be recorded once, found %s" % n
+
+
+def test_offline_bundle_lists_keys_and_revoked_codes(api, ev, door):
+    reg = register(api, ev["id"])
+    expect(api("DELETE", "/api/v1/registrations/" + secret_of(reg)), 200)
+    b = expect(api("GET", "/api/v1/events/%d/offline-bundle" % ev["id"],
+                   token=door["token"]), 200)
+    assert b["event_id"] == ev["id"] and b["generated_at"]
+    assert all("BEGIN PUBLIC KEY" in k for k in b["public_keys"])
+    assert jwt_claims(reg["ticket"]["token"])["jti"] in b["revoked"]
+    assert "PRIVATE" not in json.dumps(b)
+
+
+def test_batch_upload_earliest_wins_conflicts_reported_and_idempotent(
+        api, ev, door, pg):
+    a = register(api, ev["id"])["ticket"]["token"]
+    b = register(api, ev["id"])["ticket"]["token"]
+    t0 = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+    def at(minutes):
+        return (t0 - dt.timedelta(minutes=minutes)).isoformat()
+
+    scans = [
+        {"token": a, "scanned_at": at(10), "gate": "north", "nonce": "s1"},
+        {"token": a, "scanned_at": at(5), "gate": "south", "nonce": "s2"},
+        {"token": b, "scanned_at": at(3), "gate": "north", "nonce": "s3"},
+        {"token": "junk", "scanned_at": at(2), "nonce": "s4"},
+    ]
+    body = {"device": "phone-" + uniq(), "scans": scans}
+    got = expect(api("POST", "/api/v1/checkins/batch", body,
+                     token=door["token"]), 200)
+    assert (got["admitted"], got["conflicts"], got["duplicates"]) == \
+        (2, 1, 0), got
+    by = {x["nonce"]: x for x in got["results"]}
+    assert by["s1"]["result"] == "admitted" and \
+        by["s2"]["result"] == "conflict" and by["s4"]["result"] == "invalid"
+    assert by["s2"]["gate"] == "north", "the conflict names the first gate"
+    # An online scan now is already_checked_in at the offline time.
+    online = scan(api, door, a)
+    assert online["result"] == "already_checked_in" and \
+        online["gate"] == "north"
+    again = expect(api("POST", "/api/v1/checkins/batch", body,
+                       token=door["token"]), 200)
+    assert (again["admitted"], again["duplicates"]) == (0, 4), again
+    expect(api("POST", "/api/v1/checkins/batch",
+               {"device": "x", "scans": [{"token": a}]},
+               token=door["token"]), 400)
+
+
+def test_offline_scan_earlier_than_online_admission_wins(api, ev, door):
+    tok = register(api, ev["id"])["ticket"]["token"]
+    online = scan(api, door, tok, gate="online-gate")
+    earlier = (dt.datetime.now(dt.timezone.utc) -
+               dt.timedelta(hours=1)).isoformat()
+    got = expect(api("POST", "/api/v1/checkins/batch", {
+        "device": "d-" + uniq(), "scans": [
+            {"token": tok, "scanned_at": earlier, "gate": "paper",
+             "nonce": uniq()}]}, token=door["token"]), 200)
+    assert got["admitted"] == 1 and got["conflicts"] == 1, got
+    assert got["results"][0]["displaced_checked_in_at"] is not None
+    assert online["result"] == "admitted"
+
+
+def test_nighttalk_join_link_records_attendance_and_redirects(
+        api, admin_token, pg):
+    s = expect(api("POST", "/api/v1/series", series(), token=admin_token),
+               201)
+    ep = s["events"][0]
+    expect(api("PATCH", "/api/v1/events/%d" % ep["id"],
+               {"status": "published"}, token=admin_token), 200)
+    reg = register(api, ep["id"])
+    join = reg["join_url"].rsplit("/", 1)[1]
+    r = api("GET", "/j/" + join)
+    expect(r, 409, "not_open_yet")
+    # Move the episode to start in ten minutes (bypassing the Thursday rule).
+    pg.psql("UPDATE events SET starts_at = now() + interval '10 minutes', "
+            "ends_at = now() + interval '70 minutes' WHERE id = %d"
+            % ep["id"])
+    r = api("GET", "/j/" + join)
+    assert r.status == 302 and \
+        r.headers.get("Location") == "https://live.example.com/rust", r
+    assert pg.scalar("SELECT joined_at IS NOT NULL FROM registrations "
+                     "WHERE id = %d" % reg["id"]) == "t"
+    expect(api("GET", "/j/" + "A" * 43), 404)
