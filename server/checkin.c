@@ -149,6 +149,69 @@ keyring_refresh_cb(evutil_socket_t fd, short what, void *arg)
 	db_exec(SQL_TICKET_KEYS, NULL, 0, keyring_refreshed, NULL);
 }
 
+/*
+ * rollcalld rotate-key: a new signing key; the old one is retired but
+ * still verifies, so every ticket already out stays valid. Running
+ * servers pick the new key up within KEYRING_REFRESH_SECS (sooner when
+ * they meet its kid).
+ */
+int
+keyring_rotate(const char *conninfo)
+{
+	char		*priv = NULL, *pub = NULL;
+	const char	*vals[2];
+	PGconn		*pg;
+	PGresult	*res = NULL;
+	int		 rc = -1;
+
+	if ((pg = db_connect_blocking(conninfo)) == NULL)
+		return -1;
+	if (ticket_keygen(&priv, &pub) == -1)
+		goto out;
+	vals[0] = priv;
+	vals[1] = pub;
+	/* Two statements, one transaction: the index allows one signer. */
+	res = PQexec(pg, "BEGIN; UPDATE ticket_keys SET retired_at = now() "
+	    "WHERE retired_at IS NULL");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_warnx("cannot rotate the ticket key: %s",
+		    PQresultErrorMessage(res));
+		goto out;
+	}
+	PQclear(res);
+	res = PQexecParams(pg, "INSERT INTO ticket_keys (kid, private_pem, "
+	    "public_pem) SELECT (count(*) + 1)::text, $1, $2 FROM ticket_keys "
+	    "RETURNING kid", 2, NULL, vals, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		log_warnx("cannot rotate the ticket key: %s",
+		    PQresultErrorMessage(res));
+		goto out;
+	}
+	PQclear(res);
+	res = PQexec(pg, "COMMIT");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_warnx("cannot rotate the ticket key: %s",
+		    PQresultErrorMessage(res));
+		goto out;
+	}
+	PQclear(res);
+	res = PQexec(pg, "SELECT kid FROM ticket_keys WHERE retired_at IS NULL");
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		goto out;
+	printf("ticket signing key is now %s; older keys still verify\n",
+	    PQgetvalue(res, 0, 0));
+	rc = 0;
+out:
+	if (priv != NULL) {
+		sodium_memzero(priv, strlen(priv));
+		free(priv);
+	}
+	free(pub);
+	PQclear(res);
+	PQfinish(pg);
+	return rc;
+}
+
 /* Re-read the keys now and then, so rotations reach this server. */
 int
 keyring_start(struct event_base *base)
@@ -170,27 +233,23 @@ keyring_stop(void)
 }
 
 /*
- * Sign the ticket described by claims {kid, ev, reg, jti, iat} as
- * rc_ticket_claims() returns them. NULL when it cannot be signed.
+ * Sign the ticket described by claims {ev, reg, jti, iat} as
+ * rc_ticket_claims() returns them, with this server's signing key. During
+ * a rotation two servers may sign one ticket with different keys; both
+ * codes are valid, since retired keys still verify. NULL on failure.
  */
 char *
 keyring_sign(const json_t *claims)
 {
-	const char	*kid, *jti;
-	int		 i;
+	const char	*jti;
 
-	kid = json_string_value(json_object_get(claims, "kid"));
 	jti = json_string_value(json_object_get(claims, "jti"));
-	if (kid == NULL || jti == NULL)
+	if (jti == NULL || signing < 0)
 		return NULL;
-	for (i = 0; i < nkeys; i++)
-		if (strcmp(keyring[i].kid, kid) == 0)
-			return ticket_sign(&keyring[i],
-			    json_integer_value(json_object_get(claims, "ev")),
-			    json_integer_value(json_object_get(claims, "reg")),
-			    jti, (long)json_integer_value(json_object_get(claims,
-			    "iat")));
-	return NULL;
+	return ticket_sign(&keyring[signing],
+	    json_integer_value(json_object_get(claims, "ev")),
+	    json_integer_value(json_object_get(claims, "reg")), jti,
+	    (long)json_integer_value(json_object_get(claims, "iat")));
 }
 
 /* Verify a scanned code against every key we hold. */
@@ -230,28 +289,15 @@ static const struct vfield checkin_fields[] = {
 	{ "event_id", V_INT, 0, 1, 1, INT64_C(1) << 53, NULL },
 };
 
-/* POST /api/v1/checkins {token, gate?, nonce?, event_id?} */
-void
-checkin_handle(struct req *r)
+/* Decide the scan: verified claims (or none) go to rc_checkin. */
+static void
+checkin_run(struct req *r)
 {
-	char		 field[64], msg[256], evbuf[24];
+	char		 evbuf[24];
 	const char	*vals[6];
-	json_t		*claims, *ev;
+	json_t		*claims, *ev = json_object_get(r->body, "event_id");
 	char		*cj = NULL, *scope;
 
-	if (validate_object(r->body, checkin_fields, sizeof(checkin_fields) /
-	    sizeof(checkin_fields[0]), field, sizeof(field), msg,
-	    sizeof(msg)) == -1) {
-		http_error(r, 400, "invalid_field", "%s", msg);
-		return;
-	}
-	ev = json_object_get(r->body, "event_id");
-	if (json_is_integer(ev) && !auth_in_scope(&r->auth,
-	    json_integer_value(ev))) {
-		http_error(r, 403, "out_of_scope", "This door token does not "
-		    "cover event %lld.", (long long)json_integer_value(ev));
-		return;
-	}
 	claims = claims_json(json_string_value(json_object_get(r->body,
 	    "token")));
 	if (claims != NULL)
@@ -268,6 +314,66 @@ checkin_handle(struct req *r)
 	req_query(r, SQL_CHECKIN, vals, 6, reply_json_row);
 	free(cj);
 	free(scope);
+}
+
+static void
+checkin_keys_done(struct req *r, PGresult *res)
+{
+	if (PQntuples(res) > 0 && keyring_set(res) == 0)
+		log_info("ticket keys reloaded (%d keys)", nkeys);
+	checkin_run(r);
+}
+
+/* True when tok names a kid this server does not hold. */
+static int
+kid_unknown(const char *tok)
+{
+	char	 kid[sizeof(keyring[0].kid)];
+	int	 i;
+
+	if (tok == NULL || ticket_peek_kid(tok, kid, sizeof(kid)) == -1 ||
+	    kid[0] == '\0')
+		return 0;
+	for (i = 0; i < nkeys; i++)
+		if (strcmp(keyring[i].kid, kid) == 0)
+			return 0;
+	return 1;
+}
+
+/*
+ * POST /api/v1/checkins {token, gate?, nonce?, event_id?}. A ticket
+ * signed with a key this server has not loaded yet (another server just
+ * rotated) makes it re-read the keys first, at most once a second, so
+ * the door never sees a good ticket refused.
+ */
+void
+checkin_handle(struct req *r)
+{
+	static time_t	 last_reload;
+	char		 field[64], msg[256];
+	json_t		*ev;
+	const char	*tok;
+
+	if (validate_object(r->body, checkin_fields, sizeof(checkin_fields) /
+	    sizeof(checkin_fields[0]), field, sizeof(field), msg,
+	    sizeof(msg)) == -1) {
+		http_error(r, 400, "invalid_field", "%s", msg);
+		return;
+	}
+	ev = json_object_get(r->body, "event_id");
+	if (json_is_integer(ev) && !auth_in_scope(&r->auth,
+	    json_integer_value(ev))) {
+		http_error(r, 403, "out_of_scope", "This door token does not "
+		    "cover event %lld.", (long long)json_integer_value(ev));
+		return;
+	}
+	tok = json_string_value(json_object_get(r->body, "token"));
+	if (kid_unknown(tok) && time(NULL) != last_reload) {
+		last_reload = time(NULL);
+		req_query(r, SQL_TICKET_KEYS, NULL, 0, checkin_keys_done);
+		return;
+	}
+	checkin_run(r);
 }
 
 static const struct vfield batch_fields[] = {

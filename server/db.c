@@ -119,6 +119,7 @@ static struct {
 	int			 nconns;
 	struct jobq		 queue;
 	int			 nqueued;
+	int			 maxqueued;
 	struct event		*sweep;
 	int			 stopping;
 } pool;
@@ -506,7 +507,7 @@ db_exec(enum sql_id id, const char *const *vals, int n, db_cb cb, void *arg)
 
 	if (!pool_live())
 		return DB_EDOWN;
-	if (pool.nqueued >= DB_MAXWAIT)
+	if (pool.nqueued >= pool.maxqueued)
 		return DB_EBUSY;
 	if (n > (int)(sizeof(j->vals) / sizeof(j->vals[0])))
 		abort();	/* a programming error, not input */
@@ -537,12 +538,14 @@ db_exec(enum sql_id id, const char *const *vals, int n, db_cb cb, void *arg)
 
 /* Start the pool; connections come up in the background. */
 int
-db_pool_start(struct event_base *base, const char *conninfo, int size)
+db_pool_start(struct event_base *base, const char *conninfo, int size,
+    int maxqueued)
 {
 	struct timeval	 tv = { 1, 0 };
 	int		 i;
 
 	pool.base = base;
+	pool.maxqueued = maxqueued;
 	if ((pool.conninfo = strdup(conninfo)) == NULL)
 		return -1;
 	TAILQ_INIT(&pool.queue);

@@ -23,8 +23,10 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: rollcalld serve [--db CONNINFO] [--listen ADDR:PORT] "
-	    "[--rate-limit N] [--pool N] [--public-url URL] [--syslog] [-v]\n"
+	    "[--rate-limit N] [--pool N] [--queue N] [--public-url URL]\n"
+	    "                 [--syslog] [-v]\n"
 	    "       rollcalld migrate [--db CONNINFO] [--share DIR]\n"
+	    "       rollcalld rotate-key [--db CONNINFO]\n"
 	    "       rollcalld token --role ROLE --name NAME [--event ID]... "
 	    "[--sponsor ID] [--ttl DURATION] [--db CONNINFO]\n"
 	    "The database is --db, else $ROLLCALL_DB, else libpq's "
@@ -130,7 +132,7 @@ cmd_serve(const struct config *cf)
 	}
 	if ((base = event_base_new()) == NULL)
 		return 1;
-	if (db_pool_start(base, conninfo, cf->pool_size) == -1 ||
+	if (db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
 	    keyring_start(base) == -1 || http_start(base, cf->listen) == -1)
 		return 1;
 	sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
@@ -157,6 +159,7 @@ main(int argc, char *argv[])
 		{ "listen", required_argument, NULL, 'l' },
 		{ "rate-limit", required_argument, NULL, 'r' },
 		{ "pool", required_argument, NULL, 'p' },
+		{ "queue", required_argument, NULL, 'q' },
 		{ "share", required_argument, NULL, 's' },
 		{ "public-url", required_argument, NULL, 'u' },
 		{ "syslog", no_argument, NULL, 'S' },
@@ -187,6 +190,7 @@ main(int argc, char *argv[])
 	memset(&cf, 0, sizeof(cf));
 	cf.listen = "127.0.0.1:8080";
 	cf.pool_size = 8;
+	cf.queue_max = DB_MAXWAIT;
 	cf.foreground = 1;
 	cf.rate_limit = 60;
 	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
@@ -212,6 +216,14 @@ main(int argc, char *argv[])
 				return 2;
 			}
 			cf.pool_size = (int)v;
+			break;
+		case 'q':
+			if (parse_int64(optarg, 0, 1000000, &v) == -1) {
+				fprintf(stderr, "rollcalld: --queue wants 0 to "
+				    "1000000\n");
+				return 2;
+			}
+			cf.queue_max = (int)v;
 			break;
 		case 's':
 			cf.share = optarg;
@@ -241,6 +253,10 @@ main(int argc, char *argv[])
 	}
 	if (strcmp(cmd, "serve") == 0)
 		return cmd_serve(&cf);
+	if (strcmp(cmd, "rotate-key") == 0) {
+		log_init(1, cf.verbose);
+		return keyring_rotate(db_conninfo(cf.db)) == 0 ? 0 : 1;
+	}
 	if (strcmp(cmd, "migrate") == 0) {
 		log_init(1, cf.verbose);
 		snprintf(sqldir, sizeof(sqldir), "%s/sql", share_dir(cf.share));

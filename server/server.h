@@ -26,7 +26,7 @@ struct evhttp_request;
 #define FIELD_MAXLONG		20000	/* descriptions */
 #define FIELD_MAXURL		2048
 #define SCOPE_MAXEVENTS		256
-#define DB_MAXWAIT		2048	/* queued queries before 503 busy */
+#define DB_MAXWAIT		2048	/* default: queued queries before 503 busy */
 #define DB_WAITSECS		5	/* longest a query waits for a connection */
 #define DB_STMT_TIMEOUT_MS	5000
 #define DRAIN_SECS		15	/* longest SIGTERM waits for requests */
@@ -136,6 +136,7 @@ struct config {
 	const char	*share;		/* directory holding sql/ and templates/ */
 	int		 rate_limit;
 	int		 pool_size;
+	int		 queue_max;
 	int		 verbose;
 	int		 foreground;
 };
@@ -164,7 +165,7 @@ enum db_err {
 };
 typedef void (*db_cb)(void *, PGresult *, enum db_err);
 extern const struct sql_stmt sqls[SQL__MAX];
-int	 db_pool_start(struct event_base *, const char *, int);
+int	 db_pool_start(struct event_base *, const char *, int, int);
 void	 db_pool_stop(void);
 enum db_err db_exec(enum sql_id, const char *const *, int, db_cb, void *);
 void	 db_pool_stats(int *, int *, int *, int *);
@@ -249,9 +250,11 @@ int	 ticket_verify(const char *, const struct ticket_key *, int,
 int	 ticket_png(const char *, unsigned char **, size_t *);
 char	*ticket_svg(const char *);
 int	 ticket_qr_version(const char *);
+int	 ticket_peek_kid(const char *, char *, size_t);
 
 /* checkin.c */
 int	 keyring_load(PGconn *);
+int	 keyring_rotate(const char *);
 int	 keyring_start(struct event_base *);
 void	 keyring_stop(void);
 char	*keyring_sign(const json_t *);

@@ -385,6 +385,21 @@ out:
 }
 
 /*
+ * The kid a token's header names, without verifying anything (to learn
+ * whether a key is missing). 0 and the kid ("" when none), or -1.
+ */
+int
+ticket_peek_kid(const char *tok, char *kid, size_t kidsz)
+{
+	const char	*dot;
+
+	if (tok == NULL || strlen(tok) > TICKET_MAXLEN ||
+	    (dot = strchr(tok, '.')) == NULL)
+		return -1;
+	return ticket_header(tok, (size_t)(dot - tok), kid, kidsz);
+}
+
+/*
  * Verify a ticket against the known keys: a header kid picks one key,
  * otherwise each key is tried. Returns 0 and fills out, or -1.
  */

@@ -21,6 +21,8 @@ CREATE UNIQUE INDEX ticket_keys_one_signing ON ticket_keys ((true))
 
 ALTER TABLE registrations
 	ADD COLUMN ticket_jti text UNIQUE,
+	-- The signing key when the ticket was issued (for the record: a
+	-- server signs with its current key, and every key verifies).
 	ADD COLUMN ticket_kid text REFERENCES ticket_keys,
 	ADD COLUMN ticket_iat bigint,
 	ADD COLUMN checkin_gate text,

@@ -340,3 +340,40 @@ def test_nighttalk_join_link_records_attendance_and_redirects(
     assert pg.scalar("SELECT joined_at IS NOT NULL FROM registrations "
                      "WHERE id = %d" % reg["id"]) == "t"
     expect(api("GET", "/j/" + "A" * 43), 404)
+
+
+def test_key_rotation_keeps_old_tickets_valid(
+        api, ev, door, pg, rollcalld_bin, server):
+    old = register(api, ev["id"])["ticket"]["token"]
+    old_kid = jwt_header(old)["kid"]
+    out = subprocess.run([rollcalld_bin, "rotate-key", "--db", pg.conninfo],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    new_kid = pg.scalar("SELECT kid FROM ticket_keys WHERE retired_at IS "
+                        "NULL")
+    assert new_kid != old_kid
+    # A ticket signed with the new key (as a server that already knows it
+    # would) is admitted by this server, which learns the key on the spot.
+    priv = pg.scalar("SELECT replace(private_pem, E'\\n', '|') FROM "
+                     "ticket_keys WHERE kid = '%s'" % new_kid).replace("|",
+                                                                      "\n")
+    reg = register(api, ev["id"])
+    claims = jwt_claims(reg["ticket"]["token"])
+    fresh = pyjwt.encode(claims, priv, algorithm="ES256",
+                         headers={"kid": new_kid})
+    assert scan(api, door, fresh)["result"] == "admitted"
+    assert scan(api, door, old)["result"] == "admitted", \
+        "a ticket signed before the rotation must stay valid"
+    b = expect(api("GET", "/api/v1/events/%d/offline-bundle" % ev["id"],
+                   token=door["token"]), 200)
+    assert len(b["public_keys"]) >= 2 and \
+        {k["kid"] for k in b["keys"]} >= {old_kid, new_kid}
+
+
+def test_tickets_survive_a_restart(api, ev, door, pg, start_daemon):
+    tok = register(api, ev["id"])["ticket"]["token"]
+    d = start_daemon(pg.conninfo)
+    got = expect(d.api("POST", "/api/v1/checkins", {"token": tok},
+                       token=door["token"]), 200)
+    assert got["result"] == "admitted", \
+        "another server process must accept this server's ticket: %r" % got
