@@ -13,8 +13,8 @@ SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 PYTHON	 = /usr/bin/python3
 
-SERVER_SRCS = server/auth.c server/checkin.c server/db.c server/event.c server/http.c \
-	      server/log.c server/migrate.c server/ops.c server/registration.c \
+SERVER_SRCS = server/auth.c server/checkin.c server/db.c server/event.c server/export.c server/http.c \
+	      server/lead.c server/log.c server/migrate.c server/ops.c server/registration.c \
 	      server/ticket.c server/validate.c
 MAIN_SRC    = server/main.c
 TEST_PKGS   = cmocka zbar

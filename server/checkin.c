@@ -260,8 +260,8 @@ keyring_verify(const char *tok, struct ticket_claims *c)
 }
 
 /* The verified claims as the JSON rc_checkin() takes, or NULL. */
-static json_t *
-claims_json(const char *tok)
+json_t *
+keyring_claims(const char *tok)
 {
 	struct ticket_claims	 c;
 
@@ -298,7 +298,7 @@ checkin_run(struct req *r)
 	json_t		*claims, *ev = json_object_get(r->body, "event_id");
 	char		*cj = NULL, *scope;
 
-	claims = claims_json(json_string_value(json_object_get(r->body,
+	claims = keyring_claims(json_string_value(json_object_get(r->body,
 	    "token")));
 	if (claims != NULL)
 		cj = json_dumps(claims, JSON_COMPACT);
@@ -424,7 +424,7 @@ checkin_batch(struct req *r)
 	}
 	json_array_foreach(scans, i, s) {
 		o = json_pack("{s:o?, s:O, s:O?, s:O}", "claims",
-		    claims_json(json_string_value(json_object_get(s, "token"))),
+		    keyring_claims(json_string_value(json_object_get(s, "token"))),
 		    "scanned_at", json_object_get(s, "scanned_at"),
 		    "gate", json_object_get(s, "gate"),
 		    "nonce", json_object_get(s, "nonce"));

@@ -78,6 +78,23 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "SELECT rc_join(decode($1, 'hex'))::text", 1 },
 	[SQL_TICKET_REISSUE] = { "ticket_reissue",
 	    "SELECT rc_ticket_reissue(decode($1, 'hex'))::text", 1 },
+	[SQL_SPONSOR_CREATE] = { "sponsor_create",
+	    "SELECT rc_sponsor_create($1::bigint, $2, $3)::text", 3 },
+	[SQL_LEAD_CAPTURE] = { "lead_capture",
+	    "SELECT rc_lead_capture($1::bigint, $2::jsonb, $3, $4::integer, "
+	    "$5)::text", 5 },
+	[SQL_LEADS] = { "leads",
+	    "SELECT rc_leads($1::bigint, $2::bigint[], $3::bigint)::text", 3 },
+	[SQL_LEADS_CSV] = { "leads_csv",
+	    "SELECT rc_leads_csv($1::bigint, $2::bigint[], $3::bigint, $4)", 4 },
+	[SQL_ATTENDANCE_CSV] = { "attendance_csv",
+	    "SELECT rc_attendance_csv($1::bigint, $2)", 2 },
+	[SQL_REG_ERASE] = { "reg_erase",
+	    "SELECT rc_registration_erase(decode($1, 'hex'))::text", 1 },
+	[SQL_EVENT_SHRED] = { "event_shred",
+	    "SELECT rc_event_shred($1::bigint, $2)::text", 2 },
+	[SQL_AUDIT] = { "audit",
+	    "SELECT rc_audit($1::bigint, $2::integer, $3::integer)::text", 3 },
 };
 
 enum conn_state {

@@ -212,3 +212,22 @@ series_create(struct req *r)
 	req_query(r, SQL_SERIES_CREATE, vals, 2, reply_201);
 	free(body);
 }
+
+/* POST /api/v1/events/{id}/shred: blank an ended event's personal data. */
+void
+event_shred(struct req *r)
+{
+	const char	*vals[2];
+	int64_t		 id;
+
+	if (req_param_id(r, 0, &id) == -1)
+		return;
+	if (!auth_in_scope(&r->auth, id)) {
+		http_error(r, 403, "out_of_scope", "This event is not in your "
+		    "token's scope.");
+		return;
+	}
+	vals[0] = r->params[0];
+	vals[1] = r->auth.jti;
+	req_query(r, SQL_EVENT_SHRED, vals, 2, reply_200);
+}

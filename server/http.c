@@ -66,6 +66,20 @@ const struct route routes[] = {
 	{ GET, "/api/v1/events/{id}/offline-bundle", checkin_bundle,
 	    ACCESS_DOOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "offline_bundle" },
 	{ GET, "/j/{secret}", join_get, ACCESS_ANY, "join" },
+	{ POST, "/api/v1/registrations/{secret}/erase", registration_erase,
+	    ACCESS_ANY, "registration_erase" },
+	{ POST, "/api/v1/events/{id}/shred", event_shred,
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_shred" },
+	{ POST, "/api/v1/events/{id}/sponsors", sponsor_create,
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "sponsors_create" },
+	{ POST, "/api/v1/leads", lead_capture, ACCESS_SPONSOR, "leads_capture" },
+	{ GET, "/api/v1/sponsors/{id}/leads", lead_list,
+	    ACCESS_SPONSOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "leads_list" },
+	{ GET, "/api/v1/sponsors/{id}/leads.csv", lead_csv,
+	    ACCESS_SPONSOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "leads_csv" },
+	{ GET, "/api/v1/events/{id}/attendance.csv", export_attendance,
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "attendance_csv" },
+	{ GET, "/api/v1/audit", export_audit, ACCESS_ADMIN, "audit" },
 	{ POST, "/api/v1/tokens", token_issue,
 	    ACCESS_ORGANIZER | ACCESS_ADMIN, "tokens_issue" },
 	{ DELETE, "/api/v1/tokens/{jti}", token_revoke,
@@ -453,10 +467,19 @@ req_parse_body(struct req *r)
 		    "over %d KiB.", HTTP_MAXBODY / 1024);
 		return -1;
 	}
-	if (len == 0) {
-		http_error(r, 400, "malformed_json", "The request needs a "
-		    "JSON object as its body.");
+	if (len == 0 && evhttp_request_get_command(r->ev) == EVHTTP_REQ_PATCH) {
+		http_error(r, 400, "malformed_json", "A change needs a JSON "
+		    "object as its body.");
 		return -1;
+	}
+	if (len == 0) {
+		/* A POST without a body is an empty object: the field checks
+		 * name what is missing; actions without fields need none. */
+		if ((r->body = json_object()) == NULL) {
+			http_error(r, 503, "out_of_memory", "Try again.");
+			return -1;
+		}
+		return 0;
 	}
 	data = (const char *)evbuffer_pullup(in, -1);
 	r->body = json_loadb(data, len, JSON_REJECT_DUPLICATES, &e);

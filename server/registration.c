@@ -404,3 +404,30 @@ registration_list(struct req *r)
 	vals[3] = off;
 	req_query(r, SQL_REG_LIST, vals, 4, list_done);
 }
+
+static void
+erase_done(struct req *r, PGresult *res)
+{
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		http_error(r, 404, "not_found", "No such registration.");
+		return;
+	}
+	http_reply_raw_json(r, 200, PQgetvalue(res, 0, 0),
+	    (size_t)PQgetlength(res, 0, 0));
+}
+
+/*
+ * POST /api/v1/registrations/{secret}/erase: the attendee's personal
+ * fields are blanked, the registration cancelled (its ticket revoked, the
+ * waitlist promoted); counts stay.
+ */
+void
+registration_erase(struct req *r)
+{
+	char		 hex[65];
+	const char	*vals[1] = { hex };
+
+	if (req_secret_hash(r, hex, sizeof(hex)) == -1)
+		return;
+	req_query(r, SQL_REG_ERASE, vals, 1, erase_done);
+}

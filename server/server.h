@@ -58,6 +58,14 @@ enum sql_id {
 	SQL_OFFLINE_BUNDLE,
 	SQL_JOIN,
 	SQL_TICKET_REISSUE,
+	SQL_SPONSOR_CREATE,
+	SQL_LEAD_CAPTURE,
+	SQL_LEADS,
+	SQL_LEADS_CSV,
+	SQL_ATTENDANCE_CSV,
+	SQL_REG_ERASE,
+	SQL_EVENT_SHRED,
+	SQL_AUDIT,
 	SQL__MAX
 };
 
@@ -212,6 +220,7 @@ void	 event_get(struct req *);
 void	 event_create(struct req *);
 void	 event_update(struct req *);
 void	 series_create(struct req *);
+void	 event_shred(struct req *);
 
 /* registration.c */
 #define SECRET_BYTES		32	/* manage secret: 256 random bits */
@@ -223,6 +232,7 @@ void	 registration_get(struct req *);
 void	 registration_update(struct req *);
 void	 registration_cancel(struct req *);
 void	 registration_list(struct req *);
+void	 registration_erase(struct req *);
 int	 secret_hash_hex(const char *, char *, size_t);
 int	 rate_allow(const char *, time_t, int, int *);
 
@@ -265,7 +275,19 @@ void	 checkin_bundle(struct req *);
 void	 ticket_png_get(struct req *);
 void	 ticket_svg_get(struct req *);
 void	 join_get(struct req *);
+json_t	*keyring_claims(const char *);
 void	 ticket_reissue(struct req *);
+
+/* lead.c */
+void	 sponsor_create(struct req *);
+void	 lead_capture(struct req *);
+void	 lead_list(struct req *);
+void	 lead_csv(struct req *);
+
+/* export.c */
+void	 export_attendance(struct req *);
+void	 export_audit(struct req *);
+void	 http_reply_csv(struct req *, PGresult *, const char *);
 
 /* ops.c */
 void	 ops_healthz(struct req *);

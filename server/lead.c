@@ -1,0 +1,186 @@
+/*
+ * Sponsors and their leads.
+ *
+ * A sponsor token scans a badge; the ticket is verified exactly as at the
+ * door. The database stores a lead only when the attendee consented, and
+ * even then only the link to the registration: what a sponsor reads is
+ * computed from the attendee's consent at that moment (sql/004). No path
+ * here returns registration data beyond those consented fields.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server.h"
+
+static const struct vfield sponsor_fields[] = {
+	{ "name", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
+};
+static const struct vfield lead_fields[] = {
+	{ "token", V_STRING, 1, 0, 1, 16384, NULL },
+	{ "note", V_STRING, 0, 1, 0, 2000, NULL },
+	{ "rating", V_INT, 0, 1, 1, 5, NULL },
+};
+
+#define NFIELDS(a)	((int)(sizeof(a) / sizeof((a)[0])))
+
+static int
+body_ok(struct req *r, const struct vfield *f, int n)
+{
+	char	 field[64], msg[256];
+
+	if (validate_object(r->body, f, n, field, sizeof(field), msg,
+	    sizeof(msg)) == 0)
+		return 0;
+	http_error(r, 400, "invalid_field", "%s", msg);
+	return -1;
+}
+
+static void
+reply_json(struct req *r, PGresult *res, int status, const char *what)
+{
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		http_error(r, 404, "not_found", "No such %s.", what);
+		return;
+	}
+	http_reply_raw_json(r, status, PQgetvalue(res, 0, 0),
+	    (size_t)PQgetlength(res, 0, 0));
+}
+
+static void
+sponsor_done(struct req *r, PGresult *res)
+{
+	reply_json(r, res, 201, "event");
+}
+
+/* POST /api/v1/events/{id}/sponsors {name} */
+void
+sponsor_create(struct req *r)
+{
+	const char	*vals[3];
+	int64_t		 id;
+
+	if (req_param_id(r, 0, &id) == -1)
+		return;
+	if (!auth_in_scope(&r->auth, id)) {
+		http_error(r, 403, "out_of_scope", "This event is not in your "
+		    "token's scope.");
+		return;
+	}
+	if (body_ok(r, sponsor_fields, NFIELDS(sponsor_fields)) == -1)
+		return;
+	vals[0] = r->params[0];
+	vals[1] = json_string_value(json_object_get(r->body, "name"));
+	vals[2] = r->auth.jti;
+	req_query(r, SQL_SPONSOR_CREATE, vals, 3, sponsor_done);
+}
+
+static void
+capture_done(struct req *r, PGresult *res)
+{
+	reply_json(r, res, 200, "sponsor");
+}
+
+/* POST /api/v1/leads {token, note?, rating?} by a sponsor token. */
+void
+lead_capture(struct req *r)
+{
+	char		 sponsor[24], rating[8];
+	const char	*vals[5];
+	json_t		*claims, *rv;
+	char		*cj = NULL;
+
+	if (body_ok(r, lead_fields, NFIELDS(lead_fields)) == -1)
+		return;
+	if (r->auth.sponsor_id <= 0) {
+		http_error(r, 403, "forbidden", "This token is not bound to a "
+		    "sponsor.");
+		return;
+	}
+	claims = keyring_claims(json_string_value(json_object_get(r->body,
+	    "token")));
+	if (claims != NULL)
+		cj = json_dumps(claims, JSON_COMPACT);
+	json_decref(claims);
+	rv = json_object_get(r->body, "rating");
+	snprintf(sponsor, sizeof(sponsor), "%lld", (long long)r->auth.sponsor_id);
+	snprintf(rating, sizeof(rating), "%lld", (long long)
+	    json_integer_value(rv));
+	vals[0] = sponsor;
+	vals[1] = cj;
+	vals[2] = json_string_value(json_object_get(r->body, "note"));
+	vals[3] = json_is_integer(rv) ? rating : NULL;
+	vals[4] = r->auth.jti;
+	req_query(r, SQL_LEAD_CAPTURE, vals, 5, capture_done);
+	free(cj);
+}
+
+/*
+ * Who may read sponsor {id}'s leads: that sponsor's own token, an
+ * organizer whose scope holds its event, an admin. The database applies
+ * both limits; anything else is 404, never data.
+ */
+static int
+lead_read_args(struct req *r, const char **vals, char *sp, size_t spsz,
+    char **scope)
+{
+	int64_t	 id;
+
+	if (req_param_id(r, 0, &id) == -1)
+		return -1;
+	*scope = NULL;
+	if (r->auth.role == ROLE_SPONSOR) {
+		if (r->auth.sponsor_id != id) {
+			http_error(r, 403, "out_of_scope", "A sponsor reads its "
+			    "own leads only.");
+			return -1;
+		}
+		snprintf(sp, spsz, "%lld", (long long)r->auth.sponsor_id);
+		vals[2] = sp;
+	} else
+		vals[2] = NULL;
+	if (r->auth.role != ROLE_SPONSOR)
+		*scope = auth_scope_pg(&r->auth);
+	vals[0] = r->params[0];
+	vals[1] = *scope;
+	return 0;
+}
+
+static void
+list_done(struct req *r, PGresult *res)
+{
+	reply_json(r, res, 200, "sponsor");
+}
+
+/* GET /api/v1/sponsors/{id}/leads */
+void
+lead_list(struct req *r)
+{
+	const char	*vals[3];
+	char		 sp[24], *scope;
+
+	if (lead_read_args(r, vals, sp, sizeof(sp), &scope) == -1)
+		return;
+	req_query(r, SQL_LEADS, vals, 3, list_done);
+	free(scope);
+}
+
+static void
+csv_done(struct req *r, PGresult *res)
+{
+	http_reply_csv(r, res, "leads.csv");
+}
+
+/* GET /api/v1/sponsors/{id}/leads.csv (audited) */
+void
+lead_csv(struct req *r)
+{
+	const char	*vals[4];
+	char		 sp[24], *scope;
+
+	if (lead_read_args(r, vals, sp, sizeof(sp), &scope) == -1)
+		return;
+	vals[3] = r->auth.jti;
+	req_query(r, SQL_LEADS_CSV, vals, 4, csv_done);
+	free(scope);
+}
