@@ -13,21 +13,36 @@ SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 PYTHON	 = /usr/bin/python3
 
-SERVER_SRCS = server/auth.c server/checkin.c server/db.c server/event.c server/export.c server/http.c \
-	      server/lead.c server/log.c server/migrate.c server/ops.c server/registration.c \
-	      server/ticket.c server/validate.c
+SERVER_SRCS = server/auth.c server/checkin.c server/config.c server/db.c server/event.c server/export.c server/http.c \
+	      server/lead.c server/log.c server/migrate.c server/notify.c server/ops.c server/registration.c \
+	      server/template.c server/ticket.c server/validate.c \
+	      server/web.c
 MAIN_SRC    = server/main.c
 TEST_PKGS   = cmocka zbar
 UNIT_TESTS  = tests/unit/test_validate.c tests/unit/test_auth.c \
-	      tests/unit/test_ticket.c
+	      tests/unit/test_ticket.c tests/unit/test_template.c tests/unit/test_scanner.c
 
 SERVER_OBJS = $(SERVER_SRCS:%.c=build/obj/%.o)
 ASAN_OBJS   = $(SERVER_SRCS:%.c=build/asan/%.o)
 UNIT_BINS   = $(UNIT_TESTS:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all deps run test unit integration bench clean check-pkgs
+# The door scanner links the daemon's ticket verification (ticket.o, and
+# log.o which it logs through): one copy of that code in the tree.
+SCAN_PKGS   = zbar libcurl libjpeg libpng jansson libjwt libsodium \
+	      libqrencode libcrypto
+SCAN_CFLAGS = $(shell pkg-config --cflags $(SCAN_PKGS) 2>/dev/null)
+SCAN_LIBS   = $(shell pkg-config --libs $(SCAN_PKGS) 2>/dev/null)
+SCAN_SRCS   = scanner/camera.c scanner/client.c scanner/decode.c \
+	      scanner/image.c scanner/journal.c scanner/offline.c \
+	      scanner/output.c scanner/scan.c
+SCAN_SHARED = server/ticket.c server/log.c
+SCAN_OBJS   = $(SCAN_SRCS:%.c=build/obj/%.o) $(SCAN_SHARED:%.c=build/obj/%.o)
+SCAN_ASAN_OBJS = $(SCAN_SRCS:%.c=build/asan/%.o) \
+	      $(SCAN_SHARED:%.c=build/asan/%.o)
 
-all: check-pkgs build/rollcalld
+.PHONY: all deps run test unit integration bench clean check-pkgs fuzz
+
+all: check-pkgs build/rollcalld build/rollcall-scan
 
 check-pkgs:
 	@pkg-config --exists $(PKGS) || { echo "missing libraries: run 'make deps' (as root) or deploy/dev/deps.sh"; exit 1; }
@@ -49,6 +64,39 @@ build/rollcalld: $(SERVER_OBJS) build/obj/server/main.o
 build/asan/rollcalld: $(ASAN_OBJS) build/asan/server/main.o
 	$(CC) $(SAN) -o $@ $^ $(PKG_LIBS)
 
+.PHONY: check-scan-pkgs
+check-scan-pkgs:
+	@pkg-config --exists $(SCAN_PKGS) || { echo "missing libraries for rollcall-scan: run 'make deps' (as root) or deploy/dev/deps.sh"; exit 1; }
+
+build/obj/scanner/%.o: scanner/%.c scanner/scanner.h server/server.h | check-scan-pkgs
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) $(SCAN_CFLAGS) -Iserver -c $< -o $@
+
+build/asan/scanner/%.o: scanner/%.c scanner/scanner.h server/server.h | check-scan-pkgs
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(SAN) $(WARN) $(PKG_CFLAGS) $(SCAN_CFLAGS) -Iserver -c $< -o $@
+
+build/rollcall-scan: $(SCAN_OBJS) build/obj/scanner/main.o
+	$(CC) $(CFLAGS) -o $@ $^ $(SCAN_LIBS)
+
+build/asan/rollcall-scan: $(SCAN_ASAN_OBJS) build/asan/scanner/main.o
+	$(CC) $(SAN) -o $@ $^ $(SCAN_LIBS)
+
+# The scanner's unit test links the scanner, not the daemon.
+build/asan/tests/test_scanner: tests/unit/test_scanner.c tests/unit/unit.h \
+	    $(SCAN_ASAN_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(SAN) $(WARN) $(PKG_CFLAGS) $(SCAN_CFLAGS) -Iserver \
+	    -Iscanner $(shell pkg-config --cflags cmocka) -o $@ $< \
+	    $(SCAN_ASAN_OBJS) $(SCAN_LIBS) $(shell pkg-config --libs cmocka)
+
+# The ticket microbenchmark of `make bench`: server/ticket.c and friends as
+# the release daemon has them.
+build/ticket-bench: tests/bench/ticket_bench.c server/server.h $(SERVER_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Iserver -o $@ $< \
+	    $(SERVER_OBJS) $(PKG_LIBS)
+
 build/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(SAN) $(WARN) $(PKG_CFLAGS) -Iserver \
@@ -64,18 +112,39 @@ run:
 test:
 	deploy/dev/deps.sh test
 	$(MAKE) unit integration
+	$(MAKE) fuzz FUZZ_SECS=10
 
 unit: check-pkgs $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: check-pkgs build/asan/rollcalld
-	ROLLCALLD=$(CURDIR)/build/asan/rollcalld $(PYTHON) -m pytest -q \
+integration: check-pkgs build/asan/rollcalld build/asan/rollcall-scan
+	ROLLCALLD=$(CURDIR)/build/asan/rollcalld \
+	ROLLCALL_SCAN=$(CURDIR)/build/asan/rollcall-scan $(PYTHON) -m pytest -q \
 	    -p no:cacheprovider tests/integration
 
 bench:
 	deploy/dev/deps.sh bench
-	$(MAKE) all
+	$(MAKE) all build/ticket-bench
 	tests/bench/bench.sh
+
+# Fuzz the parsers that face untrusted input (clang + libFuzzer).
+FUZZ_SECS ?= 60
+build/fuzz/%: tests/fuzz/%.c $(SERVER_SRCS)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+	    $(PKG_CFLAGS) -Iserver -o $@ $< $(SERVER_SRCS) $(PKG_LIBS)
+
+FUZZERS = build/fuzz/fuzz_template build/fuzz/fuzz_ticket
+fuzz: $(FUZZERS)
+	@set -e; for f in $(FUZZERS); do mkdir -p $$f.corpus; \
+	    echo "== $$f ($(FUZZ_SECS) s)"; \
+	    $$f -max_total_time=$(FUZZ_SECS) $$f.corpus 2>&1 | tail -n 1; done
+
+# The Debian package of the release build: build/rollcall_VERSION_ARCH.deb
+# (deploy/debian/; docs/deploy.md says how to install it).
+.PHONY: deb
+deb: all
+	deploy/debian/build-deb.sh
 
 clean:
 	rm -rf build

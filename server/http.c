@@ -33,57 +33,72 @@
 
 /* Every endpoint, in one place. */
 const struct route routes[] = {
-	{ GET, "/healthz", ops_healthz, ACCESS_ANY, "healthz" },
-	{ GET, "/metrics", ops_metrics, ACCESS_ANY, "metrics" },
-	{ GET, "/api/v1/events", event_list, ACCESS_ANY, "events_list" },
+	{ GET, "/healthz", ops_healthz, ACCESS_ANY, "healthz", 0 },
+	{ GET, "/metrics", ops_metrics, ACCESS_ANY, "metrics", 0 },
+	{ GET, "/api/v1/events", event_list, ACCESS_ANY, "events_list", 0 },
 	{ POST, "/api/v1/events", event_create,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_create" },
-	{ GET, "/api/v1/events/{id}", event_get, ACCESS_ANY, "events_get" },
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_create", 0 },
+	{ GET, "/api/v1/events/{id}", event_get, ACCESS_ANY, "events_get", 0 },
 	{ PATCH, "/api/v1/events/{id}", event_update,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_update" },
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_update", 0 },
 	{ POST, "/api/v1/series", series_create,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "series_create" },
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "series_create", 0 },
 	{ POST, "/api/v1/events/{id}/registrations", registration_create,
-	    ACCESS_ANY, "registrations_create" },
+	    ACCESS_ANY, "registrations_create", 0 },
 	{ GET, "/api/v1/events/{id}/registrations", registration_list,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "registrations_list" },
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "registrations_list", 0 },
 	{ GET, "/api/v1/registrations/{secret}", registration_get, ACCESS_ANY,
-	    "registration_get" },
+	    "registration_get", 0 },
 	{ PATCH, "/api/v1/registrations/{secret}", registration_update,
-	    ACCESS_ANY, "registration_update" },
+	    ACCESS_ANY, "registration_update", 0 },
 	{ DELETE, "/api/v1/registrations/{secret}", registration_cancel,
-	    ACCESS_ANY, "registration_cancel" },
+	    ACCESS_ANY, "registration_cancel", 0 },
 	{ GET, "/api/v1/registrations/{secret}/ticket.png", ticket_png_get,
-	    ACCESS_ANY, "ticket_png" },
+	    ACCESS_ANY, "ticket_png", 0 },
 	{ GET, "/api/v1/registrations/{secret}/ticket.svg", ticket_svg_get,
-	    ACCESS_ANY, "ticket_svg" },
+	    ACCESS_ANY, "ticket_svg", 0 },
 	{ POST, "/api/v1/registrations/{secret}/ticket", ticket_reissue,
-	    ACCESS_ANY, "ticket_reissue" },
+	    ACCESS_ANY, "ticket_reissue", 0 },
 	{ POST, "/api/v1/checkins", checkin_handle,
-	    ACCESS_DOOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "checkins" },
+	    ACCESS_DOOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "checkins", 0 },
 	{ POST, "/api/v1/checkins/batch", checkin_batch,
-	    ACCESS_DOOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "checkins_batch" },
+	    ACCESS_DOOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "checkins_batch", 0 },
 	{ GET, "/api/v1/events/{id}/offline-bundle", checkin_bundle,
-	    ACCESS_DOOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "offline_bundle" },
-	{ GET, "/j/{secret}", join_get, ACCESS_ANY, "join" },
+	    ACCESS_DOOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "offline_bundle", 0 },
+	{ GET, "/j/{secret}", join_get, ACCESS_ANY, "join", ROUTE_HTML },
+	{ GET, "/", web_index, ACCESS_ANY, "page_index", ROUTE_HTML },
+	{ GET, "/events/{id}", web_event, ACCESS_ANY, "page_event", ROUTE_HTML },
+	{ POST, "/events/{id}/register", web_register, ACCESS_ANY,
+	    "page_register", ROUTE_HTML },
+	{ GET, "/manage/{secret}", web_manage, ACCESS_ANY, "page_manage",
+	    ROUTE_HTML },
+	{ POST, "/manage/{secret}/cancel", web_cancel, ACCESS_ANY,
+	    "page_cancel", ROUTE_HTML },
+	{ POST, "/manage/{secret}/consent", web_consent, ACCESS_ANY,
+	    "page_consent", ROUTE_HTML },
+	{ POST, "/manage/{secret}/erase", web_erase, ACCESS_ANY, "page_erase",
+	    ROUTE_HTML },
+	{ GET, "/manage/{secret}/event.ics", web_ics, ACCESS_ANY, "page_ics",
+	    ROUTE_HTML },
+	{ GET, "/static/style.css", web_css, ACCESS_ANY, "static", ROUTE_HTML },
 	{ POST, "/api/v1/registrations/{secret}/erase", registration_erase,
-	    ACCESS_ANY, "registration_erase" },
+	    ACCESS_ANY, "registration_erase", 0 },
 	{ POST, "/api/v1/events/{id}/shred", event_shred,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_shred" },
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_shred", 0 },
 	{ POST, "/api/v1/events/{id}/sponsors", sponsor_create,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "sponsors_create" },
-	{ POST, "/api/v1/leads", lead_capture, ACCESS_SPONSOR, "leads_capture" },
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "sponsors_create", 0 },
+	{ POST, "/api/v1/leads", lead_capture, ACCESS_SPONSOR, "leads_capture", 0 },
 	{ GET, "/api/v1/sponsors/{id}/leads", lead_list,
-	    ACCESS_SPONSOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "leads_list" },
+	    ACCESS_SPONSOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "leads_list", 0 },
 	{ GET, "/api/v1/sponsors/{id}/leads.csv", lead_csv,
-	    ACCESS_SPONSOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "leads_csv" },
+	    ACCESS_SPONSOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "leads_csv", 0 },
 	{ GET, "/api/v1/events/{id}/attendance.csv", export_attendance,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "attendance_csv" },
-	{ GET, "/api/v1/audit", export_audit, ACCESS_ADMIN, "audit" },
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "attendance_csv", 0 },
+	{ GET, "/api/v1/audit", export_audit, ACCESS_ADMIN, "audit", 0 },
 	{ POST, "/api/v1/tokens", token_issue,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "tokens_issue" },
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "tokens_issue", 0 },
 	{ DELETE, "/api/v1/tokens/{jti}", token_revoke,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "tokens_revoke" },
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "tokens_revoke", 0 },
 };
 const int nroutes = sizeof(routes) / sizeof(routes[0]);
 
@@ -111,6 +126,7 @@ status_reason(int status)
 	case 201: return "Created";
 	case 204: return "No Content";
 	case 302: return "Found";
+	case 303: return "See Other";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -280,6 +296,11 @@ http_error(struct req *r, int status, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (r->route != NULL && (r->route->flags & ROUTE_HTML) &&
+	    strcmp(code, "render_failed") != 0) {
+		web_error_page(r, status, msg);
+		return;
+	}
 	if (status == 401)
 		evhttp_add_header(evhttp_request_get_output_headers(r->ev),
 		    "WWW-Authenticate", "Bearer realm=\"rollcall\"");
@@ -508,6 +529,58 @@ method_name(int m)
 	}
 }
 
+/*
+ * Read an application/x-www-form-urlencoded body into r->body as an
+ * object of strings. Limits as for JSON; every value must be UTF-8
+ * without NUL, and a key may appear once.
+ */
+static int
+req_parse_form(struct req *r)
+{
+	struct evbuffer		*in = evhttp_request_get_input_buffer(r->ev);
+	size_t			 len = evbuffer_get_length(in);
+	struct evkeyvalq	 kv;
+	struct evkeyval		*e;
+	char			*text;
+	int			 rc = -1;
+
+	if (len > HTTP_MAXBODY) {
+		http_error(r, 413, "body_too_large", "The form is over %d KiB.",
+		    HTTP_MAXBODY / 1024);
+		return -1;
+	}
+	if ((text = malloc(len + 1)) == NULL || (r->body = json_object()) ==
+	    NULL) {
+		free(text);
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return -1;
+	}
+	evbuffer_copyout(in, text, len);
+	text[len] = '\0';
+	TAILQ_INIT(&kv);
+	if (strlen(text) != len || (len > 0 &&
+	    evhttp_parse_query_str(text, &kv) == -1)) {
+		http_error(r, 400, "malformed_form", "The form could not be "
+		    "read.");
+		goto out;
+	}
+	TAILQ_FOREACH(e, &kv, next) {
+		if (validate_utf8(e->key) == -1 || validate_utf8(e->value) ==
+		    -1 || strlen(e->key) > 64 ||
+		    json_object_get(r->body, e->key) != NULL) {
+			http_error(r, 400, "malformed_form", "The form could "
+			    "not be read.");
+			goto out;
+		}
+		json_object_set_new(r->body, e->key, json_string(e->value));
+	}
+	rc = 0;
+out:
+	evhttp_clear_headers(&kv);
+	free(text);
+	return rc;
+}
+
 static void
 http_gencb(struct evhttp_request *ev, void *arg)
 {
@@ -535,6 +608,13 @@ http_gencb(struct evhttp_request *ev, void *arg)
 		evhttp_connection_get_peer(conn, &host, &port);
 		if (host != NULL)
 			snprintf(r->addr, sizeof(r->addr), "%s", host);
+		/* Behind a trusted proxy the client is the address it saw
+		 * (the last X-Forwarded-For entry); anyone else's header
+		 * is the client's own say-so and is ignored. */
+		if (host != NULL && proxy_is_trusted(host))
+			proxy_forwarded_for(evhttp_find_header(
+			    evhttp_request_get_input_headers(ev),
+			    "X-Forwarded-For"), r->addr, sizeof(r->addr));
 	}
 	if (method == EVHTTP_REQ_HEAD) {
 		method = EVHTTP_REQ_GET;
@@ -571,7 +651,9 @@ http_gencb(struct evhttp_request *ev, void *arg)
 	}
 	r->route = &routes[i];
 	r->route_idx = i;
-	if ((method == POST || method == PATCH) && req_parse_body(r) == -1)
+	if ((method == POST || method == PATCH) &&
+	    ((r->route->flags & ROUTE_HTML) ? req_parse_form(r) :
+	    req_parse_body(r)) == -1)
 		return;
 	auth_resolve(r);
 }

@@ -22,15 +22,22 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: rollcalld serve [--db CONNINFO] [--listen ADDR:PORT] "
-	    "[--rate-limit N] [--pool N] [--queue N] [--public-url URL]\n"
+	    "usage: rollcalld serve [--config FILE] [--db CONNINFO] "
+	    "[--listen ADDR:PORT] [--rate-limit N]\n"
+	    "                 [--pool N] [--queue N] [--public-url URL] "
+	    "[--trusted-proxies LIST]\n"
 	    "                 [--syslog] [-v]\n"
-	    "       rollcalld migrate [--db CONNINFO] [--share DIR]\n"
-	    "       rollcalld rotate-key [--db CONNINFO]\n"
+	    "       rollcalld check --config FILE [serve's flags]\n"
+	    "       rollcalld migrate [--config FILE] [--db CONNINFO] "
+	    "[--share DIR]\n"
+	    "       rollcalld rotate-key [--config FILE] [--db CONNINFO]\n"
 	    "       rollcalld token --role ROLE --name NAME [--event ID]... "
-	    "[--sponsor ID] [--ttl DURATION] [--db CONNINFO]\n"
-	    "The database is --db, else $ROLLCALL_DB, else libpq's "
-	    "defaults.\n");
+	    "[--sponsor ID] [--ttl DURATION]\n"
+	    "                 [--config FILE] [--db CONNINFO]\n"
+	    "Settings come from the flags, else the environment "
+	    "($ROLLCALL_DB, $ROLLCALL_PUBLIC_URL),\n"
+	    "else the --config file, else the defaults; the database "
+	    "last of all from libpq's defaults.\n");
 }
 
 /*
@@ -71,6 +78,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	(void)what;
 	(void)arg;
 	log_info("signal %d: finishing in-flight requests", (int)sig);
+	notify_stopping();
 	http_stop_accepting();
 }
 
@@ -121,11 +129,15 @@ cmd_serve(const struct config *cf)
 	raise_nofile();
 	if (cf->public_url != NULL)
 		snprintf(url, sizeof(url), "%s", cf->public_url);
-	else if (getenv("ROLLCALL_PUBLIC_URL") != NULL)
-		snprintf(url, sizeof(url), "%s", getenv("ROLLCALL_PUBLIC_URL"));
 	else
 		snprintf(url, sizeof(url), "http://%s", cf->listen);
 	registration_init(cf->rate_limit, url);
+	if (proxy_trust(cf->trusted_proxies) == -1)
+		return 1;
+	if (web_init(share_dir(cf->share)) == -1) {
+		log_warnx("cannot load the templates");
+		return 1;
+	}
 	if (serve_load(conninfo) == -1) {
 		log_warnx("cannot start without the database");
 		return 1;
@@ -140,9 +152,12 @@ cmd_serve(const struct config *cf)
 	if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) ||
 	    evsignal_add(sigint, NULL))
 		return 1;
+	if (notify_ready(base, cf->listen) == -1)
+		return 1;
 	log_info("rollcalld serving (pool %d, rate limit %d/min)",
 	    cf->pool_size, cf->rate_limit);
 	event_base_dispatch(base);
+	notify_stop();
 	db_pool_stop();
 	keyring_stop();
 	event_free(sigterm);
@@ -151,8 +166,20 @@ cmd_serve(const struct config *cf)
 	return 0;
 }
 
-int
-main(int argc, char *argv[])
+/* A flag from the command line, applied after the file and environment. */
+struct flag {
+	const char	*key;		/* config key, or NULL for --db */
+	const char	*name;		/* as typed, for messages */
+	const char	*value;
+};
+
+/*
+ * Read argv into flags[], checking each value as its config key would be
+ * checked, so a bad flag is refused (status 2) before anything starts.
+ */
+static int
+parse_flags(int argc, char *argv[], struct flag *flags, int *nflags,
+    const char **config_path)
 {
 	static const struct option opts[] = {
 		{ "db", required_argument, NULL, 'd' },
@@ -162,15 +189,160 @@ main(int argc, char *argv[])
 		{ "queue", required_argument, NULL, 'q' },
 		{ "share", required_argument, NULL, 's' },
 		{ "public-url", required_argument, NULL, 'u' },
+		{ "trusted-proxies", required_argument, NULL, 't' },
+		{ "config", required_argument, NULL, 'c' },
 		{ "syslog", no_argument, NULL, 'S' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct config	 scratch;
+	struct flag	*f;
+	const char	*why;
+	char		 err[512];
+	int		 ch, idx;
+
+	*nflags = 0;
+	while ((ch = getopt_long(argc, argv, "v", opts, &idx)) != -1) {
+		if (ch == '?' || ch == ':') {
+			usage();
+			return -1;
+		}
+		if (ch == 'c') {
+			*config_path = optarg;
+			continue;
+		}
+		f = &flags[(*nflags)++];
+		f->name = ch == 'v' ? "verbose" : opts[idx].name;
+		f->value = optarg;
+		switch (ch) {
+		case 'd': f->key = NULL; continue;
+		case 'l': f->key = "listen"; break;
+		case 'r': f->key = "rate_limit"; break;
+		case 'p': f->key = "pool"; break;
+		case 'q': f->key = "queue"; break;
+		case 's': f->key = "share"; break;
+		case 'u': f->key = "public_url"; break;
+		case 't': f->key = "trusted_proxies"; break;
+		case 'S': f->key = "syslog"; f->value = "yes"; break;
+		case 'v': f->key = "verbose"; f->value = "yes"; break;
+		}
+		config_defaults(&scratch);
+		if (config_set(&scratch, f->key, f->value, err,
+		    sizeof(err)) == -1) {
+			why = strncmp(err, f->key, strlen(f->key)) == 0 &&
+			    strncmp(err + strlen(f->key), ": ", 2) == 0 ?
+			    err + strlen(f->key) + 2 : err;
+			fprintf(stderr, "rollcalld: --%s: %s\n", f->name, why);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		usage();
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The settings in force: defaults, then the file, then the environment
+ * ($ROLLCALL_DB, $ROLLCALL_PUBLIC_URL, $ROLLCALL_SHARE), then the flags.
+ */
+static int
+load_config(struct config *cf, const char *path, const struct flag *flags,
+    int nflags)
+{
+	char		 err[1024];
+	const char	*env;
+	int		 i;
+
+	config_defaults(cf);
+	if (path != NULL && config_load(cf, path, err, sizeof(err)) == -1) {
+		fprintf(stderr, "rollcalld: %s\n", err);
+		return -1;
+	}
+	if ((env = getenv("ROLLCALL_DB")) != NULL)
+		cf->db = env;
+	if ((env = getenv("ROLLCALL_PUBLIC_URL")) != NULL && *env != '\0')
+		cf->public_url = env;
+	if ((env = getenv("ROLLCALL_SHARE")) != NULL && *env != '\0')
+		cf->share = env;
+	for (i = 0; i < nflags; i++) {
+		if (flags[i].key == NULL)
+			cf->db = flags[i].value;
+		else if (config_set(cf, flags[i].key, flags[i].value, err,
+		    sizeof(err)) == -1) {
+			fprintf(stderr, "rollcalld: --%s: %s\n", flags[i].name,
+			    err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* `check`: say what the configuration amounts to, without any secret. */
+static int
+cmd_check(const struct config *cf, const char *path)
+{
+	printf("%s: ok\n", path);
+	printf("listen = %s\n", cf->listen);
+	printf("public_url = %s\n", cf->public_url != NULL ? cf->public_url :
+	    "(http://LISTEN)");
+	printf("db = %s\n", cf->db == NULL || *cf->db == '\0' ?
+	    "(libpq defaults)" : "(set, not shown)");
+	printf("rate_limit = %d\npool = %d\nqueue = %d\n", cf->rate_limit,
+	    cf->pool_size, cf->queue_max);
+	printf("share = %s\n", share_dir(cf->share));
+	printf("syslog = %s\nverbose = %s\n", cf->foreground ? "no" : "yes",
+	    cf->verbose ? "yes" : "no");
+	printf("trusted_proxies = %s\n", cf->trusted_proxies != NULL ?
+	    cf->trusted_proxies : "(none)");
+	return 0;
+}
+
+/*
+ * `token` parses its own flags (auth.c); take --config FILE out of them
+ * and hand the file's database on through $ROLLCALL_DB, which --db still
+ * overrides and which, when already set, wins over the file.
+ */
+static int
+cmd_token(int argc, char *argv[])
+{
 	struct config	 cf;
-	const char	*cmd;
+	const char	*path = NULL;
+	char		 err[1024];
+	int		 i, n, rc;
+
+	for (i = n = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strncmp(argv[i], "--config=", 9) == 0)
+			path = argv[i] + 9;
+		else
+			argv[n++] = argv[i];
+	}
+	argv[n] = NULL;
+	config_defaults(&cf);
+	if (path != NULL) {
+		if (config_load(&cf, path, err, sizeof(err)) == -1) {
+			fprintf(stderr, "rollcalld: %s\n", err);
+			return 1;
+		}
+		if (getenv("ROLLCALL_DB") == NULL && cf.db != NULL)
+			setenv("ROLLCALL_DB", cf.db, 1);
+	}
+	rc = auth_cmd_token(n, argv);
+	config_free(&cf);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct config	 cf;
+	struct flag	*flags = NULL;
+	const char	*cmd, *config_path = NULL;
 	char		 sqldir[PATH_MAX + 8];
-	int64_t		 v;
-	int		 ch;
+	int		 nflags = 0, rc = 2;
 
 	if (argc < 2) {
 		usage();
@@ -185,83 +357,42 @@ main(int argc, char *argv[])
 	argv++;
 	if (strcmp(cmd, "token") == 0) {
 		log_init(1, 0);
-		return auth_cmd_token(argc, argv);
+		return cmd_token(argc, argv);
 	}
-	memset(&cf, 0, sizeof(cf));
-	cf.listen = "127.0.0.1:8080";
-	cf.pool_size = 8;
-	cf.queue_max = DB_MAXWAIT;
-	cf.foreground = 1;
-	cf.rate_limit = 60;
-	while ((ch = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'd':
-			cf.db = optarg;
-			break;
-		case 'l':
-			cf.listen = optarg;
-			break;
-		case 'r':
-			if (parse_int64(optarg, 0, 1000000, &v) == -1) {
-				fprintf(stderr, "rollcalld: --rate-limit wants "
-				    "a number (0 turns it off)\n");
-				return 2;
-			}
-			cf.rate_limit = (int)v;
-			break;
-		case 'p':
-			if (parse_int64(optarg, 1, 256, &v) == -1) {
-				fprintf(stderr, "rollcalld: --pool wants 1 to "
-				    "256\n");
-				return 2;
-			}
-			cf.pool_size = (int)v;
-			break;
-		case 'q':
-			if (parse_int64(optarg, 0, 1000000, &v) == -1) {
-				fprintf(stderr, "rollcalld: --queue wants 0 to "
-				    "1000000\n");
-				return 2;
-			}
-			cf.queue_max = (int)v;
-			break;
-		case 's':
-			cf.share = optarg;
-			break;
-		case 'u':
-			if (validate_url(optarg) == -1) {
-				fprintf(stderr, "rollcalld: --public-url wants "
-				    "an http(s) URL\n");
-				return 2;
-			}
-			cf.public_url = optarg;
-			break;
-		case 'S':
-			cf.foreground = 0;
-			break;
-		case 'v':
-			cf.verbose = 1;
-			break;
-		default:
-			usage();
-			return 2;
-		}
-	}
-	if (optind != argc) {
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 &&
+	    strcmp(cmd, "rotate-key") != 0 && strcmp(cmd, "check") != 0) {
 		usage();
 		return 2;
 	}
-	if (strcmp(cmd, "serve") == 0)
-		return cmd_serve(&cf);
-	if (strcmp(cmd, "rotate-key") == 0) {
-		log_init(1, cf.verbose);
-		return keyring_rotate(db_conninfo(cf.db)) == 0 ? 0 : 1;
+	if ((flags = calloc((size_t)argc + 1, sizeof(*flags))) == NULL) {
+		fprintf(stderr, "rollcalld: out of memory\n");
+		return 1;
 	}
-	if (strcmp(cmd, "migrate") == 0) {
+	if (parse_flags(argc, argv, flags, &nflags, &config_path) == -1)
+		goto out;
+	if (strcmp(cmd, "check") == 0 && config_path == NULL) {
+		fprintf(stderr, "rollcalld: check wants --config FILE\n");
+		goto out;
+	}
+	rc = 1;
+	if (load_config(&cf, config_path, flags, nflags) == -1) {
+		config_free(&cf);
+		goto out;
+	}
+	if (strcmp(cmd, "check") == 0)
+		rc = cmd_check(&cf, config_path);
+	else if (strcmp(cmd, "serve") == 0)
+		rc = cmd_serve(&cf);
+	else if (strcmp(cmd, "rotate-key") == 0) {
+		log_init(1, cf.verbose);
+		rc = keyring_rotate(db_conninfo(cf.db)) == 0 ? 0 : 1;
+	} else {
 		log_init(1, cf.verbose);
 		snprintf(sqldir, sizeof(sqldir), "%s/sql", share_dir(cf.share));
-		return migrate_run(db_conninfo(cf.db), sqldir) == 0 ? 0 : 1;
+		rc = migrate_run(db_conninfo(cf.db), sqldir) == 0 ? 0 : 1;
 	}
-	usage();
-	return 2;
+	config_free(&cf);
+out:
+	free(flags);
+	return rc;
 }

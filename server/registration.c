@@ -122,16 +122,17 @@ secret_hash_hex(const char *secret, char *hex, size_t hexsz)
 
 /* Validate the consent object: known fields, each at most once. */
 static int
-consent_validate(struct req *r, json_t *c)
+consent_check(json_t *c, char *field, size_t fieldsz, char *msg, size_t msgsz)
 {
-	char		 field[64], msg[256];
+	char		 f[64], m[256];
 	json_t		*fields, *v;
 	size_t		 i, j;
 	int		 k;
 
-	if (validate_object(c, consent_fields, NFIELDS(consent_fields), field,
-	    sizeof(field), msg, sizeof(msg)) == -1) {
-		http_error(r, 400, "invalid_field", "consent.%s", msg);
+	snprintf(field, fieldsz, "consent");
+	if (validate_object(c, consent_fields, NFIELDS(consent_fields), f,
+	    sizeof(f), m, sizeof(m)) == -1) {
+		snprintf(msg, msgsz, "consent.%s", m);
 		return -1;
 	}
 	fields = json_object_get(c, "fields");
@@ -140,18 +141,116 @@ consent_validate(struct req *r, json_t *c)
 			if (strcmp(json_string_value(v), consent_names[k]) == 0)
 				break;
 		if (consent_names[k] == NULL) {
-			http_error(r, 400, "invalid_field", "consent.fields: "
-			    "each one of email, phone, job_title.");
+			snprintf(msg, msgsz, "consent.fields: each one of email, "
+			    "phone, job_title.");
 			return -1;
 		}
 		for (j = 0; j < i; j++)
 			if (json_equal(v, json_array_get(fields, j))) {
-				http_error(r, 400, "invalid_field",
-				    "consent.fields: each field at most once.");
+				snprintf(msg, msgsz, "consent.fields: each field "
+				    "at most once.");
 				return -1;
 			}
 	}
 	return 0;
+}
+
+/* Check a registration body; -1 with the field and a sentence. */
+int
+registration_check(json_t *body, char *field, size_t fieldsz, char *msg,
+    size_t msgsz)
+{
+	json_t	*c;
+
+	if (validate_object(body, reg_fields, NFIELDS(reg_fields), field,
+	    fieldsz, msg, msgsz) == -1)
+		return -1;
+	if ((c = json_object_get(body, "consent")) != NULL &&
+	    consent_check(c, field, fieldsz, msg, msgsz) == -1)
+		return -1;
+	return 0;
+}
+
+/* Check a consent change; replies 400 when it is not one. */
+static int
+consent_validate(struct req *r, json_t *c)
+{
+	char	 field[64], msg[256];
+
+	if (consent_check(c, field, sizeof(field), msg, sizeof(msg)) == 0)
+		return 0;
+	http_error(r, 400, "invalid_field", "%s", msg);
+	return -1;
+}
+
+/*
+ * The NightTalk join-link secret, derived from the manage secret: whoever
+ * holds the manage link can always show the join link again, while the
+ * join link (shared in a chat, say) reveals nothing of the manage secret.
+ */
+void
+join_secret(const char *manage, char *out, size_t outsz)
+{
+	unsigned char	 h[crypto_hash_sha256_BYTES];
+	crypto_hash_sha256_state st;
+
+	crypto_hash_sha256_init(&st);
+	crypto_hash_sha256_update(&st, (const unsigned char *)"rollcall-join:",
+	    14);
+	crypto_hash_sha256_update(&st, (const unsigned char *)manage,
+	    strlen(manage));
+	crypto_hash_sha256_final(&st, h);
+	sodium_bin2base64(out, outsz, h, sizeof(h),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(h, sizeof(h));
+}
+
+/* The per-address limit; replies 429 and returns 0 when it is reached. */
+int
+registration_rate_ok(struct req *r)
+{
+	char	 ra[16];
+	int	 retry;
+
+	if (rate_allow(r->addr, time(NULL), rate_limit, &retry))
+		return 1;
+	snprintf(ra, sizeof(ra), "%d", retry > 0 ? retry : 1);
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev),
+	    "Retry-After", ra);
+	http_error(r, 429, "rate_limited", "Too many registrations from your "
+	    "address; try again in %s seconds.", ra);
+	return 0;
+}
+
+/*
+ * Register a checked body for event params[0]: new secrets in r->secret
+ * and r->join, then rc_register3; done() gets the row.
+ */
+void
+registration_submit(struct req *r, json_t *body, req_done_fn done)
+{
+	unsigned char	 raw[SECRET_BYTES];
+	char		 hex[65], joinhex[65];
+	const char	*vals[4];
+	char		*text;
+
+	if ((text = json_dumps(body, JSON_COMPACT)) == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(r->secret, sizeof(r->secret), raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	secret_hash_hex(r->secret, hex, sizeof(hex));
+	join_secret(r->secret, r->join, sizeof(r->join));
+	secret_hash_hex(r->join, joinhex, sizeof(joinhex));
+	vals[0] = r->params[0];
+	vals[1] = text;
+	vals[2] = hex;
+	vals[3] = joinhex;
+	req_query(r, SQL_REGISTER, vals, 4, done);
+	free(text);
 }
 
 /*
@@ -159,7 +258,7 @@ consent_validate(struct req *r, json_t *c)
  * the addresses of its images (only the attendee's own secret reaches
  * them). A registration without a ticket loses the key.
  */
-static void
+void
 reg_attach_ticket(json_t *o, const char *secret)
 {
 	json_t	*claims = json_object_get(o, "ticket_claims");
@@ -233,54 +332,17 @@ register_done(struct req *r, PGresult *res)
 void
 registration_create(struct req *r)
 {
-	unsigned char	 raw[SECRET_BYTES];
-	char		 field[64], msg[256], hex[65], joinhex[65];
-	const char	*vals[4];
-	json_t		*c;
-	char		*body;
+	char		 field[64], msg[256];
 	int64_t		 id;
-	int		 retry;
 
-	if (req_param_id(r, 0, &id) == -1)
+	if (req_param_id(r, 0, &id) == -1 || !registration_rate_ok(r))
 		return;
-	if (!rate_allow(r->addr, time(NULL), rate_limit, &retry)) {
-		char	 ra[16];
-
-		snprintf(ra, sizeof(ra), "%d", retry > 0 ? retry : 1);
-		evhttp_add_header(evhttp_request_get_output_headers(r->ev),
-		    "Retry-After", ra);
-		http_error(r, 429, "rate_limited", "Too many registrations "
-		    "from your address; try again in %s seconds.", ra);
-		return;
-	}
-	if (validate_object(r->body, reg_fields, NFIELDS(reg_fields), field,
-	    sizeof(field), msg, sizeof(msg)) == -1) {
+	if (registration_check(r->body, field, sizeof(field), msg,
+	    sizeof(msg)) == -1) {
 		http_error(r, 400, "invalid_field", "%s", msg);
 		return;
 	}
-	if ((c = json_object_get(r->body, "consent")) != NULL &&
-	    consent_validate(r, c) == -1)
-		return;
-	if ((body = json_dumps(r->body, JSON_COMPACT)) == NULL) {
-		http_error(r, 503, "out_of_memory", "Try again.");
-		return;
-	}
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(r->secret, sizeof(r->secret), raw, sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
-	secret_hash_hex(r->secret, hex, sizeof(hex));
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(r->join, sizeof(r->join), raw, sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
-	secret_hash_hex(r->join, joinhex, sizeof(joinhex));
-	vals[0] = r->params[0];
-	vals[1] = body;
-	vals[2] = hex;
-	vals[3] = joinhex;
-	req_query(r, SQL_REGISTER, vals, 4, register_done);
-	free(body);
+	registration_submit(r, r->body, register_done);
 }
 
 /* The hash of the {secret} path parameter; replies 404 when malformed. */

@@ -117,7 +117,9 @@ struct route {
 	route_fn	 fn;
 	int		 access;	/* ACCESS_* mask */
 	const char	*name;		/* metrics label */
+	int		 flags;		/* ROUTE_* */
 };
+#define ROUTE_HTML	0x01	/* a web page: form bodies, HTML errors */
 
 /* One HTTP request in flight. Freed by the reply. */
 struct req {
@@ -133,6 +135,8 @@ struct req {
 	req_done_fn		 done;
 	char			 secret[48];	/* a new manage secret */
 	char			 join[48];	/* a new join-link secret */
+	char			 errfield[64];	/* a form's wrong field */
+	char			 errmsg[256];
 	struct timespec		 start;
 	char			 addr[64];
 };
@@ -142,11 +146,16 @@ struct config {
 	const char	*listen;
 	const char	*public_url;
 	const char	*share;		/* directory holding sql/ and templates/ */
+	const char	*trusted_proxies; /* whose X-Forwarded-For is believed */
 	int		 rate_limit;
 	int		 pool_size;
 	int		 queue_max;
 	int		 verbose;
 	int		 foreground;
+	char		*file_text;	/* the config file; values point here */
+	size_t		 file_len;
+	char		*db_text;	/* db_file's contents (a secret) */
+	size_t		 db_len;
 };
 
 /* log.c */
@@ -233,6 +242,11 @@ void	 registration_update(struct req *);
 void	 registration_cancel(struct req *);
 void	 registration_list(struct req *);
 void	 registration_erase(struct req *);
+int	 registration_check(json_t *, char *, size_t, char *, size_t);
+int	 registration_rate_ok(struct req *);
+void	 registration_submit(struct req *, json_t *, req_done_fn);
+void	 join_secret(const char *, char *, size_t);
+void	 reg_attach_ticket(json_t *, const char *);
 int	 secret_hash_hex(const char *, char *, size_t);
 int	 rate_allow(const char *, time_t, int, int *);
 
@@ -289,6 +303,28 @@ void	 export_attendance(struct req *);
 void	 export_audit(struct req *);
 void	 http_reply_csv(struct req *, PGresult *, const char *);
 
+/* template.c */
+struct evbuffer;
+void	 tmpl_escape(struct evbuffer *, const char *, size_t);
+int	 tmpl_add(const char *, const char *, size_t);
+void	 tmpl_clear(void);
+int	 tmpl_load_dir(const char *);
+struct evbuffer *tmpl_render(const char *, const json_t *);
+struct evbuffer *tmpl_render_text(const char *, size_t, const json_t *);
+
+/* web.c */
+int	 web_init(const char *);
+void	 web_error_page(struct req *, int, const char *);
+void	 web_index(struct req *);
+void	 web_event(struct req *);
+void	 web_register(struct req *);
+void	 web_manage(struct req *);
+void	 web_cancel(struct req *);
+void	 web_erase(struct req *);
+void	 web_consent(struct req *);
+void	 web_ics(struct req *);
+void	 web_css(struct req *);
+
 /* ops.c */
 void	 ops_healthz(struct req *);
 void	 ops_metrics(struct req *);
@@ -330,6 +366,26 @@ int	 validate_email(const char *);
 int	 validate_phone(const char *);
 int	 validate_utf8(const char *);
 int	 parse_int64(const char *, int64_t, int64_t, int64_t *);
+
+/* config.c */
+#define CONFIG_MAXFILE		(64 * 1024)
+#define CONFIG_MAXLINE		4096
+#define CONFIG_MAXDBFILE	4096
+#define CONFIG_MAXPROXIES	64
+void	 config_defaults(struct config *);
+int	 config_load(struct config *, const char *, char *, size_t);
+int	 config_set(struct config *, const char *, const char *, char *,
+	    size_t);
+int	 config_check_listen(const char *);
+void	 config_free(struct config *);
+int	 proxy_trust(const char *);
+int	 proxy_is_trusted(const char *);
+int	 proxy_forwarded_for(const char *, char *, size_t);
+
+/* notify.c */
+int	 notify_ready(struct event_base *, const char *);
+void	 notify_stopping(void);
+void	 notify_stop(void);
 
 /* migrate.c */
 int	 migrate_run(const char *, const char *);

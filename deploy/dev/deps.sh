@@ -26,6 +26,7 @@ need_pc libpng libpng-dev
 need_pc libcrypto libssl-dev
 need_pc zbar libzbar-dev
 need_pc libjpeg libjpeg62-turbo-dev
+need_pc libcurl libcurl4-openssl-dev
 case "${1:-build}" in
 run|test|bench)
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want+=(postgresql)
@@ -34,15 +35,23 @@ run|test|bench)
 esac
 case "${1:-build}" in
 test|bench)
+	need_cmd nginx nginx
+	need_cmd openssl openssl
+	need_cmd systemd-analyze systemd
+	need_cmd dpkg-shlibdeps dpkg-dev
 	need_pc cmocka libcmocka-dev
 	[ -x /usr/bin/python3 ] || want+=(python3)
 	need_py pytest python3-pytest
 	need_py jwt python3-jwt
 	need_py cryptography python3-cryptography
-	need_cmd zbarimg zbar-tools ;;
+	need_py PIL python3-pil
+	need_cmd zbarimg zbar-tools
+	need_cmd clang clang
+	ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
+	    >/dev/null 2>&1 || want+=(libclang-rt-14-dev) ;;
 esac
 case "${1:-build}" in
-bench) need_cmd wrk wrk; need_cmd pgbench postgresql-client ;;
+bench) need_cmd wrk wrk; need_cmd pgbench postgresql-client; need_cmd qrencode qrencode; need_cmd openssl openssl ;;
 esac
 [ ${#want[@]} -eq 0 ] && exit 0
 # De-duplicate, then install.

@@ -21,6 +21,17 @@
                                           from CONNS concurrent keep-alive
                                           connections; report statuses,
                                           results and wall time
+  helper.py ticketevents BASE TOKEN N     create and publish N meetups with
+                                          room for 100,000 each (the
+                                          check-in bench); print their ids
+  helper.py door BASE TOKEN EVENT         a door token for EVENT; print
+                                          "jti token"
+  helper.py ticketreg BASE EVENT EMAIL    one registration through HTTP;
+                                          print "secret token" (exit 1
+                                          unless 201 confirmed with a
+                                          ticket)
+  helper.py scan BASE DOOR TOKEN          one check-in; print "status
+                                          result"
 """
 import asyncio
 import datetime
@@ -455,6 +466,72 @@ def cmd_rush(base, event, n, conns):
     return 0
 
 
+def cmd_ticketevents(base, token, n):
+    ids = []
+    for i in range(int(n)):
+        b = event_body("meetup", "Bench: check-in %d" % (i + 1), "Shanghai",
+                       "panel", "Innovation Hub, 88 Keyuan Road, Shanghai",
+                       20, 100000)
+        st, body = request(base, "POST", "/api/v1/events", b, token)
+        if st != 201:
+            raise SystemExit("helper: ticketevents: create: HTTP %d %s" %
+                             (st, body[:300]))
+        eid = json.loads(body)["id"]
+        st, body = request(base, "PATCH", "/api/v1/events/%d" % eid,
+                           {"status": "published"}, token)
+        if st != 200:
+            raise SystemExit("helper: ticketevents: publish: HTTP %d %s" %
+                             (st, body[:300]))
+        ids.append(str(eid))
+    print(" ".join(ids))
+    return 0
+
+
+def cmd_door(base, token, event):
+    st, body = request(base, "POST", "/api/v1/tokens",
+                       {"role": "door", "name": "bench door %s" % event,
+                        "events": [int(event)]}, token)
+    if st != 201:
+        raise SystemExit("helper: door: HTTP %d %s" % (st, body[:300]))
+    o = json.loads(body)
+    print(o["jti"], o["token"])
+    return 0
+
+
+def cmd_ticketreg(base, event, email):
+    """The manage secret comes from manage_url; ticket.png_url should
+    carry the same secret (reported on stderr when it does not)."""
+    st, body = request(base, "POST", "/api/v1/events/%s/registrations" %
+                       event, reg_body(email))
+    try:
+        o = json.loads(body)
+    except ValueError:
+        o = {}
+    if st != 201 or o.get("status") != "confirmed" or \
+            not isinstance(o.get("ticket"), dict):
+        print("helper: ticketreg: HTTP %d %s" % (st, body[:300]),
+              file=sys.stderr)
+        return 1
+    secret = o.get("manage_url", "").rsplit("/", 1)[-1]
+    png = o["ticket"].get("png_url", "")
+    if "/registrations/%s/ticket.png" % secret not in png:
+        print("helper: ticketreg: ticket.png_url %r does not carry the "
+              "manage secret of manage_url" % png, file=sys.stderr)
+    print(secret, o["ticket"]["token"])
+    return 0
+
+
+def cmd_scan(base, door, tok):
+    st, body = request(base, "POST", "/api/v1/checkins", {"token": tok,
+                       "gate": "bench"}, door)
+    try:
+        o = json.loads(body)
+    except ValueError:
+        o = {}
+    print(st, o.get("result") or o.get("error") or "-")
+    return 0 if st == 200 else 1
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -463,7 +540,9 @@ def main(argv):
     fn = {"freeport": cmd_freeport, "wait": cmd_wait, "seed": cmd_seed,
           "get": cmd_get, "statuses": cmd_statuses, "idle": cmd_idle,
           "regevents": cmd_regevents, "register": cmd_register,
-          "rush": cmd_rush}.get(cmd)
+          "rush": cmd_rush, "ticketevents": cmd_ticketevents,
+          "door": cmd_door, "ticketreg": cmd_ticketreg,
+          "scan": cmd_scan}.get(cmd)
     if fn is None:
         print(__doc__, file=sys.stderr)
         return 2

@@ -127,7 +127,7 @@ CASES = [
     ("PATCH an id that does not exist", "PATCH", "/api/v1/events/987654321",
      J({"title": "x"}), 404),
     ("unknown path", "GET", "/api/v1/nope", None, 404),
-    ("root path", "GET", "/", None, 404),
+    ("unknown top-level path", "GET", "/nope", None, 404),
     ("another API version", "GET", "/api/v2/events", None, 404),
     ("segment after an event", "GET", "/api/v1/events/{draft}/nope", None,
      404),

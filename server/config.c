@@ -1,0 +1,659 @@
+/*
+ * The configuration file (/etc/rollcall/rollcall.conf) and the settings
+ * it shares with the command line, and the list of proxies whose
+ * X-Forwarded-For header is believed.
+ *
+ * The file is "key = value" lines; a line whose first non-blank byte is
+ * '#' is a comment, and blank lines are skipped. Every other line must
+ * name a known key exactly once, or the whole file is refused with
+ * "FILE:LINE: reason": a misspelt key never silently does nothing.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server.h"
+
+enum ckey {
+	CK_DB,
+	CK_DB_FILE,
+	CK_LISTEN,
+	CK_PUBLIC_URL,
+	CK_RATE_LIMIT,
+	CK_POOL,
+	CK_QUEUE,
+	CK_SHARE,
+	CK_SYSLOG,
+	CK_VERBOSE,
+	CK_TRUSTED_PROXIES,
+	CK__MAX
+};
+
+static const struct {
+	const char	*name;
+	int64_t		 min, max;	/* numbers only */
+} ckeys[CK__MAX] = {
+	[CK_DB] =		{ "db", 0, 0 },
+	[CK_DB_FILE] =		{ "db_file", 0, 0 },
+	[CK_LISTEN] =		{ "listen", 0, 0 },
+	[CK_PUBLIC_URL] =	{ "public_url", 0, 0 },
+	[CK_RATE_LIMIT] =	{ "rate_limit", 0, 1000000 },
+	[CK_POOL] =		{ "pool", 1, 256 },
+	[CK_QUEUE] =		{ "queue", 0, 1000000 },
+	[CK_SHARE] =		{ "share", 0, 0 },
+	[CK_SYSLOG] =		{ "syslog", 0, 0 },
+	[CK_VERBOSE] =		{ "verbose", 0, 0 },
+	[CK_TRUSTED_PROXIES] =	{ "trusted_proxies", 0, 0 },
+};
+
+/* One trusted proxy: an address and how many leading bits must match. */
+struct proxy {
+	int		 af;
+	unsigned char	 addr[16];
+	int		 bits;
+};
+
+static struct proxy	proxies[CONFIG_MAXPROXIES];
+static int		nproxies;
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* The built-in settings, before any file, environment or flag. */
+void
+config_defaults(struct config *cf)
+{
+	memset(cf, 0, sizeof(*cf));
+	cf->listen = "127.0.0.1:8080";
+	cf->pool_size = 8;
+	cf->queue_max = DB_MAXWAIT;
+	cf->foreground = 1;
+	cf->rate_limit = 60;
+}
+
+/* Release what config_load read, wiping it: db and db_file may hold a
+ * password. */
+void
+config_free(struct config *cf)
+{
+	if (cf->file_text != NULL) {
+		explicit_bzero(cf->file_text, cf->file_len);
+		free(cf->file_text);
+		cf->file_text = NULL;
+	}
+	if (cf->db_text != NULL) {
+		explicit_bzero(cf->db_text, cf->db_len);
+		free(cf->db_text);
+		cf->db_text = NULL;
+	}
+}
+
+static enum ckey
+ckey_find(const char *name)
+{
+	int	 i;
+
+	for (i = 0; i < CK__MAX; i++)
+		if (strcmp(ckeys[i].name, name) == 0)
+			return (enum ckey)i;
+	return CK__MAX;
+}
+
+static int
+parse_bool(const char *s, int *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
+	static const char *const no[] = { "no", "false", "off", "0", NULL };
+	int	 i;
+
+	for (i = 0; yes[i] != NULL; i++)
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+	for (i = 0; no[i] != NULL; i++)
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	return -1;
+}
+
+/* ADDR:PORT, [IPv6]:PORT or NAME:PORT, with a port from 1 to 65535. */
+int
+config_check_listen(const char *s)
+{
+	const char	*colon = strrchr(s, ':');
+	const char	*p;
+	int64_t		 port;
+
+	if (colon == NULL || colon == s || colon - s > 255 ||
+	    parse_int64(colon + 1, 1, 65535, &port) == -1)
+		return -1;
+	for (p = s; p < colon; p++)
+		if ((unsigned char)*p <= 0x20 || *p == 0x7f || *p == '/')
+			return -1;
+	if (strchr(s, ':') != colon && (s[0] != '[' || colon[-1] != ']'))
+		return -1;	/* a bare IPv6 address needs brackets */
+	return 0;
+}
+
+/* Parse one address or ADDR/BITS into *p. */
+static int
+proxy_parse_one(const char *s, struct proxy *p)
+{
+	char		 buf[INET6_ADDRSTRLEN + 8], *slash;
+	int64_t		 bits;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", s);
+	if ((slash = strchr(buf, '/')) != NULL)
+		*slash++ = '\0';
+	memset(p, 0, sizeof(*p));
+	if (inet_pton(AF_INET, buf, p->addr) == 1) {
+		p->af = AF_INET;
+		p->bits = 32;
+	} else if (inet_pton(AF_INET6, buf, p->addr) == 1) {
+		p->af = AF_INET6;
+		p->bits = 128;
+	} else
+		return -1;
+	if (slash != NULL) {
+		if (parse_int64(slash, 0, p->bits, &bits) == -1)
+			return -1;
+		p->bits = (int)bits;
+	}
+	return 0;
+}
+
+/*
+ * Parse a list of addresses and ADDR/BITS networks separated by commas
+ * or blanks into out[] (at most max); returns the count, or -1 with err
+ * naming the bad entry.
+ */
+static int
+proxy_parse(const char *list, struct proxy *out, int max, char *err,
+    size_t errlen)
+{
+	char		 item[INET6_ADDRSTRLEN + 8];
+	const char	*p = list;
+	size_t		 len;
+	int		 n = 0;
+
+	for (;;) {
+		p += strspn(p, ", \t");
+		if (*p == '\0')
+			break;
+		len = strcspn(p, ", \t");
+		if (len >= sizeof(item)) {
+			seterr(err, errlen, "'%.*s...' is not an IP address "
+			    "or network", 40, p);
+			return -1;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (n == max) {
+			seterr(err, errlen, "more than %d entries", max);
+			return -1;
+		}
+		if (proxy_parse_one(item, &out[n]) == -1) {
+			seterr(err, errlen, "'%s' is not an IP address or "
+			    "ADDR/BITS network", item);
+			return -1;
+		}
+		n++;
+		p += len;
+	}
+	if (n == 0) {
+		seterr(err, errlen, "no addresses");
+		return -1;
+	}
+	return n;
+}
+
+/*
+ * Read db_file: the conninfo, which may carry a password, from a file
+ * that only root and the rollcall group may read. A file every user can
+ * read is refused rather than trusted.
+ */
+static int
+config_read_db_file(struct config *cf, const char *path, char *err,
+    size_t errlen)
+{
+	struct stat	 st;
+	char		*buf = NULL;
+	ssize_t		 n;
+	size_t		 len;
+	int		 fd = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		seterr(err, errlen, "db_file: cannot open %s: %s", path,
+		    strerror(errno));
+		goto err;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		seterr(err, errlen, "db_file: %s is not a regular file", path);
+		goto err;
+	}
+	if (st.st_mode & S_IROTH) {
+		seterr(err, errlen, "db_file: %s is readable by every user; "
+		    "make it private (chmod 640, owner root, group rollcall)",
+		    path);
+		goto err;
+	}
+	if (st.st_size > CONFIG_MAXDBFILE) {
+		seterr(err, errlen, "db_file: %s is larger than %d bytes",
+		    path, CONFIG_MAXDBFILE);
+		goto err;
+	}
+	if ((buf = malloc(CONFIG_MAXDBFILE + 1)) == NULL) {
+		seterr(err, errlen, "out of memory");
+		goto err;
+	}
+	len = 0;
+	while ((n = read(fd, buf + len, CONFIG_MAXDBFILE - len)) > 0)
+		len += (size_t)n;
+	if (n == -1) {
+		seterr(err, errlen, "db_file: cannot read %s: %s", path,
+		    strerror(errno));
+		goto err;
+	}
+	buf[len] = '\0';
+	if (strlen(buf) != len) {
+		seterr(err, errlen, "db_file: %s holds a NUL byte", path);
+		goto err;
+	}
+	/* Surrounding blanks and the final newline are not the conninfo. */
+	while (len > 0 && strchr(" \t\r\n", buf[len - 1]) != NULL)
+		buf[--len] = '\0';
+	if (buf[strspn(buf, " \t\r\n")] == '\0') {
+		seterr(err, errlen, "db_file: %s is empty", path);
+		goto err;
+	}
+	close(fd);
+	if (cf->db_text != NULL) {
+		explicit_bzero(cf->db_text, cf->db_len);
+		free(cf->db_text);
+	}
+	cf->db_text = buf;
+	cf->db_len = CONFIG_MAXDBFILE + 1;
+	cf->db = buf + strspn(buf, " \t\r\n");
+	return 0;
+err:
+	if (buf != NULL) {
+		explicit_bzero(buf, CONFIG_MAXDBFILE + 1);
+		free(buf);
+	}
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/*
+ * Set one setting by its file key (the flags use the same names with
+ * '-' for '_'). The value must outlive cf. Returns -1 with err set.
+ */
+int
+config_set(struct config *cf, const char *key, const char *value, char *err,
+    size_t errlen)
+{
+	struct proxy	 tmp[CONFIG_MAXPROXIES];
+	enum ckey	 k = ckey_find(key);
+	char		 why[160];
+	int64_t		 v;
+	int		 b;
+
+	if (k == CK__MAX) {
+		seterr(err, errlen, "unknown key '%s'", key);
+		return -1;
+	}
+	if (*value == '\0') {
+		seterr(err, errlen, "%s: empty value", key);
+		return -1;
+	}
+	switch (k) {
+	case CK_DB:
+		cf->db = value;
+		break;
+	case CK_DB_FILE:
+		return config_read_db_file(cf, value, err, errlen);
+	case CK_LISTEN:
+		if (config_check_listen(value) == -1) {
+			seterr(err, errlen, "listen: wants ADDR:PORT (port 1 "
+			    "to 65535, IPv6 in brackets), not '%s'", value);
+			return -1;
+		}
+		cf->listen = value;
+		break;
+	case CK_PUBLIC_URL:
+		if (validate_url(value) == -1) {
+			seterr(err, errlen, "public_url: wants an http:// or "
+			    "https:// URL");
+			return -1;
+		}
+		cf->public_url = value;
+		break;
+	case CK_RATE_LIMIT:
+	case CK_POOL:
+	case CK_QUEUE:
+		if (parse_int64(value, ckeys[k].min, ckeys[k].max, &v) == -1) {
+			seterr(err, errlen, "%s: wants a whole number from "
+			    "%lld to %lld%s", key, (long long)ckeys[k].min,
+			    (long long)ckeys[k].max, k == CK_RATE_LIMIT ?
+			    " (0 turns it off)" : "");
+			return -1;
+		}
+		if (k == CK_RATE_LIMIT)
+			cf->rate_limit = (int)v;
+		else if (k == CK_POOL)
+			cf->pool_size = (int)v;
+		else
+			cf->queue_max = (int)v;
+		break;
+	case CK_SHARE:
+		cf->share = value;
+		break;
+	case CK_SYSLOG:
+	case CK_VERBOSE:
+		if (parse_bool(value, &b) == -1) {
+			seterr(err, errlen, "%s: wants yes or no", key);
+			return -1;
+		}
+		if (k == CK_SYSLOG)
+			cf->foreground = !b;
+		else
+			cf->verbose = b;
+		break;
+	case CK_TRUSTED_PROXIES:
+		if (proxy_parse(value, tmp, CONFIG_MAXPROXIES, why,
+		    sizeof(why)) == -1) {
+			seterr(err, errlen, "trusted_proxies: %s", why);
+			return -1;
+		}
+		cf->trusted_proxies = value;
+		break;
+	case CK__MAX:
+		break;
+	}
+	return 0;
+}
+
+/* Strip blanks from both ends of s in place. */
+static char *
+trim(char *s)
+{
+	char	*e;
+
+	s += strspn(s, " \t");
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t'))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * Check one line and apply it. The file is untrusted only in the sense
+ * that a person may have mistyped it: refuse anything that is not
+ * exactly "key = value", so that the mistake is named with its line.
+ */
+static int
+config_line(struct config *cf, char *line, int lineno, int *seen,
+    char *err, size_t errlen)
+{
+	char		*eq, *key, *value, *p;
+	enum ckey	 k;
+
+	for (p = line; *p != '\0'; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\t') {
+			seterr(err, errlen, "control character 0x%02x",
+			    (unsigned char)*p);
+			return -1;
+		}
+	if (validate_utf8(line) == -1) {
+		seterr(err, errlen, "not UTF-8");
+		return -1;
+	}
+	line = trim(line);
+	if (*line == '\0' || *line == '#')
+		return 0;
+	if ((eq = strchr(line, '=')) == NULL) {
+		seterr(err, errlen, "expected 'key = value'");
+		return -1;
+	}
+	*eq = '\0';
+	key = trim(line);
+	value = trim(eq + 1);
+	if (*key == '\0') {
+		seterr(err, errlen, "expected 'key = value': no key");
+		return -1;
+	}
+	if (key[strspn(key, "abcdefghijklmnopqrstuvwxyz_")] != '\0') {
+		seterr(err, errlen, "expected 'key = value': '%s' is not a "
+		    "key", key);
+		return -1;
+	}
+	if ((k = ckey_find(key)) == CK__MAX) {
+		seterr(err, errlen, "unknown key '%s'", key);
+		return -1;
+	}
+	if (seen[k]) {
+		seterr(err, errlen, "%s is already set on line %d", key,
+		    seen[k]);
+		return -1;
+	}
+	if ((k == CK_DB && seen[CK_DB_FILE]) ||
+	    (k == CK_DB_FILE && seen[CK_DB])) {
+		seterr(err, errlen, "db and db_file both set (the other on "
+		    "line %d); keep one", seen[k == CK_DB ? CK_DB_FILE : CK_DB]);
+		return -1;
+	}
+	seen[k] = lineno;
+	return config_set(cf, key, value, err, errlen);
+}
+
+/*
+ * Read the configuration file into cf, over what cf holds. On error,
+ * err reads "FILE:LINE: reason" (or "FILE: reason") and -1 returns.
+ */
+int
+config_load(struct config *cf, const char *path, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 why[512];
+	char		*buf = NULL, *line, *nl;
+	int		 seen[CK__MAX];
+	ssize_t		 n;
+	size_t		 len = 0;
+	int		 fd = -1, lineno = 0;
+
+	memset(seen, 0, sizeof(seen));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		goto err;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		seterr(err, errlen, "%s: not a regular file", path);
+		goto err;
+	}
+	if (st.st_size > CONFIG_MAXFILE) {
+		seterr(err, errlen, "%s: larger than %d bytes", path,
+		    CONFIG_MAXFILE);
+		goto err;
+	}
+	if ((buf = malloc(CONFIG_MAXFILE + 1)) == NULL) {
+		seterr(err, errlen, "%s: out of memory", path);
+		goto err;
+	}
+	while ((n = read(fd, buf + len, CONFIG_MAXFILE - len)) > 0)
+		len += (size_t)n;
+	if (n == -1) {
+		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		goto err;
+	}
+	if (len == CONFIG_MAXFILE && read(fd, why, 1) > 0) {
+		seterr(err, errlen, "%s: larger than %d bytes", path,
+		    CONFIG_MAXFILE);
+		goto err;
+	}
+	buf[len] = '\0';
+	close(fd);
+	fd = -1;
+	if (cf->file_text != NULL) {
+		explicit_bzero(cf->file_text, cf->file_len);
+		free(cf->file_text);
+	}
+	cf->file_text = buf;
+	cf->file_len = CONFIG_MAXFILE + 1;
+	for (line = buf; line < buf + len; line = nl + 1) {
+		lineno++;
+		if ((nl = memchr(line, '\n', (size_t)(buf + len - line))) ==
+		    NULL)
+			nl = buf + len;
+		*nl = '\0';
+		if (strlen(line) != (size_t)(nl - line)) {
+			seterr(err, errlen, "%s:%d: NUL byte", path, lineno);
+			return -1;
+		}
+		if (nl > line && nl[-1] == '\r')
+			nl[-1] = '\0';
+		if (strlen(line) > CONFIG_MAXLINE) {
+			seterr(err, errlen, "%s:%d: line longer than %d bytes",
+			    path, lineno, CONFIG_MAXLINE);
+			return -1;
+		}
+		if (config_line(cf, line, lineno, seen, why, sizeof(why)) ==
+		    -1) {
+			seterr(err, errlen, "%s:%d: %s", path, lineno, why);
+			return -1;
+		}
+	}
+	return 0;
+err:
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/* Believe X-Forwarded-For from these addresses (NULL: from none). */
+int
+proxy_trust(const char *list)
+{
+	char	 err[160];
+	int	 n;
+
+	nproxies = 0;
+	if (list == NULL)
+		return 0;
+	if ((n = proxy_parse(list, proxies, CONFIG_MAXPROXIES, err,
+	    sizeof(err))) == -1) {
+		log_warnx("trusted_proxies: %s", err);
+		return -1;
+	}
+	nproxies = n;
+	return 0;
+}
+
+/* Parse a numeric address; an IPv4-mapped IPv6 address counts as IPv4. */
+static int
+addr_parse(const char *s, int *af, unsigned char addr[16])
+{
+	static const unsigned char mapped[12] =
+	    { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*af = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, addr) != 1)
+		return -1;
+	*af = AF_INET6;
+	if (memcmp(addr, mapped, sizeof(mapped)) == 0) {
+		memmove(addr, addr + 12, 4);
+		*af = AF_INET;
+	}
+	return 0;
+}
+
+/* Is the peer address one of the trusted proxies? */
+int
+proxy_is_trusted(const char *peer)
+{
+	unsigned char	 a[16];
+	int		 af, i, full, rest;
+
+	if (nproxies == 0 || peer == NULL || addr_parse(peer, &af, a) == -1)
+		return 0;
+	for (i = 0; i < nproxies; i++) {
+		if (proxies[i].af != af)
+			continue;
+		full = proxies[i].bits / 8;
+		rest = proxies[i].bits % 8;
+		if (memcmp(a, proxies[i].addr, (size_t)full) != 0)
+			continue;
+		if (rest != 0 && ((a[full] ^ proxies[i].addr[full]) &
+		    (0xff << (8 - rest)) & 0xff) != 0)
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The client address a trusted proxy reports: the last entry of
+ * X-Forwarded-For, which that proxy appended itself (entries before it
+ * came from the client and prove nothing). Only a plain IP literal is
+ * taken, written back in canonical form; anything else leaves out
+ * untouched and returns -1.
+ */
+int
+proxy_forwarded_for(const char *xff, char *out, size_t outlen)
+{
+	char		 item[INET6_ADDRSTRLEN + 1], canon[INET6_ADDRSTRLEN];
+	unsigned char	 a[16];
+	const char	*last, *end;
+	size_t		 len;
+	int		 af;
+
+	if (xff == NULL)
+		return -1;
+	last = strrchr(xff, ',');
+	last = last == NULL ? xff : last + 1;
+	last += strspn(last, " \t");
+	end = last + strlen(last);
+	while (end > last && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	len = (size_t)(end - last);
+	if (len == 0 || len >= sizeof(item))
+		return -1;
+	memcpy(item, last, len);
+	item[len] = '\0';
+	if (addr_parse(item, &af, a) == -1 ||
+	    inet_ntop(af, a, canon, sizeof(canon)) == NULL ||
+	    strlen(canon) >= outlen)
+		return -1;
+	memcpy(out, canon, strlen(canon) + 1);
+	return 0;
+}

@@ -1,0 +1,731 @@
+/*
+ * Web pages for attendees: the event list, an event with its registration
+ * form, the confirmation / manage page with the QR ticket, cancel,
+ * consent, erasure, and an .ics file. zh-CN and English.
+ *
+ * Every page comes from templates/ through template.c, which escapes
+ * every value; the only raw insertion is the SVG the server draws itself.
+ * Forms work without JavaScript. Form posts carry a CSRF token that must
+ * equal the one in a SameSite=Strict cookie (double submit): another site
+ * can make a browser post, but cannot read or set our cookie. Pages send
+ * a Content-Security-Policy without inline script, and pages that carry
+ * a manage secret are neither cached nor leaked through Referer.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <sodium.h>
+
+#include "server.h"
+
+#define CSRF_COOKIE	"rc_csrf"
+#define LANG_COOKIE	"rc_lang"
+#define CSP		"default-src 'none'; style-src 'self'; " \
+			"img-src 'self' data:; form-action 'self'; " \
+			"base-uri 'none'; frame-ancestors 'none'"
+
+static json_t	*catalogs[2];		/* en, zh-CN */
+static const char *const langs[] = { "en", "zh-CN" };
+
+/* Load templates/ and the message catalogs. */
+int
+web_init(const char *share)
+{
+	char		 path[4096];
+	json_error_t	 e;
+	int		 i;
+
+	snprintf(path, sizeof(path), "%s/templates", share);
+	if (tmpl_load_dir(path) == -1)
+		return -1;
+	for (i = 0; i < 2; i++) {
+		snprintf(path, sizeof(path), "%s/templates/i18n/%s.json", share,
+		    langs[i]);
+		if ((catalogs[i] = json_load_file(path, JSON_REJECT_DUPLICATES,
+		    &e)) == NULL) {
+			log_warnx("%s:%d: %s", path, e.line, e.text);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The value of cookie `name` in the request, copied into out. */
+static int
+cookie_get(struct req *r, const char *name, char *out, size_t outsz)
+{
+	const char	*h, *p, *v, *end;
+	size_t		 nlen = strlen(name), len;
+
+	h = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
+	    "Cookie");
+	for (p = h; p != NULL && *p != '\0'; p = end) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		end = strchr(p, ';');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 &&
+		    p[nlen] == '=') {
+			v = p + nlen + 1;
+			len = (size_t)(end - v);
+			if (len >= outsz)
+				return -1;
+			memcpy(out, v, len);
+			out[len] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* zh-CN or en: ?lang=, then the cookie, then Accept-Language. */
+static int
+web_lang(struct req *r)
+{
+	const char	*q, *al;
+	char		 c[16];
+
+	if ((q = req_query_arg(r, "lang")) != NULL) {
+		if (strcmp(q, "zh-CN") == 0 || strcmp(q, "en") == 0) {
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    r->ev), "Set-Cookie", strcmp(q, "en") == 0 ?
+			    LANG_COOKIE "=en; Path=/; SameSite=Lax; Max-Age="
+			    "31536000" : LANG_COOKIE "=zh-CN; Path=/; "
+			    "SameSite=Lax; Max-Age=31536000");
+			return strcmp(q, "en") == 0 ? 0 : 1;
+		}
+	}
+	if (cookie_get(r, LANG_COOKIE, c, sizeof(c)) == 0)
+		return strcmp(c, "zh-CN") == 0 ? 1 : 0;
+	al = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
+	    "Accept-Language");
+	return al != NULL && strncasecmp(al, "zh", 2) == 0 ? 1 : 0;
+}
+
+/* The CSRF token for this browser, set as a cookie when it has none. */
+static void
+web_csrf(struct req *r, char *tok, size_t toksz)
+{
+	unsigned char	 raw[32];
+	char		 cookie[128];
+
+	if (cookie_get(r, CSRF_COOKIE, tok, toksz) == 0 &&
+	    strlen(tok) == SECRET_LEN)
+		return;
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(tok, toksz, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	snprintf(cookie, sizeof(cookie), CSRF_COOKIE "=%s; Path=/; HttpOnly; "
+	    "SameSite=Strict", tok);
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev),
+	    "Set-Cookie", cookie);
+}
+
+/* A form post is ours when its csrf field equals the cookie. */
+static int
+web_csrf_ok(struct req *r)
+{
+	char		 tok[64];
+	const char	*sent = json_string_value(json_object_get(r->body,
+	    "csrf"));
+
+	if (sent == NULL || cookie_get(r, CSRF_COOKIE, tok, sizeof(tok)) == -1 ||
+	    strlen(tok) != SECRET_LEN || strlen(sent) != SECRET_LEN ||
+	    sodium_memcmp(tok, sent, SECRET_LEN) != 0) {
+		http_error(r, 403, "csrf", "This form has expired. Go back, "
+		    "reload the page and send it again.");
+		return 0;
+	}
+	return 1;
+}
+
+/* A page's context: the language, its messages, the query and CSRF. */
+static json_t *
+web_ctx(struct req *r, const char *title_key)
+{
+	char	 csrf[64];
+	int	 l = web_lang(r);
+	json_t	*ctx, *t = catalogs[l];
+
+	web_csrf(r, csrf, sizeof(csrf));
+	ctx = json_pack("{s:s, s:O, s:s, s:b, s:s}", "lang", langs[l], "t", t,
+	    "csrf", csrf, "zh", l == 1, "other_lang", l ? "en" : "zh-CN");
+	if (ctx != NULL && title_key != NULL)
+		json_object_set(ctx, "title", json_object_get(t, title_key));
+	return ctx;
+}
+
+/* Send a rendered page; takes the context. */
+static void
+web_page(struct req *r, int status, const char *tmpl, json_t *ctx)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->ev);
+	struct evbuffer		*b;
+	unsigned char		*data;
+	size_t			 len;
+
+	b = ctx ? tmpl_render(tmpl, ctx) : NULL;
+	json_decref(ctx);
+	if (b == NULL) {
+		http_error(r, 503, "render_failed", "This page cannot be shown "
+		    "right now.");
+		return;
+	}
+	evhttp_add_header(h, "Content-Security-Policy", CSP);
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(h, "X-Frame-Options", "DENY");
+	len = evbuffer_get_length(b);
+	data = evbuffer_pullup(b, -1);
+	http_reply_bytes(r, status, "text/html; charset=utf-8", data, len,
+	    "no-store");
+	evbuffer_free(b);
+}
+
+/* An error as a page (http_error calls this for HTML routes). */
+void
+web_error_page(struct req *r, int status, const char *message)
+{
+	json_t	*ctx = web_ctx(r, "error_title");
+
+	if (ctx != NULL) {
+		json_object_set_new(ctx, "status", json_integer(status));
+		json_object_set_new(ctx, "message", json_string(message));
+	}
+	web_page(r, status, "error", ctx);
+}
+
+/* A 303 to a path on this site. */
+static void
+web_redirect(struct req *r, const char *path)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Location",
+	    path);
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev),
+	    "Referrer-Policy", "no-referrer");
+	http_reply_bytes(r, 303, "text/plain; charset=utf-8",
+	    (const unsigned char *)"See Other\n", 10, "no-store");
+}
+
+/* "2026-12-03T14:00:00" -> "2026-12-03 14:00". */
+static void
+local_time(json_t *o, const char *from, const char *to)
+{
+	const char	*s = json_string_value(json_object_get(o, from));
+	char		 buf[32];
+
+	if (s == NULL || strlen(s) < 16)
+		return;
+	snprintf(buf, sizeof(buf), "%.10s %.5s", s, s + 11);
+	json_object_set_new(o, to, json_string(buf));
+}
+
+/* Flags a template can test: "identity_professional", "f_email"... */
+static void
+add_flags(json_t *o, const char *prefix, const json_t *v)
+{
+	char	 key[64];
+	size_t	 i;
+	json_t	*e;
+
+	if (json_is_string(v)) {
+		snprintf(key, sizeof(key), "%s%s", prefix, json_string_value(v));
+		json_object_set_new(o, key, json_true());
+	} else if (json_is_array(v))
+		json_array_foreach(v, i, e)
+			add_flags(o, prefix, e);
+}
+
+/* Display fields for an event: local times and the kind's label. */
+static void
+event_decorate(json_t *e, const json_t *t)
+{
+	char		 key[48];
+	const char	*kind = json_string_value(json_object_get(e, "kind"));
+	json_t		*left = json_object_get(e, "seats_left");
+
+	local_time(e, "starts_at_local", "starts_display");
+	local_time(e, "ends_at_local", "ends_display");
+	if (kind != NULL) {
+		snprintf(key, sizeof(key), "kind_%s", kind);
+		json_object_set(e, "kind_label", json_object_get(t, key));
+		json_object_set_new(e, "is_online", json_boolean(
+		    strcmp(kind, "nighttalk") == 0));
+	}
+	json_object_set_new(e, "full", json_boolean(json_is_integer(left) &&
+	    json_integer_value(left) == 0));
+}
+
+static void
+index_done(struct req *r, PGresult *res)
+{
+	json_t	*ctx = web_ctx(r, "events_title"), *data, *e;
+	size_t	 i;
+
+	data = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	if (ctx == NULL || data == NULL) {
+		json_decref(data);
+		json_decref(ctx);
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	json_array_foreach(json_object_get(data, "events"), i, e)
+		event_decorate(e, json_object_get(ctx, "t"));
+	json_object_set(ctx, "events", json_object_get(data, "events"));
+	json_object_set_new(ctx, "filter_kind", json_string(
+	    req_query_arg(r, "kind") ? req_query_arg(r, "kind") : ""));
+	json_object_set_new(ctx, "filter_chapter", json_string(
+	    req_query_arg(r, "chapter") ? req_query_arg(r, "chapter") : ""));
+	json_decref(data);
+	web_page(r, 200, "index", ctx);
+}
+
+/* GET / : upcoming events, by kind and chapter. */
+void
+web_index(struct req *r)
+{
+	static const char *const kinds[] = { "meetup", "nighttalk",
+	    "community_day" };
+	const char	*vals[2];
+	int		 i;
+
+	vals[0] = req_query_arg(r, "kind");
+	vals[1] = req_query_arg(r, "chapter");
+	if (vals[0] != NULL && *vals[0] == '\0')
+		vals[0] = NULL;
+	if (vals[1] != NULL && *vals[1] == '\0')
+		vals[1] = NULL;
+	for (i = 0; vals[0] != NULL && i < 3; i++)
+		if (strcmp(vals[0], kinds[i]) == 0)
+			break;
+	if (i == 3 || (vals[1] != NULL && (validate_utf8(vals[1]) == -1 ||
+	    strlen(vals[1]) > FIELD_MAXTEXT))) {
+		http_error(r, 400, "invalid_field", "Unknown filter.");
+		return;
+	}
+	req_query(r, SQL_EVENT_LIST, vals, 2, index_done);
+}
+
+/*
+ * Render the event page. form/errors are the submitted values and the
+ * field that was wrong, when the form comes back.
+ */
+static void
+event_page(struct req *r, PGresult *res, json_t *form, const char *field,
+    const char *message)
+{
+	json_t	*ctx, *e, *errs;
+	char	 key[80];
+
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		http_error(r, 404, "not_found", "No such event.");
+		return;
+	}
+	ctx = web_ctx(r, NULL);
+	e = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	if (ctx == NULL || e == NULL) {
+		json_decref(e);
+		json_decref(ctx);
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	event_decorate(e, json_object_get(ctx, "t"));
+	json_object_set(ctx, "title", json_object_get(e, "title"));
+	json_object_set_new(ctx, "event", e);
+	json_object_set_new(ctx, "open", json_boolean(strcmp(
+	    json_string_value(json_object_get(e, "status")), "published") == 0));
+	if (form != NULL) {
+		form = json_deep_copy(form);
+		add_flags(form, "identity_", json_object_get(form, "identity"));
+	}
+	json_object_set_new(ctx, "form", form ? form : json_object());
+	if (field != NULL) {
+		errs = json_object();
+		snprintf(key, sizeof(key), "%s", field);
+		json_object_set_new(errs, key, json_string(message));
+		json_object_set_new(errs, "any", json_true());
+		json_object_set_new(ctx, "errors", errs);
+	}
+	web_page(r, field ? 400 : 200, "event", ctx);
+}
+
+static void
+event_done(struct req *r, PGresult *res)
+{
+	event_page(r, res, NULL, NULL, NULL);
+}
+
+/* GET /events/{id} */
+void
+web_event(struct req *r)
+{
+	const char	*vals[2];
+	int64_t		 id;
+
+	if (req_param_id(r, 0, &id) == -1)
+		return;
+	vals[0] = r->params[0];
+	vals[1] = "false";
+	req_query(r, SQL_EVENT_GET, vals, 2, event_done);
+}
+
+/* The form's fields as the API's JSON body. */
+static json_t *
+form_to_registration(const json_t *f)
+{
+	static const char *const text[] = { "name", "email", "company",
+	    "job_title", "phone", "identity" };
+	static const char *const share[] = { "email", "phone", "job_title" };
+	json_t		*o = json_object(), *fields = json_array();
+	const char	*v;
+	char		 key[32];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(text) / sizeof(text[0]); i++) {
+		v = json_string_value(json_object_get(f, text[i]));
+		if (v == NULL || (*v == '\0' && strcmp(text[i], "phone") == 0))
+			continue;
+		json_object_set_new(o, text[i], json_string(v));
+	}
+	for (i = 0; i < sizeof(share) / sizeof(share[0]); i++) {
+		snprintf(key, sizeof(key), "share_%s", share[i]);
+		if (json_object_get(f, key) != NULL)
+			json_array_append_new(fields, json_string(share[i]));
+	}
+	json_object_set_new(o, "consent", json_pack("{s:b, s:o}", "sponsors",
+	    json_object_get(f, "consent_sponsors") != NULL, "fields", fields));
+	return o;
+}
+
+static void
+register_form_failed(struct req *r, PGresult *res)
+{
+	event_page(r, res, r->body, r->errfield, r->errmsg);
+}
+
+static void
+register_form_done(struct req *r, PGresult *res)
+{
+	char	 path[128];
+
+	(void)res;
+	snprintf(path, sizeof(path), "/manage/%s?welcome=1", r->secret);
+	sodium_memzero(r->secret, sizeof(r->secret));
+	web_redirect(r, path);
+}
+
+/* POST /events/{id}/register (a form) */
+void
+web_register(struct req *r)
+{
+	char		 field[64], msg[256];
+	const char	*vals[2];
+	json_t		*body;
+	int64_t		 id;
+
+	if (req_param_id(r, 0, &id) == -1 || !web_csrf_ok(r) ||
+	    !registration_rate_ok(r))
+		return;
+	body = form_to_registration(r->body);
+	if (registration_check(body, field, sizeof(field), msg,
+	    sizeof(msg)) == -1) {
+		json_decref(body);
+		/* Show the form again, the input kept, the error by its
+		 * field. */
+		snprintf(r->errfield, sizeof(r->errfield), "%s",
+		    strncmp(field, "consent", 7) == 0 ? "consent" : field);
+		snprintf(r->errmsg, sizeof(r->errmsg), "%s", msg);
+		vals[0] = r->params[0];
+		vals[1] = "false";
+		req_query(r, SQL_EVENT_GET, vals, 2, register_form_failed);
+		return;
+	}
+	registration_submit(r, body, register_form_done);
+	json_decref(body);
+}
+
+/* The manage page's data, with the signed ticket as inline SVG. */
+static void
+manage_done(struct req *r, PGresult *res)
+{
+	json_t		*ctx, *reg, *ticket, *ev;
+	const char	*tok;
+	char		 join[64], url[128];
+	char		*svg;
+
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		http_error(r, 404, "not_found", "No such registration.");
+		return;
+	}
+	ctx = web_ctx(r, "manage_title");
+	reg = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	if (ctx == NULL || reg == NULL) {
+		json_decref(reg);
+		json_decref(ctx);
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	reg_attach_ticket(reg, r->params[0]);
+	ticket = json_object_get(reg, "ticket");
+	tok = json_string_value(json_object_get(ticket, "token"));
+	if (tok != NULL && (svg = ticket_svg(tok)) != NULL) {
+		json_object_set_new(ticket, "svg", json_string(svg));
+		free(svg);
+	}
+	if ((ev = json_object_get(reg, "event")) != NULL)
+		event_decorate(ev, json_object_get(ctx, "t"));
+	json_object_set_new(reg, "confirmed", json_boolean(strcmp(
+	    json_string_value(json_object_get(reg, "status")) ?
+	    json_string_value(json_object_get(reg, "status")) : "",
+	    "confirmed") == 0));
+	json_object_set_new(reg, "waitlisted", json_boolean(strcmp(
+	    json_string_value(json_object_get(reg, "status")) ?
+	    json_string_value(json_object_get(reg, "status")) : "",
+	    "waitlisted") == 0));
+	json_object_set_new(reg, "cancelled", json_boolean(strcmp(
+	    json_string_value(json_object_get(reg, "status")) ?
+	    json_string_value(json_object_get(reg, "status")) : "",
+	    "cancelled") == 0));
+	if (json_is_true(json_object_get(ev, "is_online")) &&
+	    json_is_true(json_object_get(reg, "confirmed"))) {
+		join_secret(r->params[0], join, sizeof(join));
+		snprintf(url, sizeof(url), "/j/%s", join);
+		json_object_set_new(reg, "join_path", json_string(url));
+		sodium_memzero(join, sizeof(join));
+	}
+	add_flags(json_object_get(reg, "consent"), "f_", json_object_get(
+	    json_object_get(reg, "consent"), "fields"));
+	json_object_set_new(ctx, "secret", json_string(r->params[0]));
+	json_object_set_new(ctx, "welcome", json_boolean(
+	    req_query_arg(r, "welcome") != NULL));
+	json_object_set_new(ctx, "reg", reg);
+	web_page(r, 200, "manage", ctx);
+}
+
+/* The hash of {secret}; replies 404 when it cannot be one. */
+static int
+web_secret(struct req *r, char *hex, size_t hexsz)
+{
+	if (secret_hash_hex(r->params[0], hex, hexsz) == -1) {
+		http_error(r, 404, "not_found", "No such registration.");
+		return -1;
+	}
+	return 0;
+}
+
+/* GET /manage/{secret} */
+void
+web_manage(struct req *r)
+{
+	char		 hex[65];
+	const char	*vals[1] = { hex };
+
+	if (web_secret(r, hex, sizeof(hex)) == 0)
+		req_query(r, SQL_REG_GET, vals, 1, manage_done);
+}
+
+static void
+back_to_manage(struct req *r, PGresult *res)
+{
+	char	 path[128];
+
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+		http_error(r, 404, "not_found", "No such registration.");
+		return;
+	}
+	snprintf(path, sizeof(path), "/manage/%s", r->params[0]);
+	web_redirect(r, path);
+}
+
+/* POST /manage/{secret}/cancel */
+void
+web_cancel(struct req *r)
+{
+	char		 hex[65];
+	const char	*vals[1] = { hex };
+
+	if (web_secret(r, hex, sizeof(hex)) == 0 && web_csrf_ok(r))
+		req_query(r, SQL_REG_CANCEL, vals, 1, back_to_manage);
+}
+
+/* POST /manage/{secret}/erase */
+void
+web_erase(struct req *r)
+{
+	char		 hex[65];
+	const char	*vals[1] = { hex };
+
+	if (web_secret(r, hex, sizeof(hex)) == 0 && web_csrf_ok(r))
+		req_query(r, SQL_REG_ERASE, vals, 1, back_to_manage);
+}
+
+/* POST /manage/{secret}/consent */
+void
+web_consent(struct req *r)
+{
+	char		 hex[65];
+	const char	*vals[2];
+	json_t		*reg, *c;
+	char		*text;
+
+	if (web_secret(r, hex, sizeof(hex)) == -1 || !web_csrf_ok(r))
+		return;
+	reg = form_to_registration(r->body);
+	c = json_object_get(reg, "consent");
+	if (!json_is_true(json_object_get(c, "sponsors")))
+		json_array_clear(json_object_get(c, "fields"));
+	text = json_dumps(c, JSON_COMPACT);
+	json_decref(reg);
+	if (text == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	vals[0] = hex;
+	vals[1] = text;
+	req_query(r, SQL_REG_CONSENT, vals, 2, back_to_manage);
+	free(text);
+}
+
+/* iCalendar TEXT (RFC 5545 3.3.11): escape \\ ; , and newlines. */
+static void
+ics_text(json_t *o, const char *from, const char *to)
+{
+	const char	*s = json_string_value(json_object_get(o, from));
+	char		*out, *p;
+
+	if (s == NULL)
+		s = "";
+	if ((out = malloc(strlen(s) * 2 + 1)) == NULL)
+		return;
+	for (p = out; *s != '\0'; s++) {
+		if (*s == '\r')
+			continue;
+		if (*s == '\n') {
+			*p++ = '\\';
+			*p++ = 'n';
+			continue;
+		}
+		if (*s == '\\' || *s == ';' || *s == ',')
+			*p++ = '\\';
+		*p++ = *s;
+	}
+	*p = '\0';
+	json_object_set_new(o, to, json_string(out));
+	free(out);
+}
+
+/*
+ * Fold lines longer than 75 octets (RFC 5545 3.1) with CRLF and a space,
+ * never inside a UTF-8 sequence.
+ */
+static struct evbuffer *
+ics_fold(struct evbuffer *in)
+{
+	struct evbuffer	*out = evbuffer_new();
+	const unsigned char *s = evbuffer_pullup(in, -1);
+	size_t		 len = evbuffer_get_length(in), i, col = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\n')
+			col = 0;
+		else if (col >= 74 && (s[i] & 0xc0) != 0x80) {
+			evbuffer_add(out, "\r\n ", 3);
+			col = 1;
+		}
+		evbuffer_add(out, s + i, 1);
+		if (s[i] != '\n')
+			col++;
+	}
+	return out;
+}
+
+/* iCalendar time in UTC from "2026-12-03T06:00:00+00:00". */
+static void
+ics_time(json_t *o, const char *from, const char *to)
+{
+	const char	*s = json_string_value(json_object_get(o, from));
+	char		 buf[20];
+
+	if (s == NULL || strlen(s) < 19)
+		return;
+	snprintf(buf, sizeof(buf), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", s, s + 5,
+	    s + 8, s + 11, s + 14, s + 17);
+	json_object_set_new(o, to, json_string(buf));
+}
+
+static void
+ics_done(struct req *r, PGresult *res)
+{
+	struct evbuffer	*b, *folded;
+	json_t		*reg, *ev;
+	char		 stamp[20];
+	time_t		 now = time(NULL);
+
+	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ||
+	    (reg = json_loads(PQgetvalue(res, 0, 0), 0, NULL)) == NULL) {
+		http_error(r, 404, "not_found", "No such registration.");
+		return;
+	}
+	if ((ev = json_object_get(reg, "event")) == NULL) {
+		json_decref(reg);
+		http_error(r, 404, "not_found", "No such registration.");
+		return;
+	}
+	ics_time(ev, "starts_at", "dtstart");
+	ics_time(ev, "ends_at", "dtend");
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
+	json_object_set_new(ev, "dtstamp", json_string(stamp));
+	ics_text(ev, "title", "ics_title");
+	ics_text(ev, "venue", "ics_venue");
+	b = tmpl_render("event.ics", reg);
+	json_decref(reg);
+	if (b != NULL) {
+		folded = ics_fold(b);
+		evbuffer_free(b);
+		b = folded;
+	}
+	if (b == NULL) {
+		http_error(r, 503, "render_failed", "Try again.");
+		return;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(r->ev),
+	    "Content-Disposition", "attachment; filename=\"event.ics\"");
+	http_reply_bytes(r, 200, "text/calendar; charset=utf-8",
+	    evbuffer_pullup(b, -1), evbuffer_get_length(b), "private, no-store");
+	evbuffer_free(b);
+}
+
+/* GET /manage/{secret}/event.ics */
+void
+web_ics(struct req *r)
+{
+	char		 hex[65];
+	const char	*vals[1] = { hex };
+
+	if (web_secret(r, hex, sizeof(hex)) == 0)
+		req_query(r, SQL_REG_GET, vals, 1, ics_done);
+}
+
+/* GET /static/style.css */
+void
+web_css(struct req *r)
+{
+	struct evbuffer	*b = tmpl_render("style.css", NULL);
+
+	if (b == NULL) {
+		http_error(r, 404, "not_found", "No such file.");
+		return;
+	}
+	http_reply_bytes(r, 200, "text/css; charset=utf-8",
+	    evbuffer_pullup(b, -1), evbuffer_get_length(b),
+	    "public, max-age=3600");
+	evbuffer_free(b);
+}
