@@ -465,7 +465,7 @@ static const struct vfield issue_fields[] = {
 void
 token_issue(struct req *r)
 {
-	char		 field[64], msg[256], jti[32], sponsor[24], exp[24];
+	char		 jti[32], sponsor[24], exp[24];
 	int64_t		 ids[SCOPE_MAXEVENTS];
 	json_t		*evs, *v, *ttlv;
 	enum role	 role;
@@ -475,12 +475,9 @@ token_issue(struct req *r)
 	size_t		 i;
 	int		 n = 0;
 
-	if (validate_object(r->body, issue_fields, sizeof(issue_fields) /
-	    sizeof(issue_fields[0]), field, sizeof(field), msg,
-	    sizeof(msg)) == -1) {
-		http_error(r, 400, "invalid_field", "%s", msg);
+	if (req_validate(r, issue_fields, sizeof(issue_fields) /
+	    sizeof(issue_fields[0])) == -1)
 		return;
-	}
 	role = role_from_str(json_string_value(json_object_get(r->body,
 	    "role")));
 	if ((ttlv = json_object_get(r->body, "ttl")) != NULL &&

@@ -350,16 +350,12 @@ void
 checkin_handle(struct req *r)
 {
 	static time_t	 last_reload;
-	char		 field[64], msg[256];
 	json_t		*ev;
 	const char	*tok;
 
-	if (validate_object(r->body, checkin_fields, sizeof(checkin_fields) /
-	    sizeof(checkin_fields[0]), field, sizeof(field), msg,
-	    sizeof(msg)) == -1) {
-		http_error(r, 400, "invalid_field", "%s", msg);
+	if (req_validate(r, checkin_fields, sizeof(checkin_fields) /
+	    sizeof(checkin_fields[0])) == -1)
 		return;
-	}
 	ev = json_object_get(r->body, "event_id");
 	if (json_is_integer(ev) && !auth_in_scope(&r->auth,
 	    json_integer_value(ev))) {
@@ -402,12 +398,9 @@ checkin_batch(struct req *r)
 	char		*text, *scope;
 	size_t		 i;
 
-	if (validate_object(r->body, batch_fields, sizeof(batch_fields) /
-	    sizeof(batch_fields[0]), field, sizeof(field), msg,
-	    sizeof(msg)) == -1) {
-		http_error(r, 400, "invalid_field", "%s", msg);
+	if (req_validate(r, batch_fields, sizeof(batch_fields) /
+	    sizeof(batch_fields[0])) == -1)
 		return;
-	}
 	scans = json_object_get(r->body, "scans");
 	json_array_foreach(scans, i, s) {
 		if (validate_object(s, scan_fields, sizeof(scan_fields) /
@@ -457,13 +450,8 @@ checkin_bundle(struct req *r)
 	const char	*vals[1];
 	int64_t		 id;
 
-	if (req_param_id(r, 0, &id) == -1)
+	if (req_event_in_scope(r, &id) == -1)
 		return;
-	if (!auth_in_scope(&r->auth, id)) {
-		http_error(r, 403, "out_of_scope", "This token does not cover "
-		    "event %lld.", (long long)id);
-		return;
-	}
 	vals[0] = r->params[0];
 	req_query(r, SQL_OFFLINE_BUNDLE, vals, 1, reply_json_row);
 }

@@ -59,19 +59,6 @@ static const struct vfield series_fields[] = {
 
 #define NFIELDS(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
-/* Validate the body against a table; replies 400 naming the field. */
-static int
-event_validate(struct req *r, const struct vfield *f, int n)
-{
-	char	 field[64], msg[256];
-
-	if (validate_object(r->body, f, n, field, sizeof(field), msg,
-	    sizeof(msg)) == 0)
-		return 0;
-	http_error(r, 400, "invalid_field", "%s", msg);
-	return -1;
-}
-
 /* Reply with the single JSON value of a one-row result; NULL means 404. */
 static void
 reply_row(struct req *r, PGresult *res, int status)
@@ -148,7 +135,7 @@ event_create(struct req *r)
 	const char	*vals[2];
 	char		*body;
 
-	if (event_validate(r, create_fields, NFIELDS(create_fields)) == -1)
+	if (req_validate(r, create_fields, NFIELDS(create_fields)) == -1)
 		return;
 	if (strcmp(json_string_value(json_object_get(r->body, "kind")),
 	    "nighttalk") == 0) {
@@ -174,14 +161,9 @@ event_update(struct req *r)
 	char		*body;
 	int64_t		 id;
 
-	if (req_param_id(r, 0, &id) == -1)
+	if (req_event_in_scope(r, &id) == -1)
 		return;
-	if (!auth_in_scope(&r->auth, id)) {
-		http_error(r, 403, "out_of_scope", "This event is not in "
-		    "your token's scope.");
-		return;
-	}
-	if (event_validate(r, update_fields, NFIELDS(update_fields)) == -1)
+	if (req_validate(r, update_fields, NFIELDS(update_fields)) == -1)
 		return;
 	if ((body = json_dumps(r->body, JSON_COMPACT)) == NULL) {
 		http_error(r, 503, "out_of_memory", "Try again.");
@@ -201,7 +183,7 @@ series_create(struct req *r)
 	const char	*vals[2];
 	char		*body;
 
-	if (event_validate(r, series_fields, NFIELDS(series_fields)) == -1)
+	if (req_validate(r, series_fields, NFIELDS(series_fields)) == -1)
 		return;
 	if ((body = json_dumps(r->body, JSON_COMPACT)) == NULL) {
 		http_error(r, 503, "out_of_memory", "Try again.");
@@ -220,13 +202,8 @@ event_shred(struct req *r)
 	const char	*vals[2];
 	int64_t		 id;
 
-	if (req_param_id(r, 0, &id) == -1)
+	if (req_event_in_scope(r, &id) == -1)
 		return;
-	if (!auth_in_scope(&r->auth, id)) {
-		http_error(r, 403, "out_of_scope", "This event is not in your "
-		    "token's scope.");
-		return;
-	}
 	vals[0] = r->params[0];
 	vals[1] = r->auth.jti;
 	req_query(r, SQL_EVENT_SHRED, vals, 2, reply_200);

@@ -53,13 +53,8 @@ export_attendance(struct req *r)
 	const char	*vals[2];
 	int64_t		 id;
 
-	if (req_param_id(r, 0, &id) == -1)
+	if (req_event_in_scope(r, &id) == -1)
 		return;
-	if (!auth_in_scope(&r->auth, id)) {
-		http_error(r, 403, "out_of_scope", "This event is not in your "
-		    "token's scope.");
-		return;
-	}
 	vals[0] = r->params[0];
 	vals[1] = r->auth.jti;
 	req_query(r, SQL_ATTENDANCE_CSV, vals, 2, attendance_done);

@@ -408,6 +408,36 @@ req_param_id(struct req *r, int i, int64_t *out)
 	return 0;
 }
 
+/* Check the body against a field table; replies 400 naming the field. */
+int
+req_validate(struct req *r, const struct vfield *fields, int n)
+{
+	char	 field[64], msg[256];
+
+	if (validate_object(r->body, fields, n, field, sizeof(field), msg,
+	    sizeof(msg)) == 0)
+		return 0;
+	http_error(r, 400, "invalid_field", "%s", msg);
+	return -1;
+}
+
+/*
+ * Path parameter 0 as an event id the caller's token covers; replies 404
+ * or 403 and returns -1 otherwise.
+ */
+int
+req_event_in_scope(struct req *r, int64_t *id)
+{
+	if (req_param_id(r, 0, id) == -1)
+		return -1;
+	if (!auth_in_scope(&r->auth, *id)) {
+		http_error(r, 403, "out_of_scope", "Event %lld is not in your "
+		    "token's scope.", (long long)*id);
+		return -1;
+	}
+	return 0;
+}
+
 /* A query-string argument, or NULL. */
 const char *
 req_query_arg(struct req *r, const char *key)

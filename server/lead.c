@@ -24,18 +24,6 @@ static const struct vfield lead_fields[] = {
 
 #define NFIELDS(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
-static int
-body_ok(struct req *r, const struct vfield *f, int n)
-{
-	char	 field[64], msg[256];
-
-	if (validate_object(r->body, f, n, field, sizeof(field), msg,
-	    sizeof(msg)) == 0)
-		return 0;
-	http_error(r, 400, "invalid_field", "%s", msg);
-	return -1;
-}
-
 static void
 reply_json(struct req *r, PGresult *res, int status, const char *what)
 {
@@ -60,14 +48,9 @@ sponsor_create(struct req *r)
 	const char	*vals[3];
 	int64_t		 id;
 
-	if (req_param_id(r, 0, &id) == -1)
+	if (req_event_in_scope(r, &id) == -1)
 		return;
-	if (!auth_in_scope(&r->auth, id)) {
-		http_error(r, 403, "out_of_scope", "This event is not in your "
-		    "token's scope.");
-		return;
-	}
-	if (body_ok(r, sponsor_fields, NFIELDS(sponsor_fields)) == -1)
+	if (req_validate(r, sponsor_fields, NFIELDS(sponsor_fields)) == -1)
 		return;
 	vals[0] = r->params[0];
 	vals[1] = json_string_value(json_object_get(r->body, "name"));
@@ -90,7 +73,7 @@ lead_capture(struct req *r)
 	json_t		*claims, *rv;
 	char		*cj = NULL;
 
-	if (body_ok(r, lead_fields, NFIELDS(lead_fields)) == -1)
+	if (req_validate(r, lead_fields, NFIELDS(lead_fields)) == -1)
 		return;
 	if (r->auth.sponsor_id <= 0) {
 		http_error(r, 403, "forbidden", "This token is not bound to a "

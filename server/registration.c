@@ -430,13 +430,8 @@ registration_list(struct req *r)
 	int64_t		 id, limit = 100, offset = 0;
 	int		 i;
 
-	if (req_param_id(r, 0, &id) == -1)
+	if (req_event_in_scope(r, &id) == -1)
 		return;
-	if (!auth_in_scope(&r->auth, id)) {
-		http_error(r, 403, "out_of_scope", "This event is not in your "
-		    "token's scope.");
-		return;
-	}
 	if ((status = req_query_arg(r, "status")) != NULL) {
 		for (i = 0; reg_statuses[i] != NULL; i++)
 			if (strcmp(status, reg_statuses[i]) == 0)

@@ -203,6 +203,9 @@ void	 http_error(struct req *, int, const char *, const char *, ...)
 void	 req_query(struct req *, enum sql_id, const char *const *, int,
 	    req_done_fn);
 int	 req_param_id(struct req *, int, int64_t *);
+int	 req_event_in_scope(struct req *, int64_t *);
+struct vfield;
+int	 req_validate(struct req *, const struct vfield *, int);
 const char *req_query_arg(struct req *, const char *);
 extern const struct route routes[];
 extern const int nroutes;
