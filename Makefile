@@ -2,7 +2,8 @@
 # `make test` runs every test on a sanitizer build; `make bench` measures.
 
 CC	?= cc
-PKGS	 = libpq libjwt libevent jansson libsodium libqrencode libpng libcrypto
+PKGS	 = libpq libjwt libevent jansson libsodium libqrencode libpng libcrypto \
+	   gmime-3.0 libcurl
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2
 CFLAGS	?= -O2 -g
@@ -14,12 +15,13 @@ SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 PYTHON	 = /usr/bin/python3
 
 SERVER_SRCS = server/auth.c server/checkin.c server/config.c server/db.c server/event.c server/export.c server/http.c \
-	      server/lead.c server/log.c server/migrate.c server/notify.c server/ops.c server/registration.c \
+	      server/lead.c server/log.c server/mail.c server/mail_worker.c server/migrate.c server/notify.c server/ops.c server/registration.c \
 	      server/template.c server/ticket.c server/validate.c \
 	      server/web.c
 MAIN_SRC    = server/main.c
 TEST_PKGS   = cmocka zbar
 UNIT_TESTS  = tests/unit/test_validate.c tests/unit/test_auth.c \
+	      tests/unit/test_config.c \
 	      tests/unit/test_ticket.c tests/unit/test_template.c tests/unit/test_scanner.c
 
 SERVER_OBJS = $(SERVER_SRCS:%.c=build/obj/%.o)
@@ -111,7 +113,7 @@ run:
 
 test:
 	deploy/dev/deps.sh test
-	$(MAKE) unit integration
+	$(MAKE) unit integration e2e
 	$(MAKE) fuzz FUZZ_SECS=10
 
 unit: check-pkgs $(UNIT_BINS)
@@ -121,6 +123,15 @@ integration: check-pkgs build/asan/rollcalld build/asan/rollcall-scan
 	ROLLCALLD=$(CURDIR)/build/asan/rollcalld \
 	ROLLCALL_SCAN=$(CURDIR)/build/asan/rollcall-scan $(PYTHON) -m pytest -q \
 	    -p no:cacheprovider tests/integration
+
+# The attendee pages in headless Chromium (Debian's; tests/e2e/run.mjs):
+# playwright-core, axe-core, vnu-jar and ical.js from tests/e2e/package-lock.json.
+.PHONY: e2e
+e2e: check-pkgs build/asan/rollcalld tests/e2e/node_modules/.package-lock.json
+	ROLLCALLD=$(CURDIR)/build/asan/rollcalld node tests/e2e/run.mjs
+
+tests/e2e/node_modules/.package-lock.json: tests/e2e/package.json tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --ignore-scripts --no-audit --no-fund
 
 bench:
 	deploy/dev/deps.sh bench

@@ -455,6 +455,21 @@ config_line(struct config *cf, char *line, int lineno, int *seen,
 		return -1;
 	}
 	if ((k = ckey_find(key)) == CK__MAX) {
+		/* Mail settings belong to mail.c: smtp, smtp_user, ... */
+		if (strncmp(key, "smtp", 4) == 0 || strcmp(key, "mail_from") ==
+		    0 || strcmp(key, "sendmail") == 0) {
+			char	 name[32], why[160];
+			size_t	 i;
+
+			snprintf(name, sizeof(name), "%s", key);
+			for (i = 0; name[i] != '\0'; i++)
+				if (name[i] == '_')
+					name[i] = '-';
+			if (mail_config_set(name, value, why, sizeof(why)) == 0)
+				return 0;
+			seterr(err, errlen, "%s: %s", key, why);
+			return -1;
+		}
 		seterr(err, errlen, "unknown key '%s'", key);
 		return -1;
 	}

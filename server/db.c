@@ -50,8 +50,8 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_SERIES_CREATE] = { "series_create",
 	    "SELECT rc_series_create($1::jsonb, $2)::text", 2 },
 	[SQL_REGISTER] = { "register",
-	    "SELECT rc_register3($1::bigint, $2::jsonb, decode($3, 'hex'), "
-	    "decode($4, 'hex'))::text", 4 },
+	    "SELECT rc_register_mail($1::bigint, $2::jsonb, decode($3, 'hex'), "
+	    "decode($4, 'hex'), decode($5, 'hex'))::text", 5 },
 	[SQL_REG_GET] = { "reg_get",
 	    "SELECT rc_registration_get(decode($1, 'hex'))::text", 1 },
 	[SQL_REG_CONSENT] = { "reg_consent",
@@ -95,6 +95,18 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "SELECT rc_event_shred($1::bigint, $2)::text", 2 },
 	[SQL_AUDIT] = { "audit",
 	    "SELECT rc_audit($1::bigint, $2::integer, $3::integer)::text", 3 },
+	[SQL_RESEND] = { "resend",
+	    "SELECT rc_resend($1::bigint, $2, decode($3, 'hex'), "
+	    "decode($4, 'hex'), decode($5, 'hex'))", 5 },
+	/* The mail sender's, on its own connection (mail_worker.c). */
+	[SQL_MAIL_CLAIM] = { "mail_claim",
+	    "SELECT rc_outbox_claim($1::integer, $2::integer)::text", 2 },
+	[SQL_MAIL_DONE] = { "mail_done",
+	    "SELECT rc_outbox_done($1::bigint, $2::boolean, $3, $4::boolean)", 4 },
+	[SQL_MAIL_RELEASE] = { "mail_release",
+	    "SELECT rc_outbox_release($1::bigint[])", 1 },
+	[SQL_MAIL_STATS] = { "mail_stats",
+	    "SELECT rc_outbox_stats()::text", 0 },
 };
 
 enum conn_state {

@@ -45,6 +45,8 @@ const struct route routes[] = {
 	    ACCESS_ORGANIZER | ACCESS_ADMIN, "series_create", 0 },
 	{ POST, "/api/v1/events/{id}/registrations", registration_create,
 	    ACCESS_ANY, "registrations_create", 0 },
+	{ POST, "/api/v1/events/{id}/resend", mail_resend, ACCESS_ANY,
+	    "events_resend", 0 },
 	{ GET, "/api/v1/events/{id}/registrations", registration_list,
 	    ACCESS_ORGANIZER | ACCESS_ADMIN, "registrations_list", 0 },
 	{ GET, "/api/v1/registrations/{secret}", registration_get, ACCESS_ANY,

@@ -27,6 +27,10 @@ usage(void)
 	    "                 [--pool N] [--queue N] [--public-url URL] "
 	    "[--trusted-proxies LIST]\n"
 	    "                 [--syslog] [-v]\n"
+	    "                 [--smtp URL [--smtp-user U --smtp-password-file F]"
+	    " [--smtp-tls required|try|none]\n"
+	    "                  | --sendmail PATH] [--mail-from ADDRESS]\n"
+	    "       rollcalld mail --status [--db CONNINFO]\n"
 	    "       rollcalld check --config FILE [serve's flags]\n"
 	    "       rollcalld migrate [--config FILE] [--db CONNINFO] "
 	    "[--share DIR]\n"
@@ -142,6 +146,8 @@ cmd_serve(const struct config *cf)
 		log_warnx("cannot start without the database");
 		return 1;
 	}
+	if (mail_start(conninfo, share_dir(cf->share), url) == -1)
+		return 1;
 	if ((base = event_base_new()) == NULL)
 		return 1;
 	if (db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
@@ -160,6 +166,7 @@ cmd_serve(const struct config *cf)
 	notify_stop();
 	db_pool_stop();
 	keyring_stop();
+	mail_stop();
 	event_free(sigterm);
 	event_free(sigint);
 	log_info("stopped");
@@ -192,6 +199,13 @@ parse_flags(int argc, char *argv[], struct flag *flags, int *nflags,
 		{ "trusted-proxies", required_argument, NULL, 't' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "syslog", no_argument, NULL, 'S' },
+		/* mail.c's settings (flags only, for now): */
+		{ "smtp", required_argument, NULL, 0x100 },
+		{ "smtp-user", required_argument, NULL, 0x100 },
+		{ "smtp-password-file", required_argument, NULL, 0x100 },
+		{ "smtp-tls", required_argument, NULL, 0x100 },
+		{ "mail-from", required_argument, NULL, 0x100 },
+		{ "sendmail", required_argument, NULL, 0x100 },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -209,6 +223,15 @@ parse_flags(int argc, char *argv[], struct flag *flags, int *nflags,
 		}
 		if (ch == 'c') {
 			*config_path = optarg;
+			continue;
+		}
+		if (ch == 0x100) {
+			if (mail_config_set(opts[idx].name, optarg, err,
+			    sizeof(err)) == -1) {
+				fprintf(stderr, "rollcalld: --%s: %s\n",
+				    opts[idx].name, err);
+				return -1;
+			}
 			continue;
 		}
 		f = &flags[(*nflags)++];
@@ -355,6 +378,10 @@ main(int argc, char *argv[])
 	cmd = argv[1];
 	argc--;
 	argv++;
+	if (strcmp(cmd, "mail") == 0) {
+		log_init(1, 0);
+		return mail_cmd(argc, argv);
+	}
 	if (strcmp(cmd, "token") == 0) {
 		log_init(1, 0);
 		return cmd_token(argc, argv);

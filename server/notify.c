@@ -83,8 +83,8 @@ notify_ready(struct event_base *base, const char *listen)
 	char		 state[320];
 	int64_t		 usec, pid;
 
-	snprintf(state, sizeof(state), "READY=1\nSTATUS=serving on %s\n"
-	    "MAINPID=%ld", listen, (long)getpid());
+	snprintf(state, sizeof(state), "READY=1\nSTATUS=serving on %s",
+	    listen);
 	notify_send(state);
 	if ((usec_s = getenv("WATCHDOG_USEC")) == NULL)
 		return 0;

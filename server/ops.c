@@ -148,6 +148,7 @@ ops_metrics(struct req *r)
 	    "# TYPE rollcall_http_inflight gauge\n"
 	    "rollcall_http_inflight %d\n",
 	    idle, busy, waiting, M.db_errors, http_inflight());
+	mail_metrics(b);
 	metrics_done(r, b);
 }
 

@@ -27,6 +27,7 @@ static const char *const consent_names[] = { "email", "phone", "job_title",
     NULL };
 static const char *const reg_statuses[] = { "confirmed", "waitlisted",
     "cancelled", NULL };
+static const char *const reg_langs[] = { "en", "zh-CN", NULL };
 
 static const struct vfield reg_fields[] = {
 	{ "name", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
@@ -36,6 +37,7 @@ static const struct vfield reg_fields[] = {
 	{ "phone", V_PHONE, 0, 1, 0, 32, NULL },
 	{ "identity", V_ENUM, 1, 0, 0, 0, identities },
 	{ "consent", V_OBJECT, 0, 0, 0, 0, NULL },
+	{ "lang", V_ENUM, 0, 0, 0, 0, reg_langs },	/* of the e-mails */
 };
 static const struct vfield consent_fields[] = {
 	{ "sponsors", V_BOOL, 0, 0, 0, 0, NULL },
@@ -224,16 +226,21 @@ registration_rate_ok(struct req *r)
 
 /*
  * Register a checked body for event params[0]: new secrets in r->secret
- * and r->join, then rc_register3; done() gets the row.
+ * and r->join, then rc_register_mail, which also queues the e-mails (in
+ * the body's "lang", else the page's); they get the manage secret only
+ * sealed (mail.c). done() gets the row.
  */
 void
 registration_submit(struct req *r, json_t *body, req_done_fn done)
 {
 	unsigned char	 raw[SECRET_BYTES];
-	char		 hex[65], joinhex[65];
-	const char	*vals[4];
+	char		 hex[65], joinhex[65], sealed[MAIL_SEALED_HEX];
+	const char	*vals[5];
 	char		*text;
 
+	if (json_object_get(body, "lang") == NULL)
+		json_object_set_new(body, "lang",
+		    json_string(web_lang(r) ? "zh-CN" : "en"));
 	if ((text = json_dumps(body, JSON_COMPACT)) == NULL) {
 		http_error(r, 503, "out_of_memory", "Try again.");
 		return;
@@ -249,7 +256,9 @@ registration_submit(struct req *r, json_t *body, req_done_fn done)
 	vals[1] = text;
 	vals[2] = hex;
 	vals[3] = joinhex;
-	req_query(r, SQL_REGISTER, vals, 4, done);
+	vals[4] = mail_seal(r->secret, sealed, sizeof(sealed)) == 0 ?
+	    sealed : NULL;
+	req_query(r, SQL_REGISTER, vals, 5, done);
 	free(text);
 }
 

@@ -66,6 +66,11 @@ enum sql_id {
 	SQL_REG_ERASE,
 	SQL_EVENT_SHRED,
 	SQL_AUDIT,
+	SQL_RESEND,
+	SQL_MAIL_CLAIM,
+	SQL_MAIL_DONE,
+	SQL_MAIL_RELEASE,
+	SQL_MAIL_STATS,
 	SQL__MAX
 };
 
@@ -327,6 +332,8 @@ void	 web_erase(struct req *);
 void	 web_consent(struct req *);
 void	 web_ics(struct req *);
 void	 web_css(struct req *);
+int	 web_lang(struct req *);
+struct evbuffer *web_ics_render(json_t *);
 
 /* ops.c */
 void	 ops_healthz(struct req *);
@@ -389,6 +396,57 @@ int	 proxy_forwarded_for(const char *, char *, size_t);
 int	 notify_ready(struct event_base *, const char *);
 void	 notify_stopping(void);
 void	 notify_stop(void);
+
+/* mail.c */
+#define MAIL_KEY_NAME		"mail_secretbox"
+#define MAIL_SEALED_HEX		256	/* hex of nonce + box(manage secret) */
+#define MAIL_RESEND_PER_MINUTE	5	/* resend requests per client address */
+#define MAIL_BATCH		10	/* messages a sender claims at once */
+#define MAIL_LEASE_SECS		300	/* a claim outlives the slowest send */
+#define MAIL_SEND_SECS		60	/* longest one delivery may take */
+#define MAIL_POLL_MS		2000	/* look for due messages this often */
+#define MAIL_STATS_SECS		5	/* refresh the outbox counts */
+enum mail_tls {
+	MAIL_TLS_DEFAULT = 0,	/* required with a password, else tried */
+	MAIL_TLS_REQUIRED,
+	MAIL_TLS_TRY,
+	MAIL_TLS_NONE,
+};
+/* What the sender needs; fixed before the worker starts. */
+struct mail_settings {
+	const char	*smtp;		/* smtp:// or smtps:// URL */
+	const char	*user;
+	const char	*password_file;
+	char		*password;	/* read from password_file: a secret */
+	enum mail_tls	 tls;
+	char		 from[256];	/* envelope and From: address */
+	char		 from_name[128];
+	const char	*sendmail;	/* path of a sendmail(8) interface */
+	const char	*conninfo;
+	char		 public_url[512];
+	json_t		*catalogs[2];	/* en, zh-CN */
+};
+struct mail_stats {
+	long long	 queued, scheduled, retrying, sent, failed, skipped;
+	long long	 oldest_secs;
+	unsigned long long delivered, attempt_failures;	/* this process */
+	int		 known;		/* the outbox has been read */
+	int		 enabled;	/* this process delivers */
+};
+struct evbuffer;
+int	 mail_config_set(const char *, const char *, char *, size_t);
+int	 mail_start(const char *, const char *, const char *);
+void	 mail_stop(void);
+int	 mail_seal(const char *, char *, size_t);
+int	 mail_unseal(const char *, char *, size_t);
+void	 mail_metrics(struct evbuffer *);
+void	 mail_resend(struct req *);
+int	 mail_cmd(int, char **);
+
+/* mail_worker.c */
+int	 mail_worker_start(struct mail_settings *);
+void	 mail_worker_stop(void);
+void	 mail_worker_stats(struct mail_stats *);
 
 /* migrate.c */
 int	 migrate_run(const char *, const char *);

@@ -85,8 +85,8 @@ cookie_get(struct req *r, const char *name, char *out, size_t outsz)
 	return -1;
 }
 
-/* zh-CN or en: ?lang=, then the cookie, then Accept-Language. */
-static int
+/* zh-CN (1) or en (0): ?lang=, then the cookie, then Accept-Language. */
+int
 web_lang(struct req *r)
 {
 	const char	*q, *al;
@@ -280,6 +280,7 @@ index_done(struct req *r, PGresult *res)
 	json_object_set(ctx, "events", json_object_get(data, "events"));
 	json_object_set_new(ctx, "filter_kind", json_string(
 	    req_query_arg(r, "kind") ? req_query_arg(r, "kind") : ""));
+	add_flags(ctx, "filter_kind_", json_object_get(ctx, "filter_kind"));
 	json_object_set_new(ctx, "filter_chapter", json_string(
 	    req_query_arg(r, "chapter") ? req_query_arg(r, "chapter") : ""));
 	json_decref(data);
@@ -661,37 +662,53 @@ ics_time(json_t *o, const char *from, const char *to)
 	json_object_set_new(o, to, json_string(buf));
 }
 
+/*
+ * The .ics of a registration as rc_registration_json shows it (reg.event
+ * is decorated in place). Also called by the mail sender's thread: it
+ * touches nothing shared but the templates, which are read-only.
+ */
+struct evbuffer *
+web_ics_render(json_t *reg)
+{
+	struct evbuffer	*b, *folded;
+	json_t		*ev;
+	char		 stamp[20];
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+
+	if ((ev = json_object_get(reg, "event")) == NULL)
+		return NULL;
+	ics_time(ev, "starts_at", "dtstart");
+	ics_time(ev, "ends_at", "dtend");
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+	json_object_set_new(ev, "dtstamp", json_string(stamp));
+	ics_text(ev, "title", "ics_title");
+	ics_text(ev, "venue", "ics_venue");
+	if ((b = tmpl_render("event.ics", reg)) == NULL)
+		return NULL;
+	folded = ics_fold(b);
+	evbuffer_free(b);
+	return folded;
+}
+
 static void
 ics_done(struct req *r, PGresult *res)
 {
-	struct evbuffer	*b, *folded;
-	json_t		*reg, *ev;
-	char		 stamp[20];
-	time_t		 now = time(NULL);
+	struct evbuffer	*b;
+	json_t		*reg;
 
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ||
 	    (reg = json_loads(PQgetvalue(res, 0, 0), 0, NULL)) == NULL) {
 		http_error(r, 404, "not_found", "No such registration.");
 		return;
 	}
-	if ((ev = json_object_get(reg, "event")) == NULL) {
+	if (json_object_get(reg, "event") == NULL) {
 		json_decref(reg);
 		http_error(r, 404, "not_found", "No such registration.");
 		return;
 	}
-	ics_time(ev, "starts_at", "dtstart");
-	ics_time(ev, "ends_at", "dtend");
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime(&now));
-	json_object_set_new(ev, "dtstamp", json_string(stamp));
-	ics_text(ev, "title", "ics_title");
-	ics_text(ev, "venue", "ics_venue");
-	b = tmpl_render("event.ics", reg);
+	b = web_ics_render(reg);
 	json_decref(reg);
-	if (b != NULL) {
-		folded = ics_fold(b);
-		evbuffer_free(b);
-		b = folded;
-	}
 	if (b == NULL) {
 		http_error(r, 503, "render_failed", "Try again.");
 		return;

@@ -27,6 +27,7 @@ need_pc libcrypto libssl-dev
 need_pc zbar libzbar-dev
 need_pc libjpeg libjpeg62-turbo-dev
 need_pc libcurl libcurl4-openssl-dev
+need_pc gmime-3.0 libgmime-3.0-dev
 case "${1:-build}" in
 run|test|bench)
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want+=(postgresql)
@@ -45,7 +46,12 @@ test|bench)
 	need_py jwt python3-jwt
 	need_py cryptography python3-cryptography
 	need_py PIL python3-pil
+	need_py aiosmtpd python3-aiosmtpd
 	need_cmd zbarimg zbar-tools
+	need_cmd chromium chromium
+	need_cmd node nodejs
+	need_cmd npm npm
+	need_cmd java default-jre-headless
 	need_cmd clang clang
 	ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
 	    >/dev/null 2>&1 || want+=(libclang-rt-14-dev) ;;

@@ -6,6 +6,8 @@ Only the ports, the certificate paths and the static-file directory of the
 site config are changed; every substitution must hit, so a change to the
 site config that the tests no longer cover fails loudly.
 """
+import http.client
+import json
 import os
 import re
 import shutil
@@ -14,9 +16,6 @@ import socket
 import ssl
 import subprocess
 import tempfile
-import time
-import http.client
-import json
 
 from support import REPO, free_port, wait_until, Resp
 

@@ -187,3 +187,10 @@ def test_unknown_pages_are_html_errors(server):
         assert r.status == 404 and r.headers["Content-Type"].startswith(
             "text/html"), r
         assert "<h1>" in r.raw.decode()
+
+
+def test_list_filter_keeps_its_choice(server, ev):
+    text = Browser(server).get("/?kind=meetup").raw.decode()
+    assert 'value="meetup" selected' in text and \
+        'value="nighttalk" selected' not in text
+    assert Browser(server).get("/?kind=bogus").status == 400

@@ -1,0 +1,512 @@
+/*
+ * E-mail: the settings, the sealed manage secret, the resend endpoint,
+ * the operator's view (/metrics, `rollcalld mail --status`), and starting
+ * and stopping the sender (mail_worker.c).
+ *
+ * Messages are rows of the outbox (sql/006_mail.sql), written by the same
+ * transaction as the change they tell of; nothing here sends anything on
+ * the request path. When neither --smtp nor --sendmail is given the
+ * outbox simply fills up, and /metrics says so.
+ *
+ * The manage secret is stored only as its SHA-256, yet the confirmation
+ * must carry the manage link. So the request that made the secret seals
+ * it (crypto_secretbox under a key kept in `secrets`, like the token
+ * secret, a fresh random nonce first) and the outbox row carries the
+ * sealed bytes; the sender opens them, puts the link in that attendee's
+ * own message, wipes its copies, and the database wipes the column once
+ * the row is sent, given up or skipped. The secret is never stored in
+ * clear and never logged.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <sodium.h>
+
+#include "server.h"
+
+#define MAIL_MAXPASSWORD	1024
+
+static struct mail_settings	 cf;
+static unsigned char		 key[crypto_secretbox_KEYBYTES];
+static int			 have_key;
+static int			 started;
+
+static const struct vfield resend_fields[] = {
+	{ "email", V_EMAIL, 1, 0, 0, 254, NULL },
+};
+
+/* The one answer of the resend endpoint, whoever asks about whatever. */
+static const char resend_reply[] = "{\"status\":\"accepted\",\"message\":"
+    "\"If this address is registered for this event, a message with new "
+    "links is on its way to it. Links sent before stop working.\"}";
+
+/* "Name <addr>" or "addr" into cf.from_name and cf.from. */
+static int
+parse_from(const char *v)
+{
+	const char	*lt = strchr(v, '<'), *gt;
+	size_t		 n;
+
+	cf.from_name[0] = '\0';
+	if (lt == NULL) {
+		if (strlen(v) >= sizeof(cf.from))
+			return -1;
+		snprintf(cf.from, sizeof(cf.from), "%s", v);
+	} else {
+		if ((gt = strchr(lt, '>')) == NULL || gt[1] != '\0' ||
+		    (size_t)(gt - lt - 1) >= sizeof(cf.from))
+			return -1;
+		memcpy(cf.from, lt + 1, (size_t)(gt - lt - 1));
+		cf.from[gt - lt - 1] = '\0';
+		for (n = (size_t)(lt - v); n > 0 && v[n - 1] == ' '; n--)
+			;
+		if (n >= sizeof(cf.from_name))
+			return -1;
+		memcpy(cf.from_name, v, n);
+		cf.from_name[n] = '\0';
+		if (strpbrk(cf.from_name, "\r\n\"") != NULL)
+			return -1;
+	}
+	return validate_email(cf.from);
+}
+
+/*
+ * One --smtp, --smtp-user, --smtp-password-file, --smtp-tls, --mail-from
+ * or --sendmail flag (the name without dashes in front). -1 with err set.
+ */
+int
+mail_config_set(const char *name, const char *value, char *err,
+    size_t errlen)
+{
+	if (*value == '\0') {
+		snprintf(err, errlen, "empty value");
+		return -1;
+	}
+	if (strcmp(name, "smtp") == 0) {
+		if (strncmp(value, "smtp://", 7) != 0 &&
+		    strncmp(value, "smtps://", 8) != 0) {
+			snprintf(err, errlen, "wants smtp://HOST[:PORT] or "
+			    "smtps://HOST[:PORT]");
+			return -1;
+		}
+		cf.smtp = value;
+	} else if (strcmp(name, "smtp-user") == 0)
+		cf.user = value;
+	else if (strcmp(name, "smtp-password-file") == 0)
+		cf.password_file = value;
+	else if (strcmp(name, "smtp-tls") == 0) {
+		if (strcmp(value, "required") == 0)
+			cf.tls = MAIL_TLS_REQUIRED;
+		else if (strcmp(value, "try") == 0)
+			cf.tls = MAIL_TLS_TRY;
+		else if (strcmp(value, "none") == 0)
+			cf.tls = MAIL_TLS_NONE;
+		else {
+			snprintf(err, errlen, "wants required, try or none");
+			return -1;
+		}
+	} else if (strcmp(name, "mail-from") == 0) {
+		if (validate_utf8(value) == -1 || parse_from(value) == -1) {
+			snprintf(err, errlen, "wants ADDRESS or \"Name "
+			    "<ADDRESS>\"");
+			return -1;
+		}
+	} else if (strcmp(name, "sendmail") == 0) {
+		if (value[0] != '/') {
+			snprintf(err, errlen, "wants an absolute path");
+			return -1;
+		}
+		cf.sendmail = value;
+	} else {
+		snprintf(err, errlen, "unknown mail setting");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Read the SMTP password: the file's first line. A file every user may
+ * read is refused, as config.c refuses such a db_file.
+ */
+static int
+read_password(const char *path)
+{
+	struct stat	 st;
+	ssize_t		 n;
+	size_t		 len = 0;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		log_warn("--smtp-password-file %s", path);
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (st.st_mode & S_IROTH) || st.st_size > MAIL_MAXPASSWORD) {
+		log_warnx("--smtp-password-file %s: wants a regular file of at "
+		    "most %d bytes that not every user may read", path,
+		    MAIL_MAXPASSWORD);
+		close(fd);
+		return -1;
+	}
+	if ((cf.password = sodium_malloc(MAIL_MAXPASSWORD + 1)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((n = read(fd, cf.password + len, MAIL_MAXPASSWORD - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	cf.password[len] = '\0';
+	cf.password[strcspn(cf.password, "\r\n")] = '\0';
+	if (n == -1 || cf.password[0] == '\0') {
+		log_warnx("--smtp-password-file %s: cannot read a password",
+		    path);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The sealing key from `secrets`, created by the first server to want it
+ * (of several starting at once, ON CONFLICT lets one win).
+ */
+static int
+load_key(PGconn *pg)
+{
+	unsigned char	 fresh[crypto_secretbox_KEYBYTES];
+	const char	*vals[2] = { MAIL_KEY_NAME, (const char *)fresh };
+	int		 lens[2] = { 0, sizeof(fresh) };
+	int		 fmts[2] = { 0, 1 };
+	PGresult	*res;
+	int		 rc = -1;
+
+	randombytes_buf(fresh, sizeof(fresh));
+	res = PQexecParams(pg, "INSERT INTO secrets (name, value) "
+	    "VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", 2, NULL, vals,
+	    lens, fmts, 1);
+	sodium_memzero(fresh, sizeof(fresh));
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_warnx("cannot store the mail key (has `rollcalld migrate` "
+		    "run?): %s", PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	res = PQexecParams(pg, "SELECT value FROM secrets WHERE name = $1",
+	    1, NULL, vals, NULL, NULL, 1);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    PQgetlength(res, 0, 0) == (int)sizeof(key)) {
+		memcpy(key, PQgetvalue(res, 0, 0), sizeof(key));
+		have_key = 1;
+		rc = 0;
+	} else
+		log_warnx("cannot read the mail key");
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		sodium_memzero(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
+	PQclear(res);
+	return rc;
+}
+
+/* Seal a manage secret for the outbox: hex of nonce || secretbox. */
+int
+mail_seal(const char *secret, char *hex, size_t hexsz)
+{
+	unsigned char	 buf[crypto_secretbox_NONCEBYTES +
+	    crypto_secretbox_MACBYTES + SECRET_LEN];
+	size_t		 len = strlen(secret);
+
+	if (!have_key || len != SECRET_LEN || hexsz < sizeof(buf) * 2 + 1)
+		return -1;
+	randombytes_buf(buf, crypto_secretbox_NONCEBYTES);
+	crypto_secretbox_easy(buf + crypto_secretbox_NONCEBYTES,
+	    (const unsigned char *)secret, len, buf, key);
+	sodium_bin2hex(hex, hexsz, buf, sizeof(buf));
+	return 0;
+}
+
+/* Open what mail_seal made into secret (SECRET_LEN + 1 bytes at least). */
+int
+mail_unseal(const char *hex, char *secret, size_t secretsz)
+{
+	unsigned char	 buf[crypto_secretbox_NONCEBYTES +
+	    crypto_secretbox_MACBYTES + SECRET_LEN];
+	size_t		 len;
+
+	if (!have_key || secretsz < SECRET_LEN + 1 || hex == NULL ||
+	    sodium_hex2bin(buf, sizeof(buf), hex, strlen(hex), NULL, &len,
+	    NULL) != 0 || len != sizeof(buf))
+		return -1;
+	if (crypto_secretbox_open_easy((unsigned char *)secret,
+	    buf + crypto_secretbox_NONCEBYTES,
+	    sizeof(buf) - crypto_secretbox_NONCEBYTES, buf, key) != 0)
+		return -1;
+	secret[SECRET_LEN] = '\0';
+	return 0;
+}
+
+/* A message catalog of templates/i18n/. */
+static json_t *
+load_catalog(const char *share, const char *lang)
+{
+	char		 path[4096];
+	json_error_t	 e;
+	json_t		*c;
+
+	snprintf(path, sizeof(path), "%s/templates/i18n/mail.%s.json", share,
+	    lang);
+	if ((c = json_load_file(path, JSON_REJECT_DUPLICATES, &e)) == NULL)
+		log_warnx("%s:%d: %s", path, e.line, e.text);
+	return c;
+}
+
+/*
+ * At start-up, before the loop: the key (registrations seal with it from
+ * the first request on), the catalogs, the password; then the sender's
+ * thread, which also keeps the outbox counts for /metrics.
+ */
+int
+mail_start(const char *conninfo, const char *share, const char *public_url)
+{
+	PGconn	*pg;
+	size_t	 len;
+	int	 rc;
+
+	if (cf.smtp != NULL && cf.sendmail != NULL) {
+		log_warnx("--smtp and --sendmail: choose one");
+		return -1;
+	}
+	if ((cf.smtp != NULL || cf.sendmail != NULL) && cf.from[0] == '\0') {
+		log_warnx("sending mail needs --mail-from ADDRESS");
+		return -1;
+	}
+	if ((cf.user == NULL) != (cf.password_file == NULL)) {
+		log_warnx("--smtp-user and --smtp-password-file go together");
+		return -1;
+	}
+	if (cf.sendmail != NULL && access(cf.sendmail, X_OK) == -1) {
+		log_warn("--sendmail %s", cf.sendmail);
+		return -1;
+	}
+	if (cf.password_file != NULL && read_password(cf.password_file) == -1)
+		return -1;
+	if ((pg = db_connect_blocking(conninfo)) == NULL)
+		return -1;
+	rc = load_key(pg);
+	PQfinish(pg);
+	if (rc == -1)
+		return -1;
+	if ((cf.catalogs[0] = load_catalog(share, "en")) == NULL ||
+	    (cf.catalogs[1] = load_catalog(share, "zh-CN")) == NULL)
+		return -1;
+	cf.conninfo = conninfo;
+	snprintf(cf.public_url, sizeof(cf.public_url), "%s", public_url);
+	len = strlen(cf.public_url);
+	while (len > 0 && cf.public_url[len - 1] == '/')
+		cf.public_url[--len] = '\0';
+	if (mail_worker_start(&cf) == -1)
+		return -1;
+	started = 1;
+	if (cf.smtp != NULL || cf.sendmail != NULL)
+		log_info("mail: sending through %s", cf.smtp != NULL ? "SMTP" :
+		    "sendmail");
+	else
+		log_info("mail: no --smtp or --sendmail; messages stay queued");
+	return 0;
+}
+
+/* Stop the sender (it hands back what it holds) and wipe the secrets. */
+void
+mail_stop(void)
+{
+	int	 i;
+
+	if (started)
+		mail_worker_stop();
+	started = 0;
+	for (i = 0; i < 2; i++) {
+		json_decref(cf.catalogs[i]);
+		cf.catalogs[i] = NULL;
+	}
+	if (cf.password != NULL) {
+		sodium_free(cf.password);	/* wipes */
+		cf.password = NULL;
+	}
+	sodium_memzero(key, sizeof(key));
+	have_key = 0;
+}
+
+/* The outbox and this process's sending, in Prometheus text. */
+void
+mail_metrics(struct evbuffer *b)
+{
+	struct mail_stats	 s;
+
+	mail_worker_stats(&s);
+	evbuffer_add_printf(b,
+	    "# HELP rollcall_mail_delivery_enabled 1 when this process sends "
+	    "mail (--smtp or --sendmail).\n"
+	    "# TYPE rollcall_mail_delivery_enabled gauge\n"
+	    "rollcall_mail_delivery_enabled %d\n"
+	    "# HELP rollcall_mail_sent_total Messages this process delivered.\n"
+	    "# TYPE rollcall_mail_sent_total counter\n"
+	    "rollcall_mail_sent_total %llu\n"
+	    "# HELP rollcall_mail_attempt_failures_total Delivery attempts "
+	    "that failed in this process.\n"
+	    "# TYPE rollcall_mail_attempt_failures_total counter\n"
+	    "rollcall_mail_attempt_failures_total %llu\n",
+	    s.enabled, s.delivered, s.attempt_failures);
+	if (!s.known)
+		return;
+	evbuffer_add_printf(b,
+	    "# HELP rollcall_mail_outbox Messages in the outbox by state "
+	    "(queued: due, unsent; scheduled: reminders not yet due; "
+	    "retrying: queued after a failed attempt).\n"
+	    "# TYPE rollcall_mail_outbox gauge\n"
+	    "rollcall_mail_outbox{state=\"queued\"} %lld\n"
+	    "rollcall_mail_outbox{state=\"scheduled\"} %lld\n"
+	    "rollcall_mail_outbox{state=\"retrying\"} %lld\n"
+	    "rollcall_mail_outbox{state=\"sent\"} %lld\n"
+	    "rollcall_mail_outbox{state=\"failed\"} %lld\n"
+	    "rollcall_mail_outbox{state=\"skipped\"} %lld\n"
+	    "# HELP rollcall_mail_oldest_unsent_seconds Age of the oldest due "
+	    "message not yet sent.\n"
+	    "# TYPE rollcall_mail_oldest_unsent_seconds gauge\n"
+	    "rollcall_mail_oldest_unsent_seconds %lld\n",
+	    s.queued, s.scheduled, s.retrying, s.sent, s.failed, s.skipped,
+	    s.oldest_secs);
+}
+
+static void
+resend_done(struct req *r, PGresult *res)
+{
+	(void)res;
+	http_reply_raw_json(r, 202, resend_reply, sizeof(resend_reply) - 1);
+}
+
+/*
+ * POST /api/v1/events/{id}/resend {email}: new links by e-mail. The
+ * answer is the same whether or not the address is registered (or the
+ * event exists): a new secret is made, sealed and handed to rc_resend
+ * every time, which uses it only for a registration it finds. Limited
+ * per client address here, and per registration in rc_resend, so it can
+ * neither probe addresses quickly nor flood an inbox.
+ */
+void
+mail_resend(struct req *r)
+{
+	unsigned char	 raw[SECRET_BYTES];
+	char		 hex[65], joinhex[65], sealed[MAIL_SEALED_HEX];
+	char		 field[64], msg[256], rkey[96], ra[16];
+	const char	*vals[5];
+	int64_t		 id;
+	int		 retry;
+
+	if (req_param_id(r, 0, &id) == -1)
+		return;
+	snprintf(rkey, sizeof(rkey), "resend %s", r->addr);
+	if (!rate_allow(rkey, time(NULL), MAIL_RESEND_PER_MINUTE, &retry)) {
+		snprintf(ra, sizeof(ra), "%d", retry > 0 ? retry : 1);
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev),
+		    "Retry-After", ra);
+		http_error(r, 429, "rate_limited", "Too many requests from "
+		    "your address; try again in %s seconds.", ra);
+		return;
+	}
+	if (validate_object(r->body, resend_fields, 1, field, sizeof(field),
+	    msg, sizeof(msg)) == -1) {
+		http_error(r, 400, "invalid_field", "%s", msg);
+		return;
+	}
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(r->secret, sizeof(r->secret), raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	secret_hash_hex(r->secret, hex, sizeof(hex));
+	join_secret(r->secret, r->join, sizeof(r->join));
+	secret_hash_hex(r->join, joinhex, sizeof(joinhex));
+	vals[0] = r->params[0];
+	vals[1] = json_string_value(json_object_get(r->body, "email"));
+	vals[2] = hex;
+	vals[3] = joinhex;
+	vals[4] = mail_seal(r->secret, sealed, sizeof(sealed)) == 0 ?
+	    sealed : NULL;
+	sodium_memzero(r->secret, sizeof(r->secret));
+	sodium_memzero(r->join, sizeof(r->join));
+	req_query(r, SQL_RESEND, vals, 5, resend_done);
+}
+
+/*
+ * rollcalld mail --status [--db CONNINFO]: the outbox as /metrics shows
+ * it, and the latest failures with their reasons (never an address).
+ */
+int
+mail_cmd(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "status", no_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*db = NULL;
+	PGconn		*pg;
+	PGresult	*res;
+	json_t		*s, *f;
+	size_t		 i;
+	int		 ch, status = 0, rc = 1;
+
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch == 'd')
+			db = optarg;
+		else if (ch == 's')
+			status = 1;
+		else
+			goto usage;
+	}
+	if (!status || optind != argc)
+		goto usage;
+	if ((pg = db_connect_blocking(db_conninfo(db))) == NULL)
+		return 1;
+	res = PQexec(pg, sqls[SQL_MAIL_STATS].text);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
+	    (s = json_loads(PQgetvalue(res, 0, 0), 0, NULL)) == NULL) {
+		log_warnx("cannot read the outbox (has `rollcalld migrate` "
+		    "run?): %s", PQresultErrorMessage(res));
+		goto out;
+	}
+	printf("queued %lld\nscheduled %lld\nretrying %lld\nsent %lld\n"
+	    "failed %lld\nskipped %lld\noldest_unsent_seconds %lld\n",
+	    (long long)json_integer_value(json_object_get(s, "queued")),
+	    (long long)json_integer_value(json_object_get(s, "scheduled")),
+	    (long long)json_integer_value(json_object_get(s, "retrying")),
+	    (long long)json_integer_value(json_object_get(s, "sent")),
+	    (long long)json_integer_value(json_object_get(s, "failed")),
+	    (long long)json_integer_value(json_object_get(s, "skipped")),
+	    (long long)json_integer_value(json_object_get(s,
+	    "oldest_unsent_seconds")));
+	json_array_foreach(json_object_get(s, "recent_failures"), i, f)
+		printf("%s #%lld %s after %lld attempts: %s\n",
+		    json_string_value(json_object_get(f, "state")),
+		    (long long)json_integer_value(json_object_get(f, "id")),
+		    json_string_value(json_object_get(f, "kind")),
+		    (long long)json_integer_value(json_object_get(f,
+		    "attempts")),
+		    json_string_value(json_object_get(f, "error")));
+	json_decref(s);
+	rc = 0;
+out:
+	PQclear(res);
+	PQfinish(pg);
+	return rc;
+usage:
+	fprintf(stderr, "usage: rollcalld mail --status [--db CONNINFO]\n");
+	return 2;
+}

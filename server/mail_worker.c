@@ -1,0 +1,981 @@
+/*
+ * The mail sender: one thread per server process, off the event loop.
+ *
+ * It has its own blocking PostgreSQL connection (the loop's pool is never
+ * touched from here) on which it LISTENs for new outbox rows and claims
+ * due ones, MAIL_BATCH at a time, with a lease (rc_outbox_claim: FOR
+ * UPDATE SKIP LOCKED, claimed_until), so that any number of server
+ * processes drain one outbox without sending a row twice. For each row it
+ * builds the message with GMime (a text and an HTML part from templates/
+ * in the attendee's language, the QR ticket inline, the .ics attached),
+ * hands it to the SMTP relay through libcurl or to sendmail(8), and
+ * records the outcome with rc_outbox_done at once, before the next one.
+ *
+ * What can go wrong, and why this order:
+ * - The relay is down: the attempt fails, the row keeps its reason and is
+ *   retried with back-off; nothing is lost.
+ * - The database goes away after a message went out but before it was
+ *   marked: the outcome is kept in memory and recorded first thing after
+ *   reconnecting, well within the lease, so the row is not sent again.
+ * - The process is stopped: the thread finishes the message in hand
+ *   (bounded by MAIL_SEND_SECS), hands the rest of its claim back, and
+ *   exits. Only a crash between the relay's "250" and the mark can send a
+ *   message twice, once the lease has run out.
+ * - Only this thread uses GMime and libcurl; what it shares with the loop
+ *   is read-only after start-up (settings, key, templates) except the
+ *   counters behind /metrics, which a mutex guards. Tickets are signed
+ *   with a copy of the signing key read on this connection, not the
+ *   loop's keyring.
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <gmime/gmime.h>
+#include <sodium.h>
+
+#include "server.h"
+
+extern char **environ;
+
+#define LISTEN_SQL	"LISTEN rollcall_outbox"	/* not preparable */
+#define MAIL_MAXERR	300
+
+static const enum sql_id worker_sqls[] = { SQL_MAIL_CLAIM, SQL_MAIL_DONE,
+    SQL_MAIL_RELEASE, SQL_MAIL_STATS, SQL_TICKET_KEYS };
+
+/* One attempt's outcome, kept until the database has it. */
+struct outcome {
+	long long	 id;
+	int		 ok;
+	int		 permanent;
+	char		 error[MAIL_MAXERR];
+};
+
+/* A message ready to go. */
+struct built {
+	char		*data;
+	size_t		 len;
+	char		 to[256];
+};
+
+static struct {
+	struct mail_settings	*cf;
+	pthread_t		 thread;
+	pthread_mutex_t		 mu;
+	int			 wake[2];	/* the loop writes: stop */
+	int			 stopping;	/* under mu */
+	struct mail_stats	 stats;		/* under mu */
+	struct ticket_key	 tkey;		/* this thread's copy */
+	struct outcome		 pending[MAIL_BATCH];
+	int			 npending;
+	CURL			*curl;
+} W = { .mu = PTHREAD_MUTEX_INITIALIZER, .wake = { -1, -1 } };
+
+static int
+stopping(void)
+{
+	int	 s;
+
+	pthread_mutex_lock(&W.mu);
+	s = W.stopping;
+	pthread_mutex_unlock(&W.mu);
+	return s;
+}
+
+static int
+delivering(void)
+{
+	return W.cf->smtp != NULL || W.cf->sendmail != NULL;
+}
+
+/* Wait for the outbox's notification, the stop pipe, or ms. -1: reconnect. */
+static int
+worker_wait(PGconn *pg, int ms)
+{
+	struct pollfd	 fds[2];
+	PGnotify	*n;
+	char		 c;
+
+	fds[0].fd = W.wake[0];
+	fds[0].events = POLLIN;
+	fds[1].fd = pg != NULL ? PQsocket(pg) : -1;
+	fds[1].events = POLLIN;
+	if (poll(fds, pg != NULL ? 2 : 1, ms) == -1 && errno != EINTR)
+		return 0;
+	if (fds[0].revents & POLLIN)
+		if (read(W.wake[0], &c, 1) == -1) {
+			/* empty: nothing to do */
+		}
+	if (pg != NULL && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+		if (!PQconsumeInput(pg))
+			return -1;
+		while ((n = PQnotifies(pg)) != NULL)
+			PQfreemem(n);
+	}
+	return pg != NULL && PQstatus(pg) != CONNECTION_OK ? -1 : 0;
+}
+
+/* Our connection: statements prepared, listening for new rows. */
+static PGconn *
+worker_connect(void)
+{
+	char		 opts[128];
+	const char	*keys[] = { "dbname", "application_name", "options",
+	    "connect_timeout", NULL };
+	const char	*vals[5];
+	PGconn		*pg;
+	PGresult	*res;
+	size_t		 i;
+
+	snprintf(opts, sizeof(opts), "-c statement_timeout=%d -c TimeZone=UTC",
+	    DB_STMT_TIMEOUT_MS);
+	vals[0] = W.cf->conninfo;
+	vals[1] = "rollcalld-mail";
+	vals[2] = opts;
+	vals[3] = "5";
+	vals[4] = NULL;
+	pg = PQconnectdbParams(keys, vals, 1);
+	if (pg == NULL || PQstatus(pg) != CONNECTION_OK)
+		goto fail;
+	PQsetNoticeProcessor(pg, NULL, NULL);
+	for (i = 0; i < sizeof(worker_sqls) / sizeof(worker_sqls[0]); i++) {
+		res = PQprepare(pg, sqls[worker_sqls[i]].name,
+		    sqls[worker_sqls[i]].text, sqls[worker_sqls[i]].nparams,
+		    NULL);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			PQclear(res);
+			goto fail;
+		}
+		PQclear(res);
+	}
+	res = PQexec(pg, LISTEN_SQL);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		PQclear(res);
+		goto fail;
+	}
+	PQclear(res);
+	return pg;
+fail:
+	log_warnx("mail: cannot use the database: %s",
+	    pg ? PQerrorMessage(pg) : "out of memory");
+	PQfinish(pg);
+	return NULL;
+}
+
+static PGresult *
+run(PGconn *pg, enum sql_id id, const char *const *vals, int n)
+{
+	PGresult	*res;
+
+	res = PQexecPrepared(pg, sqls[id].name, n, vals, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		log_warnx("mail: %s: %s", sqls[id].name,
+		    PQresultErrorMessage(res));
+		PQclear(res);
+		return NULL;
+	}
+	return res;
+}
+
+/* Re-read the outbox counts for /metrics. */
+static int
+refresh_stats(PGconn *pg)
+{
+	PGresult	*res;
+	json_t		*s;
+
+	if ((res = run(pg, SQL_MAIL_STATS, NULL, 0)) == NULL)
+		return -1;
+	s = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	PQclear(res);
+	if (s == NULL)
+		return 0;
+	pthread_mutex_lock(&W.mu);
+	W.stats.queued = json_integer_value(json_object_get(s, "queued"));
+	W.stats.scheduled = json_integer_value(json_object_get(s,
+	    "scheduled"));
+	W.stats.retrying = json_integer_value(json_object_get(s, "retrying"));
+	W.stats.sent = json_integer_value(json_object_get(s, "sent"));
+	W.stats.failed = json_integer_value(json_object_get(s, "failed"));
+	W.stats.skipped = json_integer_value(json_object_get(s, "skipped"));
+	W.stats.oldest_secs = json_integer_value(json_object_get(s,
+	    "oldest_unsent_seconds"));
+	W.stats.known = 1;
+	pthread_mutex_unlock(&W.mu);
+	json_decref(s);
+	return 0;
+}
+
+static void
+tkey_clear(void)
+{
+	free(W.tkey.pub_pem);
+	if (W.tkey.priv_pem != NULL) {
+		sodium_memzero(W.tkey.priv_pem, strlen(W.tkey.priv_pem));
+		free(W.tkey.priv_pem);
+	}
+	memset(&W.tkey, 0, sizeof(W.tkey));
+}
+
+/* This thread's copy of the ticket signing key (it may have rotated). */
+static int
+load_ticket_key(PGconn *pg)
+{
+	PGresult	*res;
+	int		 i;
+
+	if ((res = run(pg, SQL_TICKET_KEYS, NULL, 0)) == NULL)
+		return -1;
+	for (i = 0; i < PQntuples(res); i++) {
+		if (strcmp(PQgetvalue(res, i, 3), "t") != 0)
+			continue;
+		if (strcmp(W.tkey.kid, PQgetvalue(res, i, 0)) != 0) {
+			tkey_clear();
+			snprintf(W.tkey.kid, sizeof(W.tkey.kid), "%s",
+			    PQgetvalue(res, i, 0));
+			W.tkey.pub_pem = strdup(PQgetvalue(res, i, 1));
+			W.tkey.priv_pem = strdup(PQgetvalue(res, i, 2));
+		}
+		break;
+	}
+	for (i = 0; i < PQntuples(res); i++)
+		sodium_memzero(PQgetvalue(res, i, 2), PQgetlength(res, i, 2));
+	PQclear(res);
+	return W.tkey.priv_pem != NULL ? 0 : -1;
+}
+
+/* Record the outcomes kept; -1 when the database is gone (they stay). */
+static int
+flush_outcomes(PGconn *pg)
+{
+	const char	*vals[4];
+	char		 id[24];
+	PGresult	*res;
+
+	while (W.npending > 0) {
+		struct outcome *o = &W.pending[0];
+
+		snprintf(id, sizeof(id), "%lld", o->id);
+		vals[0] = id;
+		vals[1] = o->ok ? "true" : "false";
+		vals[2] = o->ok ? NULL : o->error;
+		vals[3] = o->permanent ? "true" : "false";
+		if ((res = run(pg, SQL_MAIL_DONE, vals, 4)) == NULL)
+			return -1;
+		if (!o->ok)
+			log_warnx("mail #%lld: %s%s", o->id,
+			    strcmp(PQgetvalue(res, 0, 0), "failed") == 0 ?
+			    "given up: " : "will retry: ", o->error);
+		PQclear(res);
+		memmove(&W.pending[0], &W.pending[1],
+		    (size_t)(W.npending - 1) * sizeof(W.pending[0]));
+		W.npending--;
+	}
+	return 0;
+}
+
+/* Zero a JSON string in place before it is freed: it held a secret. */
+static void
+json_wipe(json_t *o, const char *k)
+{
+	json_t	*v = json_object_get(o, k);
+
+	if (json_is_string(v))
+		sodium_memzero((char *)json_string_value(v),
+		    json_string_length(v));
+}
+
+static void
+evbuffer_wipe_free(struct evbuffer *b)
+{
+	size_t	 len;
+
+	if (b == NULL)
+		return;
+	if ((len = evbuffer_get_length(b)) > 0)
+		sodium_memzero(evbuffer_pullup(b, -1), len);
+	evbuffer_free(b);
+}
+
+/* "2026-12-03T14:00:00" -> "2026-12-03 14:00" under key to. */
+static void
+local_display(json_t *o, const char *from, const char *to)
+{
+	const char	*s = json_string_value(json_object_get(o, from));
+	char		 buf[32];
+
+	if (s == NULL || strlen(s) < 16)
+		return;
+	snprintf(buf, sizeof(buf), "%.10s %.5s", s, s + 11);
+	json_object_set_new(o, to, json_string(buf));
+}
+
+/*
+ * A MIME part over bytes we own (so we can wipe them afterwards):
+ * GMime reads them through a memory stream that does not own them.
+ */
+static GMimePart *
+part_new(const char *type, const char *subtype, GByteArray *bytes,
+    GMimeContentEncoding enc)
+{
+	GMimePart		*p = g_mime_part_new_with_type(type, subtype);
+	GMimeStream		*st;
+	GMimeDataWrapper	*dw;
+
+	st = g_mime_stream_mem_new_with_byte_array(bytes);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(st), FALSE);
+	dw = g_mime_data_wrapper_new_with_stream(st, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_part_set_content(p, dw);
+	g_object_unref(dw);
+	g_object_unref(st);
+	if (enc != GMIME_CONTENT_ENCODING_DEFAULT)
+		g_mime_part_set_content_encoding(p, enc);
+	else
+		g_mime_object_encode(GMIME_OBJECT(p),
+		    GMIME_ENCODING_CONSTRAINT_7BIT);
+	return p;
+}
+
+static GByteArray *
+bytes_of(struct evbuffer *b)
+{
+	GByteArray	*a = g_byte_array_new();
+	size_t		 len = evbuffer_get_length(b);
+
+	g_byte_array_append(a, evbuffer_pullup(b, -1), (guint)len);
+	return a;
+}
+
+static void
+bytes_wipe_free(GByteArray *a)
+{
+	if (a == NULL)
+		return;
+	sodium_memzero(a->data, a->len);
+	g_byte_array_free(a, TRUE);
+}
+
+/* Messages with the ticket and the calendar file, when confirmed. */
+static int
+kind_has_ticket(const char *kind)
+{
+	return strcmp(kind, "confirmed") == 0 || strcmp(kind, "promoted") == 0 ||
+	    strcmp(kind, "reminder") == 0 || strcmp(kind, "resend") == 0;
+}
+
+/*
+ * Build message m (a row of rc_outbox_claim) into out. The context the
+ * templates see is the recipient's own registration, their event, their
+ * links: nothing of anyone else. With err set: -2 when the data cannot
+ * make a message (retrying will not help), -1 when it may later (a
+ * template that does not render until it is fixed, memory).
+ */
+static int
+build(json_t *m, struct built *out, char *err, size_t errlen)
+{
+	const char	*kind = json_string_value(json_object_get(m, "kind"));
+	const char	*lang = json_string_value(json_object_get(m, "lang"));
+	json_t		*reg = json_object_get(m, "reg"), *ev, *t, *ctx = NULL;
+	json_t		*claims, *c;
+	const char	*email, *name, *status, *evkind, *s;
+	char		 secret[SECRET_LEN + 8], join[64], url[1024];
+	char		 subject[512], tname[64], msgid[320], *tok = NULL;
+	struct evbuffer	*text = NULL, *html = NULL, *ics = NULL;
+	GByteArray	*btext = NULL, *bhtml = NULL, *bics = NULL, *bpng = NULL;
+	GMimeMessage	*msg = NULL;
+	GMimeMultipart	*alt, *rel, *mixed;
+	GMimeObject	*body;
+	GMimePart	*part;
+	GMimeFormatOptions *fo;
+	GMimeStream	*st;
+	GByteArray	*wire;
+	GDateTime	*now;
+	unsigned char	*png = NULL;
+	size_t		 pnglen = 0, i;
+	int		 zh, have_secret = 0, rc = -1, confirmed;
+
+	secret[0] = '\0';
+	memset(out, 0, sizeof(*out));
+	ev = json_object_get(reg, "event");
+	email = json_string_value(json_object_get(reg, "email"));
+	name = json_string_value(json_object_get(reg, "name"));
+	status = json_string_value(json_object_get(reg, "status"));
+	evkind = json_string_value(json_object_get(ev, "kind"));
+	if (kind == NULL || lang == NULL || email == NULL || name == NULL ||
+	    status == NULL || evkind == NULL) {
+		snprintf(err, errlen, "message data incomplete");
+		return -2;
+	}
+	zh = strcmp(lang, "zh-CN") == 0;
+	t = W.cf->catalogs[zh];
+	confirmed = strcmp(status, "confirmed") == 0;
+	snprintf(out->to, sizeof(out->to), "%s", email);
+
+	ctx = json_pack("{s:O, s:s, s:O, s:O, s:s, s:b, s:b}", "t", t,
+	    "lang", lang, "reg", reg, "event", ev, "site_url",
+	    W.cf->public_url, "confirmed", confirmed, "is_online",
+	    strcmp(evkind, "nighttalk") == 0);
+	if (ctx == NULL)
+		goto nomem;
+	local_display(ev, "starts_at_local", "starts_display");
+	local_display(ev, "ends_at_local", "ends_display");
+	s = json_string_value(json_object_get(ev, "ends_display"));
+	if (s != NULL && strlen(s) > 11 && strncmp(s, json_string_value(
+	    json_object_get(ev, "starts_display")) ? json_string_value(
+	    json_object_get(ev, "starts_display")) : "", 10) == 0)
+		json_object_set_new(ev, "ends_short", json_string(s + 11));
+	else if (s != NULL)
+		json_object_set_new(ev, "ends_short", json_string(s));
+	snprintf(url, sizeof(url), "%s/events/%lld", W.cf->public_url,
+	    (long long)json_integer_value(json_object_get(ev, "id")));
+	json_object_set_new(ctx, "event_url", json_string(url));
+	json_array_foreach(json_object_get(json_object_get(m, "detail"),
+	    "changed"), i, c) {
+		if ((s = json_string_value(c)) == NULL)
+			continue;
+		snprintf(tname, sizeof(tname), "changed_%s", s);
+		json_object_set_new(ctx, tname, json_true());
+	}
+
+	/* The manage link: only in this attendee's own message. */
+	if ((s = json_string_value(json_object_get(m, "sealed"))) != NULL &&
+	    mail_unseal(s, secret, sizeof(secret)) == 0) {
+		have_secret = 1;
+		snprintf(url, sizeof(url), "%s/manage/%s", W.cf->public_url,
+		    secret);
+		json_object_set_new(ctx, "manage_url", json_string(url));
+		if (strcmp(evkind, "nighttalk") == 0 && confirmed) {
+			join_secret(secret, join, sizeof(join));
+			snprintf(url, sizeof(url), "%s/j/%s",
+			    W.cf->public_url, join);
+			json_object_set_new(ctx, "join_url", json_string(url));
+			sodium_memzero(join, sizeof(join));
+		}
+		sodium_memzero(url, sizeof(url));
+	}
+	json_object_set_new(ctx, "has_manage", json_boolean(have_secret));
+
+	/* The ticket, signed as the manage page signs it. */
+	claims = json_object_get(reg, "ticket_claims");
+	if (confirmed && kind_has_ticket(kind) && json_is_object(claims) &&
+	    W.tkey.priv_pem != NULL &&
+	    (tok = ticket_sign(&W.tkey, json_integer_value(json_object_get(
+	    claims, "ev")), json_integer_value(json_object_get(claims, "reg")),
+	    json_string_value(json_object_get(claims, "jti")),
+	    (long)json_integer_value(json_object_get(claims, "iat")))) != NULL) {
+		if (ticket_png(tok, &png, &pnglen) == -1) {
+			snprintf(err, errlen, "cannot draw the ticket");
+			goto out;
+		}
+		json_object_set_new(ctx, "has_ticket", json_true());
+	}
+
+	snprintf(tname, sizeof(tname), "subject_%s", kind);
+	snprintf(subject, sizeof(subject), "%s%s",
+	    json_string_value(json_object_get(t, tname)) ?
+	    json_string_value(json_object_get(t, tname)) : "",
+	    json_string_value(json_object_get(ev, "title")) ?
+	    json_string_value(json_object_get(ev, "title")) : "");
+	for (i = 0; subject[i] != '\0'; i++)
+		if (subject[i] == '\r' || subject[i] == '\n')
+			subject[i] = ' ';
+	if (confirmed && (kind_has_ticket(kind) ||
+	    strcmp(kind, "event_changed") == 0))
+		ics = web_ics_render(reg);
+	json_object_set_new(ctx, "has_ics", json_boolean(ics != NULL));
+	snprintf(tname, sizeof(tname), "mail_%s.txt", kind);
+	text = tmpl_render(tname, ctx);
+	snprintf(tname, sizeof(tname), "mail_%s", kind);
+	html = tmpl_render(tname, ctx);
+	if (text == NULL || html == NULL) {
+		snprintf(err, errlen, "template mail_%s does not render", kind);
+		goto out;
+	}
+
+	/* multipart/mixed [ related [ alternative [text, html], png ], ics ] */
+	msg = g_mime_message_new(TRUE);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM,
+	    W.cf->from_name[0] ? W.cf->from_name : NULL, W.cf->from);
+	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, name, email);
+	g_mime_message_set_subject(msg, subject, "utf-8");
+	now = g_date_time_new_now_utc();
+	g_mime_message_set_date(msg, now);
+	g_date_time_unref(now);
+	s = strrchr(W.cf->from, '@');
+	snprintf(msgid, sizeof(msgid), "rollcall.%lld.%lld@%s",
+	    (long long)json_integer_value(json_object_get(m, "id")),
+	    (long long)json_integer_value(json_object_get(m, "created_at")),
+	    s != NULL ? s + 1 : "rollcall");
+	g_mime_message_set_message_id(msg, msgid);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
+	    "auto-generated", NULL);
+
+	btext = bytes_of(text);
+	bhtml = bytes_of(html);
+	alt = g_mime_multipart_new_with_subtype("alternative");
+	part = part_new("text", "plain", btext, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part),
+	    "charset", "utf-8");
+	g_mime_multipart_add(alt, GMIME_OBJECT(part));
+	g_object_unref(part);
+	part = part_new("text", "html", bhtml, GMIME_CONTENT_ENCODING_DEFAULT);
+	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part),
+	    "charset", "utf-8");
+	g_mime_multipart_add(alt, GMIME_OBJECT(part));
+	g_object_unref(part);
+	body = GMIME_OBJECT(alt);
+	if (png != NULL) {
+		bpng = g_byte_array_new();
+		g_byte_array_append(bpng, png, (guint)pnglen);
+		rel = g_mime_multipart_new_with_subtype("related");
+		g_mime_object_set_content_type_parameter(GMIME_OBJECT(rel),
+		    "type", "multipart/alternative");
+		g_mime_multipart_add(rel, body);
+		g_object_unref(body);
+		part = part_new("image", "png", bpng,
+		    GMIME_CONTENT_ENCODING_BASE64);
+		g_mime_part_set_content_id(part, "ticket@rollcall");
+		g_mime_object_set_disposition(GMIME_OBJECT(part), "inline");
+		g_mime_part_set_filename(part, "ticket.png");
+		g_mime_multipart_add(rel, GMIME_OBJECT(part));
+		g_object_unref(part);
+		body = GMIME_OBJECT(rel);
+	}
+	if (ics != NULL) {
+		bics = bytes_of(ics);
+		mixed = g_mime_multipart_new_with_subtype("mixed");
+		g_mime_multipart_add(mixed, body);
+		g_object_unref(body);
+		part = part_new("text", "calendar", bics,
+		    GMIME_CONTENT_ENCODING_BASE64);
+		g_mime_object_set_content_type_parameter(GMIME_OBJECT(part),
+		    "charset", "utf-8");
+		g_mime_object_set_content_type_parameter(GMIME_OBJECT(part),
+		    "method", "PUBLISH");
+		g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
+		g_mime_part_set_filename(part, "event.ics");
+		g_mime_multipart_add(mixed, GMIME_OBJECT(part));
+		g_object_unref(part);
+		body = GMIME_OBJECT(mixed);
+	}
+	g_mime_message_set_mime_part(msg, body);
+	g_object_unref(body);
+
+	/* SMTP wants CRLF; sendmail(8) reads local text, LF. */
+	fo = g_mime_format_options_new();
+	g_mime_format_options_set_newline_format(fo, W.cf->smtp != NULL ?
+	    GMIME_NEWLINE_FORMAT_DOS : GMIME_NEWLINE_FORMAT_UNIX);
+	st = g_mime_stream_mem_new();
+	if (g_mime_object_write_to_stream(GMIME_OBJECT(msg), fo, st) < 0) {
+		g_mime_format_options_free(fo);
+		g_object_unref(st);
+		snprintf(err, errlen, "cannot write the message");
+		goto out;
+	}
+	g_mime_format_options_free(fo);
+	wire = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(st));
+	if ((out->data = malloc(wire->len + 1)) != NULL) {
+		memcpy(out->data, wire->data, wire->len);
+		out->data[wire->len] = '\0';
+		out->len = wire->len;
+	}
+	sodium_memzero(wire->data, wire->len);
+	g_object_unref(st);
+	if (out->data == NULL)
+		goto nomem;
+	rc = 0;
+	goto out;
+nomem:
+	snprintf(err, errlen, "out of memory");
+out:
+	if (msg != NULL)
+		g_object_unref(msg);
+	bytes_wipe_free(btext);
+	bytes_wipe_free(bhtml);
+	bytes_wipe_free(bics);
+	bytes_wipe_free(bpng);
+	evbuffer_wipe_free(text);
+	evbuffer_wipe_free(html);
+	evbuffer_wipe_free(ics);
+	free(png);
+	free(tok);
+	if (ctx != NULL) {
+		json_wipe(ctx, "manage_url");
+		json_wipe(ctx, "join_url");
+		json_decref(ctx);
+	}
+	sodium_memzero(secret, sizeof(secret));
+	return rc;
+}
+
+struct upload {
+	const char	*data;
+	size_t		 len, off;
+};
+
+static size_t
+upload_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct upload	*u = arg;
+	size_t		 len = size * n;
+
+	if (len > u->len - u->off)
+		len = u->len - u->off;
+	memcpy(buf, u->data + u->off, len);
+	u->off += len;
+	return len;
+}
+
+/* Abandon a transfer when the server stops: the row is retried later. */
+static int
+upload_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
+    curl_off_t un)
+{
+	(void)arg;
+	(void)dt;
+	(void)dn;
+	(void)ut;
+	(void)un;
+	return stopping();
+}
+
+/*
+ * Through the SMTP relay. A 5xx answer to RCPT (no such mailbox) is
+ * permanent; everything else (refused, timed out, 4xx, a login problem)
+ * is worth retrying.
+ */
+static int
+send_smtp(const struct built *b, struct outcome *o)
+{
+	struct curl_slist	*rcpt = NULL;
+	struct upload		 u = { b->data, b->len, 0 };
+	char			 from[300], to[300], cerr[CURL_ERROR_SIZE];
+	long			 code = 0, ssl;
+	CURLcode		 rc;
+
+	if (W.curl == NULL && (W.curl = curl_easy_init()) == NULL) {
+		snprintf(o->error, sizeof(o->error), "smtp: curl_easy_init");
+		return -1;
+	}
+	snprintf(from, sizeof(from), "<%s>", W.cf->from);
+	snprintf(to, sizeof(to), "<%s>", b->to);
+	if ((rcpt = curl_slist_append(NULL, to)) == NULL) {
+		snprintf(o->error, sizeof(o->error), "smtp: out of memory");
+		return -1;
+	}
+	switch (W.cf->tls) {
+	case MAIL_TLS_REQUIRED: ssl = CURLUSESSL_ALL; break;
+	case MAIL_TLS_NONE: ssl = CURLUSESSL_NONE; break;
+	case MAIL_TLS_TRY: ssl = CURLUSESSL_TRY; break;
+	default: ssl = W.cf->user != NULL ? CURLUSESSL_ALL : CURLUSESSL_TRY;
+	}
+	cerr[0] = '\0';
+	curl_easy_setopt(W.curl, CURLOPT_URL, W.cf->smtp);
+	curl_easy_setopt(W.curl, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(W.curl, CURLOPT_USE_SSL, ssl);
+	curl_easy_setopt(W.curl, CURLOPT_MAIL_FROM, from);
+	curl_easy_setopt(W.curl, CURLOPT_MAIL_RCPT, rcpt);
+	curl_easy_setopt(W.curl, CURLOPT_READFUNCTION, upload_read);
+	curl_easy_setopt(W.curl, CURLOPT_READDATA, &u);
+	curl_easy_setopt(W.curl, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(W.curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(W.curl, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(W.curl, CURLOPT_TIMEOUT, (long)MAIL_SEND_SECS);
+	curl_easy_setopt(W.curl, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(W.curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(W.curl, CURLOPT_XFERINFOFUNCTION, upload_progress);
+	if (W.cf->user != NULL) {
+		curl_easy_setopt(W.curl, CURLOPT_USERNAME, W.cf->user);
+		curl_easy_setopt(W.curl, CURLOPT_PASSWORD, W.cf->password);
+	}
+	rc = curl_easy_perform(W.curl);
+	curl_easy_getinfo(W.curl, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_setopt(W.curl, CURLOPT_MAIL_RCPT, NULL);
+	curl_easy_setopt(W.curl, CURLOPT_ERRORBUFFER, NULL);
+	curl_slist_free_all(rcpt);
+	if (rc == CURLE_OK)
+		return 0;
+	o->permanent = code >= 500 && code <= 599 &&
+	    strstr(cerr, "RCPT") != NULL;
+	snprintf(o->error, sizeof(o->error), "smtp: %s (code %ld)",
+	    cerr[0] ? cerr : curl_easy_strerror(rc), code);
+	/* A broken connection is not reused. */
+	curl_easy_cleanup(W.curl);
+	W.curl = NULL;
+	return -1;
+}
+
+/*
+ * Through sendmail(8): `sendmail -i -f FROM -- TO`, the message on its
+ * standard input. Exit 0 is delivered; EX_NOUSER and EX_NOHOST are
+ * permanent; anything else (EX_TEMPFAIL, a crash, a hang past
+ * MAIL_SEND_SECS) is retried.
+ */
+static int
+send_sendmail(const struct built *b, struct outcome *o)
+{
+	posix_spawn_file_actions_t fa;
+	char		*argv[] = { (char *)W.cf->sendmail, "-i", "-f",
+	    W.cf->from, "--", (char *)b->to, NULL };
+	struct pollfd	 pfd;
+	time_t		 deadline = time(NULL) + MAIL_SEND_SECS;
+	size_t		 off = 0;
+	ssize_t		 n;
+	pid_t		 pid;
+	int		 p[2], st = 0, rc;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(o->error, sizeof(o->error), "sendmail: pipe: %s",
+		    strerror(errno));
+		return -1;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, p[0], 0);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	rc = posix_spawn(&pid, W.cf->sendmail, &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(p[0]);
+	if (rc != 0) {
+		close(p[1]);
+		snprintf(o->error, sizeof(o->error), "sendmail: %s",
+		    strerror(rc));
+		return -1;
+	}
+	fcntl(p[1], F_SETFL, O_NONBLOCK);
+	while (off < b->len && time(NULL) < deadline) {
+		pfd.fd = p[1];
+		pfd.events = POLLOUT;
+		if (poll(&pfd, 1, 1000) <= 0)
+			continue;
+		if ((n = write(p[1], b->data + off, b->len - off)) == -1) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			break;
+		}
+		off += (size_t)n;
+	}
+	close(p[1]);
+	while ((rc = waitpid(pid, &st, WNOHANG)) == 0 &&
+	    time(NULL) < deadline)
+		usleep(20000);
+	if (rc == 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &st, 0);
+		snprintf(o->error, sizeof(o->error), "sendmail: no answer in "
+		    "%d s", MAIL_SEND_SECS);
+		return -1;
+	}
+	if (off == b->len && WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	if (WIFEXITED(st)) {
+		o->permanent = WEXITSTATUS(st) == 67 || WEXITSTATUS(st) == 68;
+		snprintf(o->error, sizeof(o->error), "sendmail: exit %d",
+		    WEXITSTATUS(st));
+	} else
+		snprintf(o->error, sizeof(o->error), "sendmail: killed by "
+		    "signal %d", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	return -1;
+}
+
+/* Build, deliver and note the outcome of one message. */
+static void
+deliver(json_t *m)
+{
+	struct outcome	*o = &W.pending[W.npending++];
+	struct built	 b;
+	int		 rc;
+
+	memset(o, 0, sizeof(*o));
+	o->id = json_integer_value(json_object_get(m, "id"));
+	if ((rc = build(m, &b, o->error, sizeof(o->error))) < 0) {
+		o->permanent = rc == -2;
+		rc = -1;
+	} else {
+		rc = W.cf->smtp != NULL ? send_smtp(&b, o) :
+		    send_sendmail(&b, o);
+		sodium_memzero(b.data, b.len);
+		free(b.data);
+		sodium_memzero(b.to, sizeof(b.to));
+	}
+	o->ok = rc == 0;
+	pthread_mutex_lock(&W.mu);
+	if (o->ok)
+		W.stats.delivered++;
+	else
+		W.stats.attempt_failures++;
+	pthread_mutex_unlock(&W.mu);
+	if (o->ok)
+		log_info("mail #%lld (%s) sent", o->id,
+		    json_string_value(json_object_get(m, "kind")));
+}
+
+/* Hand back claimed rows not attempted (stopping). */
+static void
+release(PGconn *pg, json_t *batch, size_t from)
+{
+	struct evbuffer	*ids = evbuffer_new();
+	const char	*vals[1];
+	PGresult	*res;
+	size_t		 i;
+
+	if (ids == NULL)
+		return;
+	evbuffer_add(ids, "{", 1);
+	for (i = from; i < json_array_size(batch); i++)
+		evbuffer_add_printf(ids, "%s%lld", i > from ? "," : "",
+		    (long long)json_integer_value(json_object_get(
+		    json_array_get(batch, i), "id")));
+	evbuffer_add(ids, "}", 2);
+	vals[0] = (const char *)evbuffer_pullup(ids, -1);
+	if ((res = run(pg, SQL_MAIL_RELEASE, vals, 1)) != NULL)
+		PQclear(res);
+	evbuffer_free(ids);
+}
+
+/* Claim a batch and send it. Returns how many were claimed, -1 on loss. */
+static int
+batch(PGconn *pg)
+{
+	char		 lim[16], lease[16];
+	const char	*vals[2] = { lim, lease };
+	PGresult	*res;
+	json_t		*msgs;
+	size_t		 i, n;
+
+	if (load_ticket_key(pg) == -1 && PQstatus(pg) != CONNECTION_OK)
+		return -1;
+	snprintf(lim, sizeof(lim), "%d", MAIL_BATCH);
+	snprintf(lease, sizeof(lease), "%d", MAIL_LEASE_SECS);
+	if ((res = run(pg, SQL_MAIL_CLAIM, vals, 2)) == NULL)
+		return -1;
+	msgs = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	/* The rows carry sealed secrets: no clear text, but wipe anyway. */
+	sodium_memzero(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
+	PQclear(res);
+	if ((n = json_array_size(msgs)) == 0) {
+		json_decref(msgs);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (stopping()) {
+			release(pg, msgs, i);
+			break;
+		}
+		deliver(json_array_get(msgs, i));
+		if (flush_outcomes(pg) == -1) {
+			/* The rest stay claimed until their lease runs out. */
+			json_decref(msgs);
+			return -1;
+		}
+	}
+	json_decref(msgs);
+	return (int)n;
+}
+
+static void *
+worker_main(void *arg)
+{
+	PGconn	*pg = NULL;
+	time_t	 stats_at = 0;
+	int	 backoff = 0, n;
+
+	(void)arg;
+	g_mime_init();
+	while (!stopping()) {
+		if (pg == NULL) {
+			if ((pg = worker_connect()) == NULL) {
+				backoff = backoff ? backoff * 2 : 250;
+				if (backoff > 5000)
+					backoff = 5000;
+				worker_wait(NULL, backoff);
+				continue;
+			}
+			backoff = 0;
+			if (flush_outcomes(pg) == -1)
+				goto lost;
+		}
+		if (time(NULL) - stats_at >= MAIL_STATS_SECS) {
+			if (refresh_stats(pg) == -1)
+				goto lost;
+			stats_at = time(NULL);
+		}
+		n = delivering() ? batch(pg) : 0;
+		if (n == -1)
+			goto lost;
+		if (n > 0) {
+			stats_at = 0;	/* counts changed: show them soon */
+			continue;
+		}
+		if (worker_wait(pg, MAIL_POLL_MS) == -1)
+			goto lost;
+		continue;
+lost:
+		PQfinish(pg);
+		pg = NULL;
+	}
+	PQfinish(pg);
+	if (W.curl != NULL)
+		curl_easy_cleanup(W.curl);
+	W.curl = NULL;
+	tkey_clear();
+	g_mime_shutdown();
+	return NULL;
+}
+
+/* Start the sender's thread (it also keeps the outbox counts). */
+int
+mail_worker_start(struct mail_settings *cf)
+{
+	W.cf = cf;
+	W.stats.enabled = delivering();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return -1;
+	if (pipe2(W.wake, O_CLOEXEC | O_NONBLOCK) == -1) {
+		log_warn("mail: pipe");
+		return -1;
+	}
+	if (pthread_create(&W.thread, NULL, worker_main, NULL) != 0) {
+		log_warnx("mail: cannot start the sender thread");
+		return -1;
+	}
+	return 0;
+}
+
+/* Ask the thread to stop and wait for it. */
+void
+mail_worker_stop(void)
+{
+	pthread_mutex_lock(&W.mu);
+	W.stopping = 1;
+	pthread_mutex_unlock(&W.mu);
+	if (write(W.wake[1], "x", 1) == -1)
+		log_warn("mail: cannot wake the sender");
+	pthread_join(W.thread, NULL);
+	close(W.wake[0]);
+	close(W.wake[1]);
+	W.wake[0] = W.wake[1] = -1;
+	curl_global_cleanup();
+}
+
+/* A copy of the counts for /metrics. */
+void
+mail_worker_stats(struct mail_stats *s)
+{
+	pthread_mutex_lock(&W.mu);
+	*s = W.stats;
+	pthread_mutex_unlock(&W.mu);
+}
