@@ -107,6 +107,8 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "SELECT rc_outbox_release($1::bigint[])", 1 },
 	[SQL_MAIL_STATS] = { "mail_stats",
 	    "SELECT rc_outbox_stats()::text", 0 },
+	[SQL_AGENDA_SET] = { "agenda_set",
+	    "SELECT rc_agenda_set($1::bigint, $2::jsonb, $3)::text", 3 },
 };
 
 enum conn_state {

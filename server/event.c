@@ -208,3 +208,52 @@ event_shred(struct req *r)
 	vals[1] = r->auth.jti;
 	req_query(r, SQL_EVENT_SHRED, vals, 2, reply_200);
 }
+
+static const char *const session_kinds[] = { "talk", "keynote", "panel",
+    "hands_on", "lab", "break", NULL };
+static const struct vfield agenda_fields[] = {
+	{ "sessions", V_ARRAY_ANY, 1, 0, 0, 50, NULL },
+};
+static const struct vfield session_fields[] = {
+	{ "title", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
+	{ "speaker", V_STRING, 0, 1, 0, FIELD_MAXTEXT, NULL },
+	{ "kind", V_ENUM, 0, 1, 0, 0, session_kinds },
+	{ "room", V_STRING, 0, 1, 0, 100, NULL },
+	{ "starts_at", V_TIME, 0, 1, 0, 0, NULL },
+	{ "ends_at", V_TIME, 0, 1, 0, 0, NULL },
+};
+
+/*
+ * POST /api/v1/events/{id}/agenda {sessions: [{title, speaker?, kind?,
+ * room?, starts_at?, ends_at?}]}: replaces the event's agenda.
+ */
+void
+event_agenda(struct req *r)
+{
+	char		 field[64], msg[256];
+	const char	*vals[3];
+	json_t		*s;
+	char		*body;
+	int64_t		 id;
+	size_t		 i;
+
+	if (req_event_in_scope(r, &id) == -1 ||
+	    req_validate(r, agenda_fields, NFIELDS(agenda_fields)) == -1)
+		return;
+	json_array_foreach(json_object_get(r->body, "sessions"), i, s)
+		if (validate_object(s, session_fields, NFIELDS(session_fields),
+		    field, sizeof(field), msg, sizeof(msg)) == -1) {
+			http_error(r, 400, "invalid_field", "sessions[%zu].%s",
+			    i, msg);
+			return;
+		}
+	if ((body = json_dumps(r->body, JSON_COMPACT)) == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	vals[0] = r->params[0];
+	vals[1] = body;
+	vals[2] = r->auth.jti;
+	req_query(r, SQL_AGENDA_SET, vals, 3, reply_200);
+	free(body);
+}

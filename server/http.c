@@ -85,6 +85,8 @@ const struct route routes[] = {
 	{ GET, "/static/style.css", web_css, ACCESS_ANY, "static", ROUTE_HTML },
 	{ POST, "/api/v1/registrations/{secret}/erase", registration_erase,
 	    ACCESS_ANY, "registration_erase", 0 },
+	{ POST, "/api/v1/events/{id}/agenda", event_agenda,
+	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_agenda", 0 },
 	{ POST, "/api/v1/events/{id}/shred", event_shred,
 	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_shred", 0 },
 	{ POST, "/api/v1/events/{id}/sponsors", sponsor_create,

@@ -71,6 +71,7 @@ enum sql_id {
 	SQL_MAIL_DONE,
 	SQL_MAIL_RELEASE,
 	SQL_MAIL_STATS,
+	SQL_AGENDA_SET,
 	SQL__MAX
 };
 
@@ -238,6 +239,7 @@ void	 event_create(struct req *);
 void	 event_update(struct req *);
 void	 series_create(struct req *);
 void	 event_shred(struct req *);
+void	 event_agenda(struct req *);
 
 /* registration.c */
 #define SECRET_BYTES		32	/* manage secret: 256 random bits */

@@ -194,3 +194,32 @@ def test_list_filter_keeps_its_choice(server, ev):
     assert 'value="meetup" selected' in text and \
         'value="nighttalk" selected' not in text
     assert Browser(server).get("/?kind=bogus").status == 400
+
+
+def test_agenda_with_speakers_is_on_the_event_page(server, ev, api,
+                                                   admin_token):
+    start = ev["starts_at"]
+    body = {"sessions": [
+        {"title": "Opening <keynote>", "speaker": "Li Wei", "kind": "keynote",
+         "starts_at": start, "ends_at": ev["ends_at"]},
+        {"title": "Hands-on lab", "kind": "hands_on", "room": "B2"}]}
+    path = "/api/v1/events/%d/agenda" % ev["id"]
+    got = expect(api("POST", path, body, token=admin_token), 200)
+    assert [s["title"] for s in got["sessions"]] == ["Opening <keynote>",
+                                                     "Hands-on lab"]
+    pub = expect(api("GET", "/api/v1/events/%d" % ev["id"]), 200)
+    assert pub["sessions"][0]["speaker"] == "Li Wei"
+    page = Browser(server).get("/events/%d" % ev["id"]).raw.decode()
+    assert "Opening &lt;keynote&gt;" in page and "Li Wei" in page and \
+        "(B2)" in page
+    bad = [{"sessions": [{"speaker": "no title"}]},
+           {"sessions": [{"title": "x", "kind": "party"}]},
+           {"sessions": [{"title": "late", "starts_at": "2099-01-01T10:00:00Z"}]},
+           {"sessions": "none"}]
+    for b in bad:
+        r = api("POST", path, b, token=admin_token)
+        assert r.status == 400 and "sessions" in r.json["message"], r
+    expect(api("GET", "/api/v1/events/%d" % ev["id"]), 200)
+    assert len(expect(api("GET", "/api/v1/events/%d" % ev["id"]),
+                      200)["sessions"]) == 2, "a refused agenda changed it"
+    expect(api("POST", path, body), 401)
