@@ -39,6 +39,7 @@ keyring_clear(void)
 	int	 i;
 
 	for (i = 0; i < nkeys; i++) {
+		ticket_key_release(&keyring[i]);
 		free(keyring[i].pub_pem);
 		if (keyring[i].priv_pem != NULL) {
 			sodium_memzero(keyring[i].priv_pem,
@@ -65,7 +66,8 @@ keyring_set(PGresult *res)
 		    PQgetvalue(res, i, 0));
 		keyring[i].pub_pem = strdup(PQgetvalue(res, i, 1));
 		keyring[i].priv_pem = strdup(PQgetvalue(res, i, 2));
-		if (keyring[i].pub_pem == NULL || keyring[i].priv_pem == NULL)
+		if (keyring[i].pub_pem == NULL || keyring[i].priv_pem == NULL ||
+		    ticket_key_prepare(&keyring[i]) == -1)
 			return -1;
 		if (strcmp(PQgetvalue(res, i, 3), "t") == 0)
 			signing = i;

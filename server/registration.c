@@ -315,14 +315,14 @@ register_done(struct req *r, PGresult *res)
 	char		 url[sizeof(public_url) + SECRET_LEN + 16];
 
 	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	snprintf(url, sizeof(url), "%s/manage/%s", public_url, r->secret);
-	sodium_memzero(r->secret, sizeof(r->secret));
 	if (o == NULL) {
 		http_error(r, 503, "out_of_memory", "Try again.");
 		return;
 	}
+	snprintf(url, sizeof(url), "%s/manage/%s", public_url, r->secret);
 	json_object_set_new(o, "manage_url", json_string(url));
 	reg_attach_ticket(o, r->secret);
+	sodium_memzero(r->secret, sizeof(r->secret));
 	if (strcmp(json_string_value(json_object_get(o, "kind")) ?
 	    json_string_value(json_object_get(o, "kind")) : "",
 	    "nighttalk") == 0) {

@@ -27,7 +27,7 @@ struct evhttp_request;
 #define FIELD_MAXURL		2048
 #define SCOPE_MAXEVENTS		256
 #define DB_MAXWAIT		2048	/* default: queued queries before 503 busy */
-#define DB_WAITSECS		5	/* longest a query waits for a connection */
+#define DB_WAITSECS		10	/* longest a query waits for a connection */
 #define DB_STMT_TIMEOUT_MS	5000
 #define DRAIN_SECS		15	/* longest SIGTERM waits for requests */
 
@@ -268,6 +268,8 @@ struct ticket_key {
 	char		 kid[16];
 	char		*pub_pem;
 	char		*priv_pem;	/* NULL when this key only verifies */
+	void		*pub;		/* parsed public key (EVP_PKEY), or NULL */
+	void		*priv;		/* parsed private key (EC_KEY), or NULL */
 };
 struct ticket_claims {
 	int64_t		 event_id;
@@ -277,6 +279,8 @@ struct ticket_claims {
 	long		 iat;
 };
 int	 ticket_keygen(char **, char **);
+int	 ticket_key_prepare(struct ticket_key *);
+void	 ticket_key_release(struct ticket_key *);
 char	*ticket_sign(const struct ticket_key *, int64_t, int64_t, const char *,
 	    long);
 int	 ticket_verify(const char *, const struct ticket_key *, int,

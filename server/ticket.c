@@ -166,6 +166,27 @@ out:
 	return rc;
 }
 
+/* Parse a private PEM into a P-256 EC_KEY, or NULL. */
+static EC_KEY *
+p256_private(const char *pem)
+{
+	char		 group[32];
+	EVP_PKEY	*pkey = NULL;
+	EC_KEY		*ec = NULL;
+	BIO		*bio;
+
+	if (pem == NULL || (bio = BIO_new_mem_buf(pem, -1)) == NULL)
+		return NULL;
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (pkey != NULL && EVP_PKEY_is_a(pkey, "EC") &&
+	    EVP_PKEY_get_group_name(pkey, group, sizeof(group), NULL) &&
+	    strcmp(group, "prime256v1") == 0)
+		ec = EVP_PKEY_get1_EC_KEY(pkey);
+	EVP_PKEY_free(pkey);
+	return ec;
+}
+
 /*
  * ES256-sign msg with a PEM private key on the P-256 curve, writing the
  * JOSE signature (R||S) into sig. Returns 0 or -1.
@@ -178,30 +199,23 @@ out:
  * is never reused for another message, which is what ECDSA needs.
  */
 static int
-es256_sign(const char *priv_pem, const char *msg, size_t len,
+es256_sign(const struct ticket_key *key, const char *msg, size_t len,
     unsigned char sig[TICKET_SIGLEN])
 {
-	char		 group[32];
 	unsigned char	 digest[SHA256_DIGEST_LENGTH], dbytes[32], kbytes[32];
 	unsigned int	 klen = sizeof(kbytes);
 	const BIGNUM	*r, *s, *d, *n;
 	BIGNUM		*k = NULL, *kinv = NULL, *rp = NULL, *x = NULL;
 	EC_POINT	*kg = NULL;
 	const EC_GROUP	*g;
-	EVP_PKEY	*pkey = NULL;
-	EC_KEY		*ec = NULL;
+	EC_KEY		*ec = key->priv, *own = NULL;
 	ECDSA_SIG	*es = NULL;
 	BN_CTX		*ctx = NULL;
-	BIO		*bio = NULL;
 	int		 rc = -1;
 
-	if ((bio = BIO_new_mem_buf(priv_pem, -1)) == NULL ||
-	    (pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL ||
-	    !EVP_PKEY_is_a(pkey, "EC") ||
-	    !EVP_PKEY_get_group_name(pkey, group, sizeof(group), NULL) ||
-	    strcmp(group, "prime256v1") != 0 ||
-	    (ec = EVP_PKEY_get1_EC_KEY(pkey)) == NULL ||
-	    (ctx = BN_CTX_new()) == NULL)
+	if (ec == NULL && (ec = own = p256_private(key->priv_pem)) == NULL)
+		return -1;
+	if ((ctx = BN_CTX_new()) == NULL)
 		goto out;
 	g = EC_KEY_get0_group(ec);
 	d = EC_KEY_get0_private_key(ec);
@@ -243,9 +257,7 @@ out:
 	EC_POINT_free(kg);
 	ECDSA_SIG_free(es);
 	BN_CTX_free(ctx);
-	EC_KEY_free(ec);
-	EVP_PKEY_free(pkey);	/* clears the key material */
-	BIO_free(bio);
+	EC_KEY_free(own);	/* clears the key material */
 	return rc;
 }
 
@@ -281,7 +293,7 @@ ticket_sign(const struct ticket_key *k, int64_t event, int64_t reg,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING))) == NULL)
 		goto out;
 	snprintf(tok, len + 1, "%s.%s", head, body);
-	if (es256_sign(k->priv_pem, tok, len, sig) == -1) {
+	if (es256_sign(k, tok, len, sig) == -1) {
 		log_warnx("cannot sign a ticket with key %s", k->kid);
 		goto out;
 	}
@@ -342,19 +354,98 @@ out:
 	return rc;
 }
 
-/* True when libjwt finds tok signed with ES256 by this public key. */
-static int
-ticket_sig_ok(const char *tok, const char *pub_pem)
+/* Parse a public PEM into a P-256 key, or NULL. */
+static EVP_PKEY *
+p256_public(const char *pem)
 {
-	jwt_t	*jwt = NULL;
-	int	 ok;
+	char		 group[32];
+	EVP_PKEY	*pkey = NULL;
+	BIO		*bio;
 
-	if (pub_pem == NULL || jwt_decode(&jwt, tok, (const unsigned char *)
-	    pub_pem, (int)strlen(pub_pem)) != 0)
+	if (pem == NULL || (bio = BIO_new_mem_buf(pem, -1)) == NULL)
+		return NULL;
+	pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (pkey != NULL && (!EVP_PKEY_is_a(pkey, "EC") ||
+	    !EVP_PKEY_get_group_name(pkey, group, sizeof(group), NULL) ||
+	    strcmp(group, "prime256v1") != 0)) {
+		EVP_PKEY_free(pkey);
+		pkey = NULL;
+	}
+	return pkey;
+}
+
+/*
+ * Parse a key's public PEM once, so verification does not (reading a PEM
+ * costs more than checking a signature). 0 or -1.
+ */
+int
+ticket_key_prepare(struct ticket_key *k)
+{
+	if (k->pub == NULL)
+		k->pub = p256_public(k->pub_pem);
+	if (k->priv == NULL && k->priv_pem != NULL)
+		k->priv = p256_private(k->priv_pem);
+	return k->pub != NULL && (k->priv_pem == NULL || k->priv != NULL) ?
+	    0 : -1;
+}
+
+/* Free what ticket_key_prepare() made. */
+void
+ticket_key_release(struct ticket_key *k)
+{
+	EVP_PKEY_free(k->pub);
+	EC_KEY_free(k->priv);
+	k->pub = NULL;
+	k->priv = NULL;
+}
+
+/*
+ * True when "header.payload" of tok carries a valid ES256 signature by k.
+ * The header's alg was already pinned to ES256 (ticket_header). This is
+ * what libjwt's jwt_decode does for ES256, minus re-reading the PEM on
+ * every call: SHA-256 ECDSA over the signing input, the JOSE signature
+ * being R||S.
+ */
+static int
+ticket_sig_ok(const char *tok, const struct ticket_key *k)
+{
+	unsigned char	 raw[TICKET_SIGLEN + 2], der[80], *p = der;
+	const char	*dot2 = strrchr(tok, '.');
+	EVP_PKEY	*pkey = k->pub, *own = NULL;
+	EVP_MD_CTX	*md = NULL;
+	ECDSA_SIG	*es = NULL;
+	BIGNUM		*r = NULL, *s = NULL;
+	size_t		 rawlen;
+	int		 derlen, ok = 0;
+
+	if (dot2 == NULL || sodium_base642bin(raw, sizeof(raw), dot2 + 1,
+	    strlen(dot2 + 1), NULL, &rawlen, NULL,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+	    rawlen != TICKET_SIGLEN)
 		return 0;
-	/* Pin the algorithm: libjwt took it from the header. */
-	ok = jwt_get_alg(jwt) == JWT_ALG_ES256;
-	jwt_free(jwt);
+	if (pkey == NULL && (pkey = own = p256_public(k->pub_pem)) == NULL)
+		return 0;
+	if ((es = ECDSA_SIG_new()) == NULL ||
+	    (r = BN_bin2bn(raw, TICKET_SIGLEN / 2, NULL)) == NULL ||
+	    (s = BN_bin2bn(raw + TICKET_SIGLEN / 2, TICKET_SIGLEN / 2,
+	    NULL)) == NULL || !ECDSA_SIG_set0(es, r, s))
+		goto out;
+	r = s = NULL;		/* owned by es now */
+	if ((derlen = i2d_ECDSA_SIG(es, NULL)) <= 0 ||
+	    derlen > (int)sizeof(der) || i2d_ECDSA_SIG(es, &p) != derlen)
+		goto out;
+	if ((md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pkey) != 1)
+		goto out;
+	ok = EVP_DigestVerify(md, der, (size_t)derlen,
+	    (const unsigned char *)tok, (size_t)(dot2 - tok)) == 1;
+out:
+	EVP_MD_CTX_free(md);
+	ECDSA_SIG_free(es);
+	BN_free(r);
+	BN_free(s);
+	EVP_PKEY_free(own);
 	return ok;
 }
 
@@ -429,7 +520,7 @@ ticket_verify(const char *tok, const struct ticket_key *keys, int nkeys,
 	for (i = 0; i < nkeys && found == -1; i++) {
 		if (kid[0] != '\0' && strcmp(kid, keys[i].kid) != 0)
 			continue;
-		if (ticket_sig_ok(tok, keys[i].pub_pem))
+		if (ticket_sig_ok(tok, &keys[i]))
 			found = i;
 	}
 	/* ticket_claims() writes out only once every claim has passed. */

@@ -20,13 +20,25 @@
 #      BENCH_RUSH_CONNS connections on a 300-seat community day, checked
 #      against the database;
 #   5. VmRSS of a fresh daemon (the best pool size) before and while it holds
-#      1,000 idle keep-alive connections.
+#      1,000 idle keep-alive connections;
+#   6. tickets: check-ins per second through POST /api/v1/checkins (wrk,
+#      tests/bench/checkin.lua, door token, tickets signed by
+#      build/ticket-bench) beside pgbench running the daemon's check-in
+#      statement (SQL_CHECKIN: rc_checkin with the same door, scope, claims
+#      JSON, gate and nonce shapes), same client count, each on its own
+#      event of BENCH_TICKETS fresh confirmed registrations (made with
+#      rc_register3 in SQL), before and after; then at most one admission
+#      per ticket in the database; ticket PNGs per second (ticket_png() in
+#      build/ticket-bench beside the qrencode command, and GET .../ticket.png
+#      through wrk); ES256 verifications per second (ticket_verify() beside
+#      `openssl speed ecdsap256`) and signatures per second.
 # Exits 0 whether or not the targets are met; non-zero only when the bench
-# itself cannot run. Loopback only; about two and a half minutes.
+# itself cannot run. Loopback only; about three and a half minutes.
 #
-# Environment: ROLLCALLD (default build/rollcalld), BENCH_POOLS ("4 8 16 32"),
-# BENCH_SECS (8), BENCH_CONNS (64), BENCH_IDLE (1000), BENCH_RUSH (5000),
-# BENCH_RUSH_CONNS (200).
+# Environment: ROLLCALLD (default build/rollcalld), TICKET_BENCH (default
+# build/ticket-bench), BENCH_POOLS ("4 8 16 32"), BENCH_SECS (8),
+# BENCH_CONNS (64), BENCH_IDLE (1000), BENCH_RUSH (5000), BENCH_RUSH_CONNS
+# (200), BENCH_TICKETS (20000), BENCH_MICRO_SECS (2), BENCH_QR_RUNS (200).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -40,14 +52,20 @@ RUSH_CONNS=${BENCH_RUSH_CONNS:-200}
 RATIO_TARGET=0.6
 REG_RATIO_TARGET=0.8
 RSS_TARGET_MB=64
+TBIN=${TICKET_BENCH:-build/ticket-bench}
+NTICKETS=${BENCH_TICKETS:-20000}
+MICRO_SECS=${BENCH_MICRO_SECS:-2}
+QR_RUNS=${BENCH_QR_RUNS:-200}
+CHECKIN_RATIO_TARGET=0.8
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
 HELPER=(env -u PYTHONPATH "$PY" tests/bench/helper.py)
 
-for c in wrk pgbench psql; do
+for c in wrk pgbench psql qrencode openssl; do
 	command -v "$c" >/dev/null || { echo "bench: $c is missing (deploy/dev/deps.sh bench)" >&2; exit 1; }
 done
 [ -x "$BIN" ] || { echo "bench: $BIN is missing (make all)" >&2; exit 1; }
+[ -x "$TBIN" ] || { echo "bench: $TBIN is missing (make build/ticket-bench)" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 4096 2>/dev/null || true
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rollcall-bench.XXXXXX")
@@ -81,6 +99,7 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	stop_daemon >/dev/null 2>&1 || true
+	[ -z "${sign_pid:-}" ] || kill "$sign_pid" 2>/dev/null || true
 	deploy/dev/pg.sh stop "$tmp/pg" >/dev/null 2>&1 || true
 	rm -rf "$tmp" 2>/dev/null || true
 	# The cluster may live outside DIR (pg.sh's fallback for unreachable
@@ -91,6 +110,16 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# Run from copies: a `make` elsewhere during the run must not replace (or
+# half-write) the binaries under the bench. The copies find sql/ and
+# templates/ through ROLLCALL_SHARE.
+BIN_SRC=$BIN TBIN_SRC=$TBIN
+mkdir "$tmp/bin"
+cp "$BIN" "$tmp/bin/rollcalld" && cp "$TBIN" "$tmp/bin/ticket-bench" ||
+	{ echo "bench: cannot copy the binaries" >&2; exit 1; }
+BIN=$tmp/bin/rollcalld TBIN=$tmp/bin/ticket-bench
+export ROLLCALL_SHARE=${ROLLCALL_SHARE:-$PWD}
 
 # start_daemon POOL LOGNAME: serve on a free loopback port; sets base.
 start_daemon() {
@@ -123,7 +152,8 @@ vm() {	# vm PID FIELD: kB
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 t_start=$(date +%s)
-note "== rollcall bench ($(nproc) CPUs, $(uname -r), $BIN)"
+load_start=$(cut -d' ' -f1 /proc/loadavg)
+note "== rollcall bench ($(nproc) CPUs, $(uname -r), $BIN_SRC)"
 
 # --- 1. database, schema, token, seed ---------------------------------------
 conn=$(deploy/dev/pg.sh start "$tmp/pg" rollcall_bench)
@@ -486,7 +516,309 @@ else
 	anomaly "idle: the daemon did not come up"
 fi
 
-# --- 6. summary -------------------------------------------------------------
+# --- 6. tickets: check-in, PNG, ES256 -------------------------------------------
+# Check-in: POST /api/v1/checkins (wrk, tests/bench/checkin.lua) beside
+# pgbench running the daemon's check-in statement (SQL_CHECKIN in
+# server/db.c), same client count. Each run has an event of its own with
+# NTICKETS fresh confirmed registrations and walks its tickets in the same
+# order (client or thread c of C takes tickets c, c+C, ...), so the first
+# pass admits and later passes are already_checked_in in both.
+note ""
+note "== tickets (daemon pool $best)"
+ck_ok=0
+ck_rps=0 ck_req=0 ck_dur=0 ck_non2xx="" ck_p50="" ck_p99="" ck_p99_ms="" ck_mix=""
+ckpg_tps1=0 ckpg_tps2=0 ckpg_tps=0 ckpg_p99="" ckpg_mix1="" ckpg_mix2=""
+ck_cpu="" ck_cpu_ms="" ck_dup="" ck_admitted="" ck_checked="" png_http_rps=0 png_http_p99="" png_non2xx=""
+png_rate=0 qr_rate=0 verify_rate=0 ossl_verify=0 sign_rate=0 ossl_sign=0
+micro_line="" png_px="" qr_px="" png_bytes="" qr_bytes="" tok_bytes="" qr_version="" qr_info="" png_info=""
+
+# cpu_ticks PID: user + system clock ticks the process has used.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
+# pnginfo FILE: "WxH px, D-bit grey|palette|..." from the PNG header.
+pnginfo() {
+	"$PY" -c 'import struct, sys
+d = open(sys.argv[1], "rb").read(26)
+w, h, depth, ct = struct.unpack(">IIBB", d[16:26])
+print("%dx%d px, %d-bit %s" % (w, h, depth, {0: "grey", 2: "RGB", 3: "palette",
+      4: "grey+alpha", 6: "RGBA"}.get(ct, "?")))' "$1" 2>/dev/null || echo "?"
+}
+
+# verdicts NONCE_PREFIX: "verdict xN, ..." of the scans whose nonce starts so.
+verdicts() {
+	psql -X -tA -F ' ' "$conn" -c "SELECT verdict, count(*) FROM checkins
+		WHERE nonce LIKE '$1-%' GROUP BY verdict ORDER BY verdict" |
+		awk '{ printf "%s%s %s", sep, $1, $2; sep = ", " }'
+}
+
+if start_daemon "$best" serve-tickets; then
+	read -r ev_ck1 ev_ckh ev_ck2 ev_png < <("${HELPER[@]}" ticketevents "$base" "$token" 4) ||
+		{ echo "bench: cannot create the check-in events" >&2; exit 1; }
+	read -r door_h_jti door_h < <("${HELPER[@]}" door "$base" "$token" "$ev_ckh") ||
+		{ echo "bench: cannot issue a door token" >&2; exit 1; }
+	read -r door_1_jti door_1 < <("${HELPER[@]}" door "$base" "$token" "$ev_ck1") ||
+		{ echo "bench: cannot issue a door token" >&2; exit 1; }
+	read -r door_2_jti door_2 < <("${HELPER[@]}" door "$base" "$token" "$ev_ck2") ||
+		{ echo "bench: cannot issue a door token" >&2; exit 1; }
+	read -r door_p_jti door_p < <("${HELPER[@]}" door "$base" "$token" "$ev_png") ||
+		{ echo "bench: cannot issue a door token" >&2; exit 1; }
+	note "events: $ev_ck1 and $ev_ck2 (pgbench before/after), $ev_ckh (HTTP), $ev_png (ticket PNG); one door token each"
+
+	# One registration through HTTP: its ticket for the PNG runs, and a
+	# check of the whole path (admitted, then already_checked_in).
+	png_secret="" png_token=""
+	if read -r png_secret png_token < <("${HELPER[@]}" ticketreg "$base" "$ev_png" \
+		"png@bench.example.com" 2>"$tmp/ticketreg.err"); then :; fi
+	[ ! -s "$tmp/ticketreg.err" ] ||
+		anomaly "POST /api/v1/events/$ev_png/registrations: $(head -c 300 "$tmp/ticketreg.err" | tr '\n' ' ')"
+	if [ -n "$png_token" ]; then
+		s1=$("${HELPER[@]}" scan "$base" "$door_p" "$png_token" 2>&1) || true
+		s2=$("${HELPER[@]}" scan "$base" "$door_p" "$png_token" 2>&1) || true
+		s3=$("${HELPER[@]}" scan "$base" "$door_h" "$png_token" 2>&1) || true
+		[ "$s1|$s2|$s3" = "200 admitted|200 already_checked_in|200 wrong_event" ] ||
+			anomaly "scans of one ticket answered '$s1', '$s2', '$s3'; expected '200 admitted', '200 already_checked_in', '200 wrong_event' (its door, again, another event's door)"
+	fi
+
+	# NTICKETS confirmed registrations per event, through the daemon's own
+	# registration function, committing every 25 (one transaction would
+	# update the event's counter row 20,000 times: quadratic). Nothing else
+	# registers meanwhile, so ids and ticket jtis run in step. The HTTP
+	# run's event first: build/ticket-bench signs its tickets (PEM parsing
+	# makes that about as slow as registering) while the others fill.
+	t0=$(date +%s.%N)
+	psql -q -X -v ON_ERROR_STOP=1 "$conn" >"$tmp/fill.log" 2>&1 <<-SQL ||
+	SET statement_timeout = 0;
+	SET synchronous_commit = off;
+	CREATE SCHEMA bench_ck;
+	CREATE PROCEDURE bench_ck.fill(p_event bigint, n integer, tag text)
+	LANGUAGE plpgsql AS \$\$
+	BEGIN
+		FOR i IN 1..n LOOP
+			PERFORM rc_register3(p_event, jsonb_build_object(
+			    'name', 'Bench Attendee ' || i,
+			    'email', tag || '-' || i || '@bench.example.com',
+			    'company', 'Bench Co', 'job_title', 'Engineer',
+			    'identity', 'professional', 'consent',
+			    '{"sponsors": true, "fields": ["email", "job_title"]}'::jsonb),
+			    sha256(convert_to('m-' || tag || '-' || i, 'UTF8')),
+			    sha256(convert_to('j-' || tag || '-' || i, 'UTF8')));
+			IF i % 25 = 0 THEN
+				COMMIT;
+			END IF;
+		END LOOP;
+	END \$\$;
+	CALL bench_ck.fill($ev_ckh, $NTICKETS, 'ck$ev_ckh');
+	SQL
+		{ cat "$tmp/fill.log" >&2; echo "bench: cannot make the registrations" >&2; exit 1; }
+	"$TBIN" sign "$conn" "$ev_ckh" "$tmp/tokens.txt" >"$tmp/sign.out" 2>&1 &
+	sign_pid=$!
+	psql -q -X -v ON_ERROR_STOP=1 "$conn" >"$tmp/fill.log" 2>&1 <<-SQL ||
+	SET statement_timeout = 0;
+	SET synchronous_commit = off;
+	CALL bench_ck.fill($ev_ck1, $NTICKETS, 'ck$ev_ck1');
+	CALL bench_ck.fill($ev_ck2, $NTICKETS, 'ck$ev_ck2');
+	VACUUM ANALYZE registrations, events, checkins, consent_history;
+	SQL
+		{ cat "$tmp/fill.log" >&2; echo "bench: cannot make the registrations" >&2; exit 1; }
+	fill_secs=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+	wait "$sign_pid" || { cat "$tmp/sign.out" >&2; echo "bench: $TBIN sign failed" >&2; exit 1; }
+	sign_pid=""
+	sign_line=$(cat "$tmp/sign.out")
+	[ "$(wc -l <"$tmp/tokens.txt")" = "$NTICKETS" ] ||
+		{ echo "bench: $TBIN signed $(wc -l <"$tmp/tokens.txt") tickets, not $NTICKETS" >&2; exit 1; }
+	# Per event: count, first id, first jti (as a number), and whether
+	# id and jti advance together.
+	declare -A ck_rbase ck_jbase
+	for e in "$ev_ck1" "$ev_ckh" "$ev_ck2"; do
+		read -r n rb jb steps span < <(psql -X -tA -F ' ' "$conn" -c "WITH x AS (
+			SELECT id, ('x' || lpad(ticket_jti, 16, '0'))::bit(64)::bigint AS j
+			FROM registrations WHERE event_id = $e AND status = 'confirmed')
+			SELECT count(*), min(id), min(j), count(DISTINCT j - id), max(id) - min(id) + 1 FROM x")
+		[ "$n" = "$NTICKETS" ] && [ "$steps" = 1 ] && [ "$span" = "$NTICKETS" ] ||
+			{ echo "bench: event $e: $n confirmed registrations, ids and jtis not in step ($steps, $span)" >&2; exit 1; }
+		ck_rbase[$e]=$rb ck_jbase[$e]=$jb
+	done
+	kid=$(psql -X -tAc "SELECT kid FROM ticket_keys WHERE retired_at IS NULL" "$conn")
+	note "registrations: 3 x $NTICKETS confirmed (rc_register3 in SQL, $fill_secs s); tickets of event $ev_ckh signed by $TBIN_SRC meanwhile ($sign_line), key $kid"
+	# The signed tickets are what the daemon hands out: the first one,
+	# once more through the API's own signing, must be the same string
+	# (signatures are deterministic).
+	"$TBIN" sign "$conn" "$ev_png" "$tmp/png-token.txt" >/dev/null ||
+		{ echo "bench: $TBIN sign failed" >&2; exit 1; }
+	[ -z "$png_token" ] || [ "$(cat "$tmp/png-token.txt")" = "$png_token" ] ||
+		anomaly "$TBIN signs event $ev_png's ticket differently from the daemon"
+
+	# pgbench: the daemon's statement with the parameters it would send
+	# for the same ticket (the verified claims as keyring_claims() writes
+	# them). No ':' directly before a letter outside variables.
+	cat >"$tmp/checkin.sql" <<-'SQL'
+	\set k :k + 1
+	\set i (:client_id + :nc * (:k - 1)) % :n
+	SELECT rc_checkin(:door, :scope::bigint[], NULL::bigint, ('{"ev":' || :ev || ',"reg":' || (:rbase::bigint + :i) || ',"jti":"' || to_hex(:jbase::bigint + :i) || '","kid":"' || :kid || '"}')::jsonb, 'bench', :run || '-c' || :client_id || '-' || :k)::text;
+	SQL
+	ck_pgbench() {	# ck_pgbench LABEL EVENT DOOR_JTI DOOR_EVENT [CLIENTS]
+		run_reg_pgbench "$1" "$tmp/checkin.sql" "${5:-$CONNS}" -D k=0 -D nc="${5:-$CONNS}" \
+			-D n="$NTICKETS" -D ev="$2" -D rbase="${ck_rbase[$2]}" -D jbase="${ck_jbase[$2]}" \
+			-D kid="$kid" -D door="$3" -D scope="{$4}" -D run="$1"
+	}
+	# Warm-up, admitting nobody: the door of another event (wrong_event).
+	SAVE_SECS=$SECS SECS=1
+	ck_pgbench warmpg "$ev_ck1" "$door_2_jti" "$ev_ck2" 4 >/dev/null
+	SECS=$SAVE_SECS
+	n_warm=$(psql -X -tAc "SELECT count(*) FROM checkins WHERE nonce LIKE 'warmpg-%' AND verdict <> 'wrong_event'" "$conn")
+	[ "$n_warm" = 0 ] || anomaly "pgbench warm-up: $n_warm scans with another event's door were not wrong_event"
+
+	note ""
+	note "== baseline: pgbench -n -M prepared -c $CONNS -j 2 -T $SECS: rc_checkin (SQL_CHECKIN) on event $ev_ck1"
+	ck_pgbench ckbefore "$ev_ck1" "$door_1_jti" "$ev_ck1"
+	ckpg_tps1=$rp_tps ckpg_p99_1=$rp_p99
+	ckpg_mix1=$(verdicts ckbefore)
+	note "  verdicts: $ckpg_mix1"
+
+	note ""
+	note "== daemon: wrk -t2 -c$CONNS -d${SECS}s POST /api/v1/checkins, tickets of event $ev_ckh"
+	url=$base/api/v1/checkins
+	# Warm-up with the door of another event: every scan is wrong_event.
+	timeout $((SECS + 30)) wrk -t2 -c"$CONNS" -d1s -s tests/bench/checkin.lua "$url" -- \
+		"$tmp/tokens.txt" "$door_p" warm 2 >/dev/null 2>&1 || true
+	cpu0=$(cpu_ticks "$daemon_pid") t0=$(date +%s.%N)
+	out=$(timeout $((SECS + 30)) wrk -t2 -c"$CONNS" -d"${SECS}s" --latency \
+		-s tests/bench/checkin.lua "$url" -- "$tmp/tokens.txt" "$door_h" http 2 2>&1) || true
+	ck_cpu=$(awk -v a="$cpu0" -v b="$(cpu_ticks "$daemon_pid")" -v t0="$t0" -v t1="$(date +%s.%N)" \
+		-v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.0f", (b - a) / hz / (t1 - t0) * 100 }')
+	printf '%s\n' "$out" >"$tmp/wrk-checkin.txt"
+	ck_req=$(awk '/ requests in / { print $1; exit }' <<<"$out")
+	ck_dur=$(awk '/ requests in / { d = $4; sub(/s,?$/, "", d); print d; exit }' <<<"$out")
+	ck_non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF; exit }' <<<"$out")
+	sockerr=$(grep -o 'Socket errors:.*' <<<"$out" || true)
+	ck_p50=$(awk '$1 == "50%" { print $2; exit }' <<<"$out")
+	ck_p99=$(awk '$1 == "99%" { print $2; exit }' <<<"$out")
+	if [ -z "$ck_req" ] || [ -z "$ck_dur" ]; then
+		printf '%s\n' "$out" >&2
+		anomaly "check-in: wrk reported no throughput"
+		ck_req=0 ck_dur=1
+	fi
+	[ -z "$ck_non2xx" ] || anomaly "check-in: wrk saw $ck_non2xx non-2xx replies"
+	[ -z "$sockerr" ] || anomaly "check-in: wrk $sockerr"
+	ck_rps=$(awk -v n="$ck_req" -v b="${ck_non2xx:-0}" -v d="$ck_dur" 'BEGIN { printf "%.1f", (d > 0 ? (n - b) / d : 0) }')
+	ck_p99_ms=$(wrk_ms "${ck_p99:-0}")
+	ck_mix=$(verdicts http)
+	if kill -0 "$daemon_pid" 2>/dev/null; then
+		stats=$("${HELPER[@]}" statuses "$base" checkins 2>&1) ||
+			anomaly "check-in: /metrics did not answer after the run"
+		bad=$(awk '$1 != "200" && $1 != "db_errors" { printf "%s%s x%s", sep, $1, $2; sep = ", " }' <<<"$stats")
+		dberr=$(awk '$1 == "db_errors" { print $2 }' <<<"$stats")
+		[ -z "$bad" ] || anomaly "check-in: /metrics counts non-200 replies: $bad"
+		# Every scan through HTTP (the three checks, the warm-up, the
+		# run) is one reply 200 and one row.
+		n200=$(awk '$1 == "200" { print $2 }' <<<"$stats")
+		n_rows=$(psql -X -tAc "SELECT count(*) FROM checkins WHERE door_jti IN ('$door_h_jti', '$door_p_jti')" "$conn")
+		[ "${n200:-0}" = "$n_rows" ] ||
+			anomaly "check-in: /metrics counts ${n200:-0} replies 200, the database $n_rows scans"
+		[ -z "$dberr" ] || [ "$dberr" = 0 ] || anomaly "check-in: rollcall_db_errors_total $dberr"
+	else
+		anomaly "check-in: the daemon died during the run; log tail: $(tail -n 5 "$tmp/serve-tickets.log" | tr '\n' '|')"
+	fi
+	n_rec=$(psql -X -tAc "SELECT count(*) FROM checkins WHERE nonce LIKE 'http-%'" "$conn")
+	ck_cpu_ms=$(awk -v c="$ck_cpu" -v r="$ck_rps" 'BEGIN { printf "%.2f", (r > 0 ? c / 100 / r * 1000 : 0) }')
+	note "daemon: $(printf '%.0f' "$ck_rps") check-ins/s (${ck_req} replies in ${ck_dur} s, ${ck_non2xx:-0} non-2xx; $n_rec scans recorded), latency p50 ${ck_p50:-?} p99 ${ck_p99:-?}; daemon CPU ${ck_cpu}% of one core, $ck_cpu_ms ms a check-in"
+	note "  verdicts: $ck_mix"
+	n_warm=$(psql -X -tAc "SELECT count(*) FROM checkins WHERE nonce LIKE 'warm-%' AND verdict <> 'wrong_event'" "$conn")
+	[ "$n_warm" = 0 ] || anomaly "check-in warm-up: $n_warm scans with another event's door token were not wrong_event"
+
+	note ""
+	ck_pgbench ckafter "$ev_ck2" "$door_2_jti" "$ev_ck2"
+	ckpg_tps2=$rp_tps ckpg_p99_2=$rp_p99
+	ckpg_mix2=$(verdicts ckafter)
+	note "  verdicts: $ckpg_mix2"
+	ckpg_tps=$(awk -v a="$ckpg_tps1" -v b="$ckpg_tps2" 'BEGIN { printf "%.1f", (a + b) / 2 }')
+	ckpg_p99=$(awk -v a="${ckpg_p99_1:-0}" -v b="${ckpg_p99_2:-0}" 'BEGIN { printf "%.1f", (a > b ? a : b) }')
+	note "pgbench baseline: mean $(printf '%.0f' "$ckpg_tps") tps (after vs before: $(awk -v a="$ckpg_tps1" -v b="$ckpg_tps2" 'BEGIN { printf "%+.0f", (b - a) / (a > 0 ? a : 1) * 100 }')%)"
+
+	# Exactly-once: no registration admitted twice, and every admission
+	# is one registration checked in.
+	read -r ck_dup ck_admitted ck_checked < <(psql -X -tA -F ' ' "$conn" -c "SELECT
+		coalesce((SELECT max(c) FROM (SELECT count(*) c FROM checkins
+		    WHERE verdict = 'admitted' GROUP BY registration_id) a), 0),
+		(SELECT count(*) FROM checkins WHERE verdict = 'admitted'),
+		(SELECT count(*) FROM registrations WHERE checked_in_at IS NOT NULL)")
+	[ "$ck_dup" -le 1 ] 2>/dev/null ||
+		anomaly "check-in: a ticket was admitted $ck_dup times: $(psql -X -tA -F ' ' "$conn" -c "SELECT registration_id, count(*) FROM checkins WHERE verdict = 'admitted' GROUP BY registration_id HAVING count(*) > 1 ORDER BY 2 DESC LIMIT 5" | tr '\n' ';')"
+	[ "$ck_admitted" = "$ck_checked" ] ||
+		anomaly "check-in: $ck_admitted admissions recorded but $ck_checked registrations checked in"
+	note "database: $ck_admitted admissions in all, $ck_checked registrations checked in, at most $ck_dup admission per registration"
+
+	# The ticket image through HTTP, for information. Each one is signed
+	# and drawn on the daemon's event-loop thread, tens of milliseconds:
+	# 64 clients would mostly measure wrk's 2 s timeout, so 8.
+	if [ -n "$png_secret" ]; then
+		url=$base/api/v1/registrations/$png_secret/ticket.png
+		"${HELPER[@]}" get "$base" "/api/v1/registrations/$png_secret/ticket.png" >"$tmp/http.png" ||
+			anomaly "GET .../ticket.png did not answer 200"
+		timeout 30 wrk -t2 -c8 -d1s "$url" >/dev/null 2>&1 || true
+		out=$(timeout $((SECS + 30)) wrk -t2 -c8 -d5s --latency "$url" 2>&1) || true
+		printf '%s\n' "$out" >"$tmp/wrk-png.txt"
+		png_http_rps=$(awk '/^Requests\/sec:/ { print $2; exit }' <<<"$out")
+		png_http_p99=$(awk '$1 == "99%" { print $2; exit }' <<<"$out")
+		png_non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF; exit }' <<<"$out")
+		sockerr=$(grep -o 'Socket errors:.*' <<<"$out" || true)
+		[ -n "$png_http_rps" ] || { anomaly "ticket.png: wrk reported no throughput"; png_http_rps=0; }
+		[ -z "$png_non2xx" ] || anomaly "ticket.png: wrk saw $png_non2xx non-2xx replies"
+		[ -z "$sockerr" ] || anomaly "ticket.png: wrk $sockerr"
+		note "daemon: GET /api/v1/registrations/{secret}/ticket.png $(printf '%.0f' "$png_http_rps") req/s (wrk -t2 -c8 -d5s), p99 ${png_http_p99:-?}"
+	fi
+	kill -0 "$daemon_pid" 2>/dev/null ||
+		anomaly "tickets: the daemon died; log tail: $(tail -n 5 "$tmp/serve-tickets.log" | tr '\n' '|')"
+	stop_daemon || anomaly "tickets: daemon exited with status $? on SIGTERM"
+	if grep -qiE 'warn|error|lost|cannot' "$tmp/serve-tickets.log"; then
+		note "  daemon log (tickets):"
+		grep -iE 'warn|error|lost|cannot' "$tmp/serve-tickets.log" | sort | uniq -c | sort -rn | head -n 5 | sed 's/^/    /'
+	fi
+	ck_ok=1
+
+	# Ticket code alone: ticket_png, ticket_verify, ticket_sign.
+	note ""
+	note "== ticket code: $TBIN_SRC micro (${MICRO_SECS} s a loop), qrencode, openssl speed"
+	micro_line=$("$TBIN" micro "$conn" "$tmp/tokens.txt" "$MICRO_SECS" "$tmp/ours.png" 2>&1) ||
+		anomaly "$TBIN micro failed: $(tail -n 3 <<<"$micro_line" | tr '\n' '|')"
+	mk() { sed -n "s/^$1=//p" <<<"$micro_line"; }
+	png_rate=$(mk png_per_sec) verify_rate=$(mk verify_per_sec) sign_rate=$(mk sign_per_sec)
+	png_px=$(mk png_px) png_bytes=$(mk png_bytes) tok_bytes=$(mk token_bytes) qr_version=$(mk qr_version)
+	: "${png_rate:=0}" "${verify_rate:=0}" "${sign_rate:=0}"
+	for f in png_failed verify_failed sign_failed; do
+		[ "$(mk $f)" = 0 ] || anomaly "$TBIN micro: $f=$(mk $f)"
+	done
+	[ "$(mk forged_rejected)" = 1 ] || anomaly "ticket_verify accepted a token with a changed signature"
+	note "$(tr '\n' ' ' <<<"$micro_line")"
+	tok=$(head -n 1 "$tmp/tokens.txt")
+	if command -v zbarimg >/dev/null; then
+		[ "$(zbarimg -q --raw "$tmp/ours.png" 2>/dev/null)" = "$tok" ] ||
+			anomaly "zbarimg does not read the token back from ticket_png()'s PNG"
+	fi
+	# The same PNG from the command line: level M, 9-pixel modules, a
+	# 4-module quiet zone, 8-bit mode. Each run starts a process.
+	qrencode -l M -s 9 -m 4 -8 -o "$tmp/qrencode.png" "$tok" ||
+		anomaly "qrencode failed"
+	t0=$(date +%s.%N)
+	for i in $(seq 1 "$QR_RUNS"); do
+		qrencode -l M -s 9 -m 4 -8 -o "$tmp/qrencode.png" "$tok"
+	done
+	qr_rate=$(awk -v a="$t0" -v b="$(date +%s.%N)" -v n="$QR_RUNS" 'BEGIN { printf "%.1f", n / (b - a) }')
+	qr_info=$(pnginfo "$tmp/qrencode.png") png_info=$(pnginfo "$tmp/ours.png")
+	qr_bytes=$(wc -c <"$tmp/qrencode.png")
+	note "qrencode -l M -s 9 -m 4 -8: $qr_rate PNGs/s over $QR_RUNS runs (process start-up included), $qr_info, $qr_bytes bytes; ticket_png(): $png_info, $png_bytes bytes"
+	[ "${qr_info%% *}" = "${png_info%% *}" ] || note "  (the two PNGs differ in size: ticket_png() picks the module size for 400-600 px)"
+	out=$(openssl speed -seconds "$MICRO_SECS" ecdsap256 2>/dev/null) || true
+	printf '%s\n' "$out" >"$tmp/openssl-speed.txt"
+	read -r ossl_sign ossl_verify < <(awk '/ecdsa \(nistp256\)/ { print $(NF - 1), $NF; exit }' <<<"$out") || true
+	: "${ossl_sign:=0}" "${ossl_verify:=0}"
+	[ "$ossl_verify" != 0 ] || anomaly "openssl speed ecdsap256 gave no verify/s figure"
+	note "openssl speed -seconds $MICRO_SECS ecdsap256: $(printf '%.0f' "$ossl_sign") sign/s, $(printf '%.0f' "$ossl_verify") verify/s ($(openssl version | cut -d' ' -f1-2))"
+else
+	anomaly "tickets: the daemon did not come up"
+fi
+
+# --- 7. summary -------------------------------------------------------------
 ratio() { awk -v d="$1" -v p="$pg_tps" 'BEGIN { printf "%.2f", (p > 0 ? d / p : 0) }'; }
 met() { if awk "BEGIN { exit !($1) }"; then echo MET; else echo MISSED; fi; }
 best_ratio=$(ratio "${rps[$best]}")
@@ -521,6 +853,25 @@ else
 	note "opening_rush: no result (MISSED)"
 fi
 note "rss_idle_$IDLE: $rss_mb MB (before the connections: $(mb "$rss_before_kb") MB; target < $RSS_TARGET_MB MB: $(met "$rss_after_kb > 0 && $rss_after_kb / 1024 < $RSS_TARGET_MB"))"
+if [ "$ck_ok" = 1 ]; then
+	r2() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+	ck_ratio=$(r2 "$ck_rps" "$ckpg_tps")
+	note "checkins: daemon $(printf '%.0f' "$ck_rps") req/s (p99 ${ck_p99_ms} ms), pgbench $(printf '%.0f' "$ckpg_tps") tps (p99 ${ckpg_p99} ms), ratio $ck_ratio (target >= $CHECKIN_RATIO_TARGET: $(met "$ck_ratio >= $CHECKIN_RATIO_TARGET"))"
+	note "  daemon: POST /api/v1/checkins, pool $best, wrk -t2 -c$CONNS -d${SECS}s, p50 ${ck_p50:-?} p99 ${ck_p99:-?}, ${ck_non2xx:-0} non-2xx; verdicts: ${ck_mix:-?}"
+	note "  pgbench (rc_checkin, -M prepared -c $CONNS -j 2 -T $SECS): $(printf '%.0f' "$ckpg_tps1") tps before (${ckpg_mix1:-?}), $(printf '%.0f' "$ckpg_tps2") after (${ckpg_mix2:-?})"
+	note "  each of the daemon's check-ins is two statements (SQL_TOKEN_LOOKUP re-reads the door token, then SQL_CHECKIN); pgbench runs the second only"
+	note "  for information: the daemon used ${ck_cpu:-?}% of one core (${ck_cpu_ms:-?} ms a check-in); ticket_verify() alone, on its one event-loop thread, allows at most $(printf '%.0f' "$verify_rate") check-ins/s"
+	note "  verdict mix differs when the rates do: a run that gets past the first $NTICKETS scans sees already_checked_in (the same one statement)"
+	note "  exactly-once: at most ${ck_dup:-?} admission per registration ($ck_admitted admissions, $ck_checked registrations checked in): $(met "${ck_dup:-2} <= 1 && ${ck_admitted:-0} == ${ck_checked:--1}")"
+	note "ticket_png: $(printf '%.0f' "$png_rate") PNGs/s (ticket_png(), ${tok_bytes:-?}-byte token, QR version ${qr_version:-?}, ${png_px:-?} px), qrencode command $(printf '%.0f' "$qr_rate")/s (process start-up included), ratio $(r2 "$png_rate" "$qr_rate")"
+	note "  PNGs: ticket_png() $png_info, $png_bytes bytes; qrencode $qr_info, $qr_bytes bytes"
+	note "  for information: GET /api/v1/registrations/{secret}/ticket.png through the daemon (wrk -t2 -c8) $(printf '%.0f' "$png_http_rps") req/s (p99 ${png_http_p99:-?}, ${png_non2xx:-0} non-2xx)"
+	note "es256_verify: ticket_verify() $(printf '%.0f' "$verify_rate")/s, openssl speed ecdsap256 $(printf '%.0f' "$ossl_verify") verify/s, ratio $(r2 "$verify_rate" "$ossl_verify")"
+	note "  for information: ticket_sign() $(printf '%.0f' "$sign_rate")/s, openssl speed $(printf '%.0f' "$ossl_sign") sign/s, ratio $(r2 "$sign_rate" "$ossl_sign")"
+else
+	note "checkins: no result (the daemon did not come up)"
+fi
+note "load average (1 min): $load_start at the start, $(cut -d' ' -f1 /proc/loadavg) at the end ($(nproc) CPUs; other work on the machine moves every figure)"
 if [ ${#anomalies[@]} -eq 0 ]; then
 	note "anomalies: none"
 else

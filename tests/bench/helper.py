@@ -8,7 +8,8 @@
   helper.py get BASE PATH                 print the body of a GET (exit 1
                                           unless 200)
   helper.py statuses BASE ROUTE           print "status count" lines of
-                                          /metrics for one route
+                                          /metrics for one route (once no
+                                          other request is in flight)
   helper.py idle BASE PID N HOLD          open N keep-alive connections, one
                                           GET /healthz on each, keep them
                                           idle; report VmRSS of PID
@@ -191,10 +192,20 @@ def cmd_get(base, path):
 
 
 def cmd_statuses(base, route):
-    st, body = request(base, "GET", "/metrics")
-    if st != 200:
-        print("helper: /metrics: HTTP %d" % st, file=sys.stderr)
-        return 1
+    # wrk stops with requests still in flight (their statements running):
+    # wait up to 10 s until only this /metrics request is, so the counts
+    # cover every request the run sent.
+    deadline = time.monotonic() + 10
+    while True:
+        st, body = request(base, "GET", "/metrics")
+        if st != 200:
+            print("helper: /metrics: HTTP %d" % st, file=sys.stderr)
+            return 1
+        m = re.search(rb"^rollcall_http_inflight (\d+)$", body, re.M)
+        if m is None or int(m.group(1)) <= 1 or \
+                time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     pat = re.compile(r'^rollcall_http_requests_total\{route="%s",'
                      r'status="([^"]+)"\} (\d+)$' % re.escape(route))
     for line in body.decode().splitlines():

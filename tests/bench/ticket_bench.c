@@ -74,7 +74,8 @@ load_keys(PGconn *pg)
 		    PQgetvalue(res, i, 0));
 		keys[i].pub_pem = strdup(PQgetvalue(res, i, 1));
 		keys[i].priv_pem = strdup(PQgetvalue(res, i, 2));
-		if (keys[i].pub_pem == NULL || keys[i].priv_pem == NULL) {
+		if (keys[i].pub_pem == NULL || keys[i].priv_pem == NULL ||
+		    ticket_key_prepare(&keys[i]) == -1) {
 			fprintf(stderr, "ticket-bench: out of memory\n");
 			exit(1);
 		}

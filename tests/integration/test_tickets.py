@@ -84,6 +84,11 @@ def test_ticket_fits_qr_version_10_at_level_m(api, ev):
 
 def test_ticket_png_reads_back_to_the_exact_token(api, ev, tmp_path):
     reg = register(api, ev["id"])
+    for kind in ("png", "svg"):
+        assert reg["ticket"]["%s_url" % kind].endswith(
+            "/api/v1/registrations/%s/ticket.%s" % (secret_of(reg), kind)), \
+            "the ticket's %s_url must carry the manage secret: %r" % (
+                kind, reg["ticket"])
     r = api("GET", "/api/v1/registrations/%s/ticket.png" % secret_of(reg))
     assert r.status == 200 and r.raw[:8] == b"\x89PNG\r\n\x1a\n", r
     assert r.headers.get("Content-Type") == "image/png"
