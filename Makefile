@@ -137,6 +137,7 @@ bench:
 	deploy/dev/deps.sh bench
 	$(MAKE) all build/ticket-bench
 	tests/bench/bench.sh
+	tests/bench/scan_bench.sh
 
 # Fuzz the parsers that face untrusted input (clang + libFuzzer).
 FUZZ_SECS ?= 60

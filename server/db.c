@@ -67,9 +67,6 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "FROM ticket_keys ORDER BY created_at DESC", 0 },
 	[SQL_TICKET_GET] = { "ticket_get",
 	    "SELECT rc_ticket_get(decode($1, 'hex'))::text", 1 },
-	[SQL_CHECKIN] = { "checkin",
-	    "SELECT rc_checkin($1, $2::bigint[], $3::bigint, $4::jsonb, $5, "
-	    "$6)::text", 6 },
 	[SQL_CHECKIN_BATCH] = { "checkin_batch",
 	    "SELECT rc_checkin_batch($1, $2::bigint[], $3, $4::jsonb)::text", 4 },
 	[SQL_OFFLINE_BUNDLE] = { "offline_bundle",
@@ -109,6 +106,9 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "SELECT rc_outbox_stats()::text", 0 },
 	[SQL_AGENDA_SET] = { "agenda_set",
 	    "SELECT rc_agenda_set($1::bigint, $2::jsonb, $3)::text", 3 },
+	[SQL_CHECKIN_DOOR] = { "checkin_door",
+	    "SELECT rc_checkin_door($1, $2, $3::bigint, $4::jsonb, $5, "
+	    "$6)::text", 6 },
 };
 
 enum conn_state {

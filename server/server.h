@@ -53,7 +53,6 @@ enum sql_id {
 	SQL_REG_LIST,
 	SQL_TICKET_KEYS,
 	SQL_TICKET_GET,
-	SQL_CHECKIN,
 	SQL_CHECKIN_BATCH,
 	SQL_OFFLINE_BUNDLE,
 	SQL_JOIN,
@@ -72,6 +71,7 @@ enum sql_id {
 	SQL_MAIL_RELEASE,
 	SQL_MAIL_STATS,
 	SQL_AGENDA_SET,
+	SQL_CHECKIN_DOOR,
 	SQL__MAX
 };
 
@@ -126,6 +126,7 @@ struct route {
 	int		 flags;		/* ROUTE_* */
 };
 #define ROUTE_HTML	0x01	/* a web page: form bodies, HTML errors */
+#define ROUTE_TOKEN_IN_SQL 0x02	/* the handler's statement re-reads the token */
 
 /* One HTTP request in flight. Freed by the reply. */
 struct req {

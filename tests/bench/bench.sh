@@ -24,7 +24,7 @@
 #   6. tickets: check-ins per second through POST /api/v1/checkins (wrk,
 #      tests/bench/checkin.lua, door token, tickets signed by
 #      build/ticket-bench) beside pgbench running the daemon's check-in
-#      statement (SQL_CHECKIN: rc_checkin with the same door, scope, claims
+#      statement (SQL_CHECKIN_DOOR: rc_checkin_door with the same door, claims
 #      JSON, gate and nonce shapes), same client count, each on its own
 #      event of BENCH_TICKETS fresh confirmed registrations (made with
 #      rc_register3 in SQL), before and after; then at most one admission
@@ -654,7 +654,7 @@ if start_daemon "$best" serve-tickets; then
 	cat >"$tmp/checkin.sql" <<-'SQL'
 	\set k :k + 1
 	\set i (:client_id + :nc * (:k - 1)) % :n
-	SELECT rc_checkin(:door, :scope::bigint[], NULL::bigint, ('{"ev":' || :ev || ',"reg":' || (:rbase::bigint + :i) || ',"jti":"' || to_hex(:jbase::bigint + :i) || '","kid":"' || :kid || '"}')::jsonb, 'bench', :run || '-c' || :client_id || '-' || :k)::text;
+	SELECT rc_checkin_door(:door, 'door', NULL::bigint, ('{"ev":' || :ev || ',"reg":' || (:rbase::bigint + :i) || ',"jti":"' || to_hex(:jbase::bigint + :i) || '","kid":"' || :kid || '"}')::jsonb, 'bench', :run || '-c' || :client_id || '-' || :k)::text;
 	SQL
 	ck_pgbench() {	# ck_pgbench LABEL EVENT DOOR_JTI DOOR_EVENT [CLIENTS]
 		run_reg_pgbench "$1" "$tmp/checkin.sql" "${5:-$CONNS}" -D k=0 -D nc="${5:-$CONNS}" \
@@ -669,7 +669,7 @@ if start_daemon "$best" serve-tickets; then
 	[ "$n_warm" = 0 ] || anomaly "pgbench warm-up: $n_warm scans with another event's door were not wrong_event"
 
 	note ""
-	note "== baseline: pgbench -n -M prepared -c $CONNS -j 2 -T $SECS: rc_checkin (SQL_CHECKIN) on event $ev_ck1"
+	note "== baseline: pgbench -n -M prepared -c $CONNS -j 2 -T $SECS: rc_checkin_door (SQL_CHECKIN_DOOR) on event $ev_ck1"
 	ck_pgbench ckbefore "$ev_ck1" "$door_1_jti" "$ev_ck1"
 	ckpg_tps1=$rp_tps ckpg_p99_1=$rp_p99
 	ckpg_mix1=$(verdicts ckbefore)
@@ -858,8 +858,8 @@ if [ "$ck_ok" = 1 ]; then
 	ck_ratio=$(r2 "$ck_rps" "$ckpg_tps")
 	note "checkins: daemon $(printf '%.0f' "$ck_rps") req/s (p99 ${ck_p99_ms} ms), pgbench $(printf '%.0f' "$ckpg_tps") tps (p99 ${ckpg_p99} ms), ratio $ck_ratio (target >= $CHECKIN_RATIO_TARGET: $(met "$ck_ratio >= $CHECKIN_RATIO_TARGET"))"
 	note "  daemon: POST /api/v1/checkins, pool $best, wrk -t2 -c$CONNS -d${SECS}s, p50 ${ck_p50:-?} p99 ${ck_p99:-?}, ${ck_non2xx:-0} non-2xx; verdicts: ${ck_mix:-?}"
-	note "  pgbench (rc_checkin, -M prepared -c $CONNS -j 2 -T $SECS): $(printf '%.0f' "$ckpg_tps1") tps before (${ckpg_mix1:-?}), $(printf '%.0f' "$ckpg_tps2") after (${ckpg_mix2:-?})"
-	note "  each of the daemon's check-ins is two statements (SQL_TOKEN_LOOKUP re-reads the door token, then SQL_CHECKIN); pgbench runs the second only"
+	note "  pgbench (rc_checkin_door, -M prepared -c $CONNS -j 2 -T $SECS): $(printf '%.0f' "$ckpg_tps1") tps before (${ckpg_mix1:-?}), $(printf '%.0f' "$ckpg_tps2") after (${ckpg_mix2:-?})"
+	note "  a check-in is one statement (SQL_CHECKIN_DOOR re-reads the door token and admits); pgbench runs the same"
 	note "  for information: the daemon used ${ck_cpu:-?}% of one core (${ck_cpu_ms:-?} ms a check-in); ticket_verify() alone, on its one event-loop thread, allows at most $(printf '%.0f' "$verify_rate") check-ins/s"
 	note "  verdict mix differs when the rates do: a run that gets past the first $NTICKETS scans sees already_checked_in (the same one statement)"
 	note "  exactly-once: at most ${ck_dup:-?} admission per registration ($ck_admitted admissions, $ck_checked registrations checked in): $(met "${ck_dup:-2} <= 1 && ${ck_admitted:-0} == ${ck_checked:--1}")"

@@ -384,3 +384,23 @@ def test_tickets_survive_a_restart(api, ev, door, pg, start_daemon):
                        token=door["token"]), 200)
     assert got["result"] == "admitted", \
         "another server process must accept this server's ticket: %r" % got
+
+
+def test_checkin_rereads_the_door_token_every_scan(api, ev, issue, create_event,
+                                                   admin_token):
+    tok = register(api, ev["id"])["ticket"]["token"]
+    d = issue("door", events=[ev["id"]])
+    expect(api("DELETE", "/api/v1/tokens/" + d["jti"], token=admin_token),
+           200)
+    r = api("POST", "/api/v1/checkins", {"token": tok}, token=d["token"])
+    expect(r, 401, "invalid_token")
+    other = issue("door", events=[create_event()["id"]])
+    expect(api("POST", "/api/v1/checkins", {"token": tok,
+                                            "event_id": ev["id"]},
+               token=other["token"]), 403, "out_of_scope")
+    sponsor_ev = create_event(status="published")
+    sp = expect(api("POST", "/api/v1/events/%d/sponsors" % sponsor_ev["id"],
+                    {"name": "S"}, token=admin_token), 201)
+    s = issue("sponsor", sponsor=sp["id"])
+    expect(api("POST", "/api/v1/checkins", {"token": tok}, token=s["token"]),
+           403)
