@@ -11,7 +11,7 @@
 #      after the HTTP runs (their mean is the baseline);
 #   3. wrk on the daemon for each pool size in BENCH_POOLS;
 #   4. registrations, on a daemon with the best pool size of 3: pgbench runs
-#      the daemon's registration statement (SQL_REGISTER: rc_register3 when
+#      the daemon's registration statement (SQL_REGISTER: rc_register_mail; formerly rc_register3 when
 #      the database has it, else rc_register) before and after wrk POSTs
 #      registrations (tests/bench/register.lua), same client count, each on
 #      its own published event with room for everyone; for information, the
@@ -338,16 +338,16 @@ if start_daemon "$best" serve-reg; then
 		anomaly "a single registration did not answer 201: $check"
 	[ "$check" = "201 confirmed" ] || anomaly "a single registration answered '$check', expected '201 confirmed'"
 
-	# The statement: rc_register3 once the database has it, else rc_register.
-	regfn=$(psql -X -tAc "SELECT CASE WHEN to_regproc('rc_register3') IS NOT NULL
-		OR EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'rc_register3')
-		THEN 'rc_register3' ELSE 'rc_register' END" "$conn")
+	# The statement: exactly SQL_REGISTER of server/db.c (rc_register_mail:
+	# event, body, manage-secret hash, join hash, the sealed secret that
+	# the outbox keeps for the confirmation mail).
+	regfn=rc_register_mail
 	srvfn=$(sed -n '/\[SQL_REGISTER\]/,/}/p' server/db.c | grep -o 'rc_register[a-z0-9_]*' | head -n 1 || true)
 	[ "$srvfn" = "$regfn" ] ||
-		anomaly "pgbench runs $regfn (the database has it) but SQL_REGISTER in server/db.c calls ${srvfn:-?}: not like for like"
+		anomaly "pgbench runs $regfn but SQL_REGISTER in server/db.c calls ${srvfn:-?}: not like for like"
 	hash="decode(md5(random()::text) || md5(random()::text), 'hex')"
-	extra=""
-	[ "$regfn" = rc_register3 ] && extra=", $hash"
+	sealed="decode(md5(random()::text) || md5(random()::text) || md5(random()::text) || md5(random()::text), 'hex')"
+	extra=", $hash, $sealed"
 	# No ':' directly before a letter outside variables: pgbench would take
 	# it for one (hence the spaces after the JSON colons).
 	cat >"$tmp/register.sql" <<-SQL
