@@ -303,7 +303,7 @@ http_error(struct req *r, int status, const char *code, const char *fmt, ...)
 	va_end(ap);
 	if (r->route != NULL && (r->route->flags & ROUTE_HTML) &&
 	    strcmp(code, "render_failed") != 0) {
-		web_error_page(r, status, msg);
+		web_error_page(r, status, code, msg);
 		return;
 	}
 	if (status == 401)

@@ -329,7 +329,7 @@ struct evbuffer *tmpl_render_text(const char *, size_t, const json_t *);
 
 /* web.c */
 int	 web_init(const char *);
-void	 web_error_page(struct req *, int, const char *);
+void	 web_error_page(struct req *, int, const char *, const char *);
 void	 web_index(struct req *);
 void	 web_event(struct req *);
 void	 web_register(struct req *);

@@ -190,13 +190,21 @@ web_page(struct req *r, int status, const char *tmpl, json_t *ctx)
 
 /* An error as a page (http_error calls this for HTML routes). */
 void
-web_error_page(struct req *r, int status, const char *message)
+web_error_page(struct req *r, int status, const char *code,
+    const char *message)
 {
-	json_t	*ctx = web_ctx(r, "error_title");
+	json_t		*ctx = web_ctx(r, "error_title"), *text;
+	char		 key[64];
 
 	if (ctx != NULL) {
+		/* The catalog's sentence for this error, else the server's. */
+		snprintf(key, sizeof(key), "err_%s", code);
+		text = json_object_get(json_object_get(ctx, "t"), key);
 		json_object_set_new(ctx, "status", json_integer(status));
-		json_object_set_new(ctx, "message", json_string(message));
+		if (json_is_string(text))
+			json_object_set(ctx, "message", text);
+		else
+			json_object_set_new(ctx, "message", json_string(message));
 	}
 	web_page(r, status, "error", ctx);
 }
@@ -321,8 +329,8 @@ static void
 event_page(struct req *r, PGresult *res, json_t *form, const char *field,
     const char *message)
 {
-	json_t	*ctx, *e, *errs;
-	char	 key[80];
+	json_t	*ctx, *e, *errs, *text;
+	char	 key[80], ckey[96];
 
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
 		http_error(r, 404, "not_found", "No such event.");
@@ -349,7 +357,13 @@ event_page(struct req *r, PGresult *res, json_t *form, const char *field,
 	if (field != NULL) {
 		errs = json_object();
 		snprintf(key, sizeof(key), "%s", field);
-		json_object_set_new(errs, key, json_string(message));
+		/* The catalog's sentence for the field, else the server's. */
+		snprintf(ckey, sizeof(ckey), "err_field_%s", field);
+		text = json_object_get(json_object_get(ctx, "t"), ckey);
+		if (json_is_string(text))
+			json_object_set(errs, key, text);
+		else
+			json_object_set_new(errs, key, json_string(message));
 		json_object_set_new(errs, "any", json_true());
 		json_object_set_new(ctx, "errors", errs);
 	}

@@ -514,7 +514,7 @@ test('a form error is shown by its field and keeps the input; fixing it register
     eq(await email.getAttribute('aria-invalid'), 'true', 'aria-invalid on the e-mail field');
     const describedBy = await email.getAttribute('aria-describedby');
     const errorText = await page.locator(`#${describedBy}`).innerText();
-    assert(/email/i.test(errorText), `the e-mail field's description should be its error, got ${JSON.stringify(errorText)}`);
+    assert(/e-mail/i.test(errorText), `the e-mail field's description should be its error, got ${JSON.stringify(errorText)}`);
     // The error sits right after the field it is about.
     const next = await email.evaluate((el) => el.nextElementSibling && el.nextElementSibling.id);
     eq(next, describedBy, 'the element after the e-mail input');
@@ -604,7 +604,7 @@ test('error pages: unknown event, unknown registration, expired form', async () 
     let r = await page.goto(`${world.base}/events/999999999`);
     eq(r.status(), 404, 'status of an unknown event');
     await page.getByRole('heading', { level: 1, name: 'Something is not right' }).waitFor();
-    await page.getByText('No such event.').waitFor();
+    await page.getByText('We could not find this page.', { exact: false }).waitFor();
     await audit(page, 'error-404-en');
     r = await page.goto(`${world.base}/manage/${'A'.repeat(43)}?lang=zh-CN`);
     eq(r.status(), 404, 'status of an unknown registration');

@@ -336,7 +336,7 @@ def test_nighttalk_join_link_records_attendance_and_redirects(
     r = api("GET", "/j/" + join)
     # A join link is opened in a browser: the refusal is a page.
     assert r.status == 409 and "text/html" in r.headers["Content-Type"] \
-        and "opens at" in r.raw.decode(), r
+        and "not open yet" in r.raw.decode(), r
     # Move the episode to start in ten minutes (bypassing the Thursday rule).
     pg.psql("UPDATE events SET starts_at = now() + interval '10 minutes', "
             "ends_at = now() + interval '70 minutes' WHERE id = %d"

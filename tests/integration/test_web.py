@@ -223,3 +223,14 @@ def test_agenda_with_speakers_is_on_the_event_page(server, ev, api,
     assert len(expect(api("GET", "/api/v1/events/%d" % ev["id"]),
                       200)["sessions"]) == 2, "a refused agenda changed it"
     expect(api("POST", path, body), 401)
+
+
+def test_form_errors_and_error_pages_speak_the_page_language(server, ev):
+    b = Browser(server, lang="zh-CN")
+    tok = csrf_of(b.get("/events/%d" % ev["id"]))
+    r = b.post("/events/%d/register" % ev["id"],
+               form(tok, email="not-an-email"))
+    assert r.status == 400 and "请填写电子邮箱" in r.raw.decode(), \
+        "a zh-CN page should explain the field in Chinese"
+    r = b.get("/events/999999999")
+    assert r.status == 404 and "找不到此页面" in r.raw.decode()
