@@ -74,39 +74,13 @@ auth_set_secret(const unsigned char *key, size_t len)
 int
 auth_load_secret(PGconn *pg)
 {
-	unsigned char	 fresh[TOKEN_SECRET_LEN];
-	const char	*vals[2] = { TOKEN_SECRET_NAME, (const char *)fresh };
-	int		 lens[2] = { 0, sizeof(fresh) };
-	int		 fmts[2] = { 0, 1 };
-	PGresult	*res;
-	int		 rc = -1;
+	unsigned char	 key[TOKEN_SECRET_LEN];
 
-	randombytes_buf(fresh, sizeof(fresh));
-	res = PQexecParams(pg, "INSERT INTO secrets (name, value) "
-	    "VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", 2, NULL, vals,
-	    lens, fmts, 1);
-	sodium_memzero(fresh, sizeof(fresh));
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		log_warnx("cannot store the token secret (has `rollcalld "
-		    "migrate` run?): %s", PQresultErrorMessage(res));
-		PQclear(res);
+	if (db_secret(pg, TOKEN_SECRET_NAME, key, sizeof(key)) == -1)
 		return -1;
-	}
-	PQclear(res);
-	res = PQexecParams(pg, "SELECT value FROM secrets WHERE name = $1",
-	    1, NULL, vals, NULL, NULL, 1);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-	    PQgetlength(res, 0, 0) == TOKEN_SECRET_LEN) {
-		auth_set_secret((const unsigned char *)PQgetvalue(res, 0, 0),
-		    TOKEN_SECRET_LEN);
-		rc = 0;
-	} else
-		log_warnx("cannot read the token secret");
-	/* PQclear does not wipe: do it ourselves. */
-	if (PQntuples(res) == 1)
-		sodium_memzero(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
-	PQclear(res);
-	return rc;
+	auth_set_secret(key, sizeof(key));
+	sodium_memzero(key, sizeof(key));
+	return 0;
 }
 
 /* A new random token id: 128 bits, URL-safe base64. */

@@ -20,6 +20,7 @@
 
 #include <event2/event.h>
 #include <libpq-fe.h>
+#include <sodium.h>
 
 #include "server.h"
 
@@ -180,6 +181,50 @@ db_conninfo(const char *flag)
 	if ((env = getenv("ROLLCALL_DB")) != NULL)
 		return env;
 	return "";
+}
+
+/*
+ * A random secret of len bytes kept in `secrets` under name: created by the
+ * first process that asks (of several starting at once, ON CONFLICT lets
+ * one win), then read back, whichever was kept. Blocking: start-up only.
+ */
+int
+db_secret(PGconn *pg, const char *name, unsigned char *out, size_t len)
+{
+	unsigned char	 fresh[64];
+	const char	*vals[2] = { name, (const char *)fresh };
+	int		 lens[2] = { 0, (int)len };
+	int		 fmts[2] = { 0, 1 };
+	PGresult	*res;
+	int		 rc = -1;
+
+	if (len > sizeof(fresh))
+		abort();	/* a programming error */
+	randombytes_buf(fresh, len);
+	res = PQexecParams(pg, "INSERT INTO secrets (name, value) "
+	    "VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", 2, NULL, vals,
+	    lens, fmts, 1);
+	sodium_memzero(fresh, sizeof(fresh));
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_warnx("cannot store the secret %s (has `rollcalld migrate` "
+		    "run?): %s", name, PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	res = PQexecParams(pg, "SELECT value FROM secrets WHERE name = $1",
+	    1, NULL, vals, NULL, NULL, 1);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    PQgetlength(res, 0, 0) == (int)len) {
+		memcpy(out, PQgetvalue(res, 0, 0), len);
+		rc = 0;
+	} else
+		log_warnx("cannot read the secret %s", name);
+	/* PQclear does not wipe: do it ourselves. */
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		sodium_memzero(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
+	PQclear(res);
+	return rc;
 }
 
 /* A blocking connection for the command-line tools (never the server loop). */

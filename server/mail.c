@@ -182,38 +182,10 @@ read_password(const char *path)
 static int
 load_key(PGconn *pg)
 {
-	unsigned char	 fresh[crypto_secretbox_KEYBYTES];
-	const char	*vals[2] = { MAIL_KEY_NAME, (const char *)fresh };
-	int		 lens[2] = { 0, sizeof(fresh) };
-	int		 fmts[2] = { 0, 1 };
-	PGresult	*res;
-	int		 rc = -1;
-
-	randombytes_buf(fresh, sizeof(fresh));
-	res = PQexecParams(pg, "INSERT INTO secrets (name, value) "
-	    "VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", 2, NULL, vals,
-	    lens, fmts, 1);
-	sodium_memzero(fresh, sizeof(fresh));
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		log_warnx("cannot store the mail key (has `rollcalld migrate` "
-		    "run?): %s", PQresultErrorMessage(res));
-		PQclear(res);
+	if (db_secret(pg, MAIL_KEY_NAME, key, sizeof(key)) == -1)
 		return -1;
-	}
-	PQclear(res);
-	res = PQexecParams(pg, "SELECT value FROM secrets WHERE name = $1",
-	    1, NULL, vals, NULL, NULL, 1);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-	    PQgetlength(res, 0, 0) == (int)sizeof(key)) {
-		memcpy(key, PQgetvalue(res, 0, 0), sizeof(key));
-		have_key = 1;
-		rc = 0;
-	} else
-		log_warnx("cannot read the mail key");
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		sodium_memzero(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
-	PQclear(res);
-	return rc;
+	have_key = 1;
+	return 0;
 }
 
 /* Seal a manage secret for the outbox: hex of nonce || secretbox. */

@@ -194,6 +194,7 @@ void	 db_pool_stop(void);
 enum db_err db_exec(enum sql_id, const char *const *, int, db_cb, void *);
 void	 db_pool_stats(int *, int *, int *, int *);
 PGconn	*db_connect_blocking(const char *);
+int	 db_secret(PGconn *, const char *, unsigned char *, size_t);
 const char *db_conninfo(const char *);
 
 /* http.c */
