@@ -73,27 +73,7 @@ chmod 0755 "$tmp"
 daemon_pid=""
 anomalies=()
 
-note() { printf '%s\n' "$*"; }
-anomaly() { anomalies+=("$*"); note "ANOMALY: $*"; }
-
-stop_daemon() {
-	[ -n "$daemon_pid" ] || return 0
-	local pid=$daemon_pid rc=0 i
-	daemon_pid=""
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for i in $(seq 1 100); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			anomaly "daemon (pid $pid) still running 10 s after SIGTERM; killed"
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	fi
-	wait "$pid" 2>/dev/null || rc=$?
-	return "$rc"
-}
+. tests/bench/lib.sh
 
 cleanup() {
 	local rc=$?
@@ -121,29 +101,6 @@ cp "$BIN" "$tmp/bin/rollcalld" && cp "$TBIN" "$tmp/bin/ticket-bench" ||
 BIN=$tmp/bin/rollcalld TBIN=$tmp/bin/ticket-bench
 export ROLLCALL_SHARE=${ROLLCALL_SHARE:-$PWD}
 
-# start_daemon POOL LOGNAME: serve on a free loopback port; sets base.
-start_daemon() {
-	local pool=$1 log=$tmp/$2.log port try
-	for try in 1 2 3; do
-		port=$("${HELPER[@]}" freeport)
-		"$BIN" serve --db "$conn" --listen "127.0.0.1:$port" \
-			--rate-limit 0 --pool "$pool" >"$log" 2>&1 &
-		daemon_pid=$!
-		base=http://127.0.0.1:$port
-		if "${HELPER[@]}" wait "$base" "$pool" 20; then
-			return 0
-		fi
-		if kill -0 "$daemon_pid" 2>/dev/null; then
-			tail -n 20 "$log" >&2
-			stop_daemon || true
-			return 1
-		fi
-		wait "$daemon_pid" 2>/dev/null || true
-		daemon_pid=""
-		grep -q "cannot listen" "$log" || { tail -n 20 "$log" >&2; return 1; }
-	done
-	return 1
-}
 
 vm() {	# vm PID FIELD: kB
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0

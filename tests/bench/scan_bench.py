@@ -48,22 +48,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 
+# The HTTP client, port and readiness helpers of the main bench.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from helper import at, cmd_freeport, cmd_wait, request  # noqa: E402
 
-def request(base, method, path, body=None, token=None, timeout=10):
-    data = None
-    headers = {}
-    if body is not None:
-        data = json.dumps(body).encode()
-        headers["Content-Type"] = "application/json"
-    if token:
-        headers["Authorization"] = "Bearer " + token
-    req = urllib.request.Request(base + path, data=data, method=method,
-                                 headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read()
+REPO = Path(__file__).resolve().parents[2]
 
 
 def must(st, body, what, want):
@@ -71,43 +60,6 @@ def must(st, body, what, want):
         raise SystemExit("scan_bench: %s: HTTP %d %s" % (what, st,
                                                          body[:300]))
     return body if what.endswith(".png") else json.loads(body)
-
-
-def cmd_freeport():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    print(s.getsockname()[1])
-    s.close()
-    return 0
-
-
-def cmd_wait(base, pool, secs):
-    deadline = time.monotonic() + float(secs)
-    last = "no answer"
-    while time.monotonic() < deadline:
-        try:
-            st, body = request(base, "GET", "/healthz", timeout=2)
-            if st == 200:
-                up = json.loads(body).get("pool", {}).get("up", 0)
-                if up >= int(pool):
-                    return 0
-                last = "pool %d/%s up" % (up, pool)
-            else:
-                last = "HTTP %d" % st
-        except (OSError, ValueError) as e:
-            last = str(e)
-        time.sleep(0.1)
-    print("scan_bench: %s/healthz not ready after %ss: %s" % (base, secs, last),
-          file=sys.stderr)
-    return 1
-
-
-def at(days, hhmm, tz_offset_h=8):
-    tz = datetime.timezone(datetime.timedelta(hours=tz_offset_h))
-    d = datetime.date.today() + datetime.timedelta(days=days)
-    h, m = hhmm.split(":")
-    return datetime.datetime(d.year, d.month, d.day, int(h), int(m),
-                             tzinfo=tz).isoformat()
 
 
 WARM = 4    # untimed scans before each latency run (connections, caches)

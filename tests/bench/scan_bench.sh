@@ -75,27 +75,7 @@ daemon_pid=""
 pg_real=""
 anomalies=()
 
-note() { printf '%s\n' "$*"; }
-anomaly() { anomalies+=("$*"); note "ANOMALY: $*"; }
-
-stop_daemon() {
-	[ -n "$daemon_pid" ] || return 0
-	local pid=$daemon_pid rc=0 i
-	daemon_pid=""
-	if kill -0 "$pid" 2>/dev/null; then
-		kill -TERM "$pid" 2>/dev/null || true
-		for i in $(seq 1 100); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if kill -0 "$pid" 2>/dev/null; then
-			anomaly "daemon (pid $pid) still running 10 s after SIGTERM; killed"
-			kill -KILL "$pid" 2>/dev/null || true
-		fi
-	fi
-	wait "$pid" 2>/dev/null || rc=$?
-	return "$rc"
-}
+. tests/bench/lib.sh
 
 cleanup() {
 	local rc=$?
@@ -126,29 +106,6 @@ BIN=$tmp/bin/rollcalld SCAN=$tmp/bin/rollcall-scan
 export ROLLCALL_SHARE=${ROLLCALL_SHARE:-$PWD}
 unset ROLLCALL_TOKEN NO_COLOR
 
-# start_daemon LOGNAME: serve on a free loopback port; sets base.
-start_daemon() {
-	local log=$tmp/$1.log port try
-	for try in 1 2 3; do
-		port=$("${HELPER[@]}" freeport)
-		"$BIN" serve --db "$conn" --listen "127.0.0.1:$port" \
-			--rate-limit 0 --pool "$POOL" >"$log" 2>&1 &
-		daemon_pid=$!
-		base=http://127.0.0.1:$port
-		if "${HELPER[@]}" wait "$base" "$POOL" 20; then
-			return 0
-		fi
-		if kill -0 "$daemon_pid" 2>/dev/null; then
-			tail -n 20 "$log" >&2
-			stop_daemon || true
-			return 1
-		fi
-		wait "$daemon_pid" 2>/dev/null || true
-		daemon_pid=""
-		grep -q "cannot listen" "$log" || { tail -n 20 "$log" >&2; return 1; }
-	done
-	return 1
-}
 
 # kv FILE KEY: the value of KEY=... in FILE.
 kv() { sed -n "s/^$2=//p" "$1" | head -n 1; }
@@ -164,7 +121,7 @@ note "database: $conn"
 "$BIN" migrate --db "$conn" >"$tmp/migrate.log" 2>&1 ||
 	{ cat "$tmp/migrate.log" >&2; exit 1; }
 token=$("$BIN" token --role admin --name scan-bench --ttl 1h --db "$conn")
-start_daemon serve || { echo "scan_bench: the daemon did not come up" >&2; exit 1; }
+start_daemon "$POOL" serve || { echo "scan_bench: the daemon did not come up" >&2; exit 1; }
 note "daemon: $base (pool $POOL, --rate-limit 0)"
 
 t0=$(date +%s.%N)
