@@ -110,6 +110,9 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_CHECKIN_DOOR] = { "checkin_door",
 	    "SELECT rc_checkin_door($1, $2, $3::bigint, $4::jsonb, $5, "
 	    "$6)::text", 6 },
+	[SQL_CHECKIN_GROUP] = { "checkin_group",
+	    "SELECT ord, status, code, body FROM rc_checkin_group($1::jsonb)",
+	    1 },
 };
 
 enum conn_state {
@@ -610,6 +613,13 @@ db_exec(enum sql_id id, const char *const *vals, int n, db_cb cb, void *arg)
 	pool.nqueued++;
 	pool_dispatch();
 	return DB_OK;
+}
+
+/* How many queries may wait for a connection (--queue). */
+int
+db_queue_max(void)
+{
+	return pool.maxqueued;
 }
 
 /* Start the pool; connections come up in the background. */

@@ -87,6 +87,7 @@ ops_metrics(struct req *r)
 {
 	struct evbuffer		*b;
 	unsigned long long	 cum;
+	uint64_t		 groups, grouped;
 	int			 i, s, total, idle, busy, waiting, last;
 
 	if ((b = evbuffer_new()) == NULL) {
@@ -148,6 +149,17 @@ ops_metrics(struct req *r)
 	    "# TYPE rollcall_http_inflight gauge\n"
 	    "rollcall_http_inflight %d\n",
 	    idle, busy, waiting, M.db_errors, http_inflight());
+	checkin_group_stats(&groups, &grouped);
+	evbuffer_add_printf(b,
+	    "# HELP rollcall_checkin_groups_total Statements that decided "
+	    "door scans (scans arriving together share one).\n"
+	    "# TYPE rollcall_checkin_groups_total counter\n"
+	    "rollcall_checkin_groups_total %llu\n"
+	    "# HELP rollcall_checkin_grouped_scans_total Door scans those "
+	    "statements carried.\n"
+	    "# TYPE rollcall_checkin_grouped_scans_total counter\n"
+	    "rollcall_checkin_grouped_scans_total %llu\n",
+	    (unsigned long long)groups, (unsigned long long)grouped);
 	mail_metrics(b);
 	metrics_done(r, b);
 }

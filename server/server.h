@@ -72,6 +72,7 @@ enum sql_id {
 	SQL_MAIL_STATS,
 	SQL_AGENDA_SET,
 	SQL_CHECKIN_DOOR,
+	SQL_CHECKIN_GROUP,
 	SQL__MAX
 };
 
@@ -193,6 +194,7 @@ int	 db_pool_start(struct event_base *, const char *, int, int);
 void	 db_pool_stop(void);
 enum db_err db_exec(enum sql_id, const char *const *, int, db_cb, void *);
 void	 db_pool_stats(int *, int *, int *, int *);
+int	 db_queue_max(void);
 PGconn	*db_connect_blocking(const char *);
 int	 db_secret(PGconn *, const char *, unsigned char *, size_t);
 const char *db_conninfo(const char *);
@@ -270,7 +272,7 @@ struct ticket_key {
 	char		 kid[16];
 	char		*pub_pem;
 	char		*priv_pem;	/* NULL when this key only verifies */
-	void		*pub;		/* parsed public key (EVP_PKEY), or NULL */
+	void		*pub;		/* parsed public key (EC_KEY), or NULL */
 	void		*priv;		/* parsed private key (EC_KEY), or NULL */
 };
 struct ticket_claims {
@@ -297,6 +299,7 @@ int	 keyring_load(PGconn *);
 int	 keyring_rotate(const char *);
 int	 keyring_start(struct event_base *);
 void	 keyring_stop(void);
+void	 checkin_group_stats(uint64_t *, uint64_t *);
 char	*keyring_sign(const json_t *);
 int	 keyring_verify(const char *, struct ticket_claims *);
 void	 checkin_handle(struct req *);

@@ -5,6 +5,7 @@ NightTalk join links."""
 import datetime as dt
 import http.client
 import json
+import re
 import subprocess
 import threading
 import xml.etree.ElementTree as ET
@@ -404,3 +405,101 @@ def test_checkin_rereads_the_door_token_every_scan(api, ev, issue, create_event,
     s = issue("sponsor", sponsor=sp["id"])
     expect(api("POST", "/api/v1/checkins", {"token": tok}, token=s["token"]),
            403)
+
+
+def _metric(d, name):
+    text = d.api("GET", "/metrics").raw.decode()
+    m = re.search(r"^%s (\d+)$" % re.escape(name), text, re.M)
+    assert m, "/metrics has no %s" % name
+    return int(m.group(1))
+
+
+def test_a_rush_of_scans_shares_statements_and_each_gets_its_own_answer(
+        start_daemon, pg, api, ev, door, issue, admin_token):
+    """Scans that arrive together are decided in one statement (one commit)
+    per group, over two servers at once: still exactly one admission per
+    ticket, a refused door token refuses only its own scans, a retried
+    nonce answers as the first, and no group fails into a deadlock."""
+    a, b = start_daemon(pg.conninfo), start_daemon(pg.conninfo)
+    revoked = issue("door", events=[ev["id"]])
+    expect(api("DELETE", "/api/v1/tokens/" + revoked["jti"],
+               token=admin_token), 200)
+    tickets = [register(api, ev["id"])["ticket"]["token"] for _ in range(30)]
+    retry_nonce = "rush-" + uniq()
+    # Each ticket three times (in opposite orders on the two servers, so
+    # that groups there lock the same rows in different arrival orders),
+    # a revoked door, a garbage code, one nonce sent five times.
+    jobs = []
+    for i, tok in enumerate(tickets):
+        jobs.append((a, door, {"token": tok, "gate": "A"}))
+        jobs.append((b, door, {"token": tickets[-1 - i], "gate": "B"}))
+        jobs.append((a if i % 2 else b, door, {"token": tok, "gate": "C"}))
+        if i % 3 == 0:
+            jobs.append((a, revoked, {"token": tok}))
+    jobs += [(b, door, {"token": "not.a.ticket"})] * 4
+    jobs += [(a, door, {"token": tickets[0], "nonce": retry_nonce})] * 5
+    before = {d: (_metric(d, "rollcall_checkin_groups_total"),
+                  _metric(d, "rollcall_checkin_grouped_scans_total"))
+              for d in (a, b)}
+    results = [None] * len(jobs)
+    barrier = threading.Barrier(len(jobs))
+
+    def one(i):
+        d, who, body = jobs[i]
+        c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=60)
+        try:
+            barrier.wait()
+            c.request("POST", "/api/v1/checkins", json.dumps(body),
+                      {"Authorization": "Bearer " + who["token"],
+                       "Content-Type": "application/json"})
+            r = c.getresponse()
+            results[i] = (r.status, json.loads(r.read()))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=one, args=(i,))
+               for i in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert None not in results, "some scans got no answer"
+
+    admitted = {}
+    for (d, who, body), (status, got) in zip(jobs, results):
+        if who is revoked:
+            assert (status, got.get("error")) == (401, "invalid_token"), \
+                "a revoked door token's scan answered %d %r" % (status, got)
+            continue
+        assert status == 200, "scan %r answered %d %r" % (body, status, got)
+        if body["token"] == "not.a.ticket":
+            assert got["result"] == "invalid", got
+            continue
+        assert got["result"] in ("admitted", "already_checked_in"), got
+        if got["result"] == "admitted" and "nonce" not in body:
+            admitted[body["token"]] = admitted.get(body["token"], 0) + 1
+    retries = [got for (_, _, body), (_, got) in zip(jobs, results)
+               if body.get("nonce") == retry_nonce]
+    if retries[0]["result"] == "admitted":
+        admitted[tickets[0]] = admitted.get(tickets[0], 0) + 1
+    assert all(r == retries[0] for r in retries), \
+        "one nonce sent five times answered differently: %r" % retries
+    assert sorted(admitted.values()) == [1] * len(tickets), \
+        "admissions per ticket: %r (each of %d tickets must be admitted " \
+        "exactly once)" % (sorted(admitted.values()), len(tickets))
+    assert pg.scalar("SELECT count(*) FROM checkins WHERE nonce = '%s'"
+                     % retry_nonce) == "1"
+    assert pg.scalar("SELECT count(*) FROM checkins WHERE door_jti = '%s'"
+                     % revoked["jti"]) == "0", \
+        "a revoked door token's scans were recorded"
+    for d in (a, b):
+        sent = sum(1 for j in jobs if j[0] is d)
+        groups = _metric(d, "rollcall_checkin_groups_total") - before[d][0]
+        scans = _metric(d, "rollcall_checkin_grouped_scans_total") - \
+            before[d][1]
+        assert scans == sent, \
+            "server on port %d carried %d scans in groups, sent %d" % (
+                d.port, scans, sent)
+        assert groups < sent, \
+            "server on port %d used %d statements for %d simultaneous " \
+            "scans: none were grouped" % (d.port, groups, sent)
