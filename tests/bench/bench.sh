@@ -27,7 +27,9 @@
 #      statement (SQL_CHECKIN_DOOR: rc_checkin_door with the same door, claims
 #      JSON, gate and nonce shapes), same client count, each on its own
 #      event of BENCH_TICKETS fresh confirmed registrations (made with
-#      rc_register3 in SQL), before and after; then at most one admission
+#      rc_register3 in SQL), before and after; for information, pgbench
+#      running the daemon's grouped statement (rc_checkin_group) with the
+#      group size the daemon formed, on a fourth event; then at most one admission
 #      per ticket in the database; ticket PNGs per second (ticket_png() in
 #      build/ticket-bench beside the qrencode command, and GET .../ticket.png
 #      through wrk); ES256 verifications per second (ticket_verify() beside
@@ -485,9 +487,18 @@ note "== tickets (daemon pool $best)"
 ck_ok=0
 ck_rps=0 ck_req=0 ck_dur=0 ck_non2xx="" ck_p50="" ck_p99="" ck_p99_ms="" ck_mix=""
 ckpg_tps1=0 ckpg_tps2=0 ckpg_tps=0 ckpg_p99="" ckpg_mix1="" ckpg_mix2=""
+ck_groups=0 ck_gsize=0 ck_g=1 ckgrp_tps=0 ckgrp_mix=""
 ck_cpu="" ck_cpu_ms="" ck_dup="" ck_admitted="" ck_checked="" png_http_rps=0 png_http_p99="" png_non2xx=""
 png_rate=0 qr_rate=0 verify_rate=0 ossl_verify=0 sign_rate=0 ossl_sign=0
 micro_line="" png_px="" qr_px="" png_bytes="" qr_bytes="" tok_bytes="" qr_version="" qr_info="" png_info=""
+
+# group_metrics: "groups scans" from the daemon's /metrics.
+group_metrics() {
+	"${HELPER[@]}" get "$base" /metrics | awk '
+		$1 == "rollcall_checkin_groups_total" { g = $2 }
+		$1 == "rollcall_checkin_grouped_scans_total" { s = $2 }
+		END { print g + 0, s + 0 }'
+}
 
 # cpu_ticks PID: user + system clock ticks the process has used.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
@@ -509,7 +520,7 @@ verdicts() {
 }
 
 if start_daemon "$best" serve-tickets; then
-	read -r ev_ck1 ev_ckh ev_ck2 ev_png < <("${HELPER[@]}" ticketevents "$base" "$token" 4) ||
+	read -r ev_ck1 ev_ckh ev_ck2 ev_png ev_ckg < <("${HELPER[@]}" ticketevents "$base" "$token" 5) ||
 		{ echo "bench: cannot create the check-in events" >&2; exit 1; }
 	read -r door_h_jti door_h < <("${HELPER[@]}" door "$base" "$token" "$ev_ckh") ||
 		{ echo "bench: cannot issue a door token" >&2; exit 1; }
@@ -518,6 +529,8 @@ if start_daemon "$best" serve-tickets; then
 	read -r door_2_jti door_2 < <("${HELPER[@]}" door "$base" "$token" "$ev_ck2") ||
 		{ echo "bench: cannot issue a door token" >&2; exit 1; }
 	read -r door_p_jti door_p < <("${HELPER[@]}" door "$base" "$token" "$ev_png") ||
+		{ echo "bench: cannot issue a door token" >&2; exit 1; }
+	read -r door_g_jti door_g < <("${HELPER[@]}" door "$base" "$token" "$ev_ckg") ||
 		{ echo "bench: cannot issue a door token" >&2; exit 1; }
 	note "events: $ev_ck1 and $ev_ck2 (pgbench before/after), $ev_ckh (HTTP), $ev_png (ticket PNG); one door token each"
 
@@ -574,6 +587,7 @@ if start_daemon "$best" serve-tickets; then
 	SET synchronous_commit = off;
 	CALL bench_ck.fill($ev_ck1, $NTICKETS, 'ck$ev_ck1');
 	CALL bench_ck.fill($ev_ck2, $NTICKETS, 'ck$ev_ck2');
+	CALL bench_ck.fill($ev_ckg, $NTICKETS, 'ck$ev_ckg');
 	VACUUM ANALYZE registrations, events, checkins, consent_history;
 	SQL
 		{ cat "$tmp/fill.log" >&2; echo "bench: cannot make the registrations" >&2; exit 1; }
@@ -586,7 +600,7 @@ if start_daemon "$best" serve-tickets; then
 	# Per event: count, first id, first jti (as a number), and whether
 	# id and jti advance together.
 	declare -A ck_rbase ck_jbase
-	for e in "$ev_ck1" "$ev_ckh" "$ev_ck2"; do
+	for e in "$ev_ck1" "$ev_ckh" "$ev_ck2" "$ev_ckg"; do
 		read -r n rb jb steps span < <(psql -X -tA -F ' ' "$conn" -c "WITH x AS (
 			SELECT id, ('x' || lpad(ticket_jti, 16, '0'))::bit(64)::bigint AS j
 			FROM registrations WHERE event_id = $e AND status = 'confirmed')
@@ -596,7 +610,7 @@ if start_daemon "$best" serve-tickets; then
 		ck_rbase[$e]=$rb ck_jbase[$e]=$jb
 	done
 	kid=$(psql -X -tAc "SELECT kid FROM ticket_keys WHERE retired_at IS NULL" "$conn")
-	note "registrations: 3 x $NTICKETS confirmed (rc_register3 in SQL, $fill_secs s); tickets of event $ev_ckh signed by $TBIN_SRC meanwhile ($sign_line), key $kid"
+	note "registrations: 4 x $NTICKETS confirmed (rc_register3 in SQL, $fill_secs s); tickets of event $ev_ckh signed by $TBIN_SRC meanwhile ($sign_line), key $kid"
 	# The signed tickets are what the daemon hands out: the first one,
 	# once more through the API's own signing, must be the same string
 	# (signatures are deterministic).
@@ -638,6 +652,7 @@ if start_daemon "$best" serve-tickets; then
 	# Warm-up with the door of another event: every scan is wrong_event.
 	timeout $((SECS + 30)) wrk -t2 -c"$CONNS" -d1s -s tests/bench/checkin.lua "$url" -- \
 		"$tmp/tokens.txt" "$door_p" warm 2 >/dev/null 2>&1 || true
+	read -r ck_g0 ck_s0 < <(group_metrics)
 	cpu0=$(cpu_ticks "$daemon_pid") t0=$(date +%s.%N)
 	out=$(timeout $((SECS + 30)) wrk -t2 -c"$CONNS" -d"${SECS}s" --latency \
 		-s tests/bench/checkin.lua "$url" -- "$tmp/tokens.txt" "$door_h" http 2 2>&1) || true
@@ -678,8 +693,11 @@ if start_daemon "$best" serve-tickets; then
 	fi
 	n_rec=$(psql -X -tAc "SELECT count(*) FROM checkins WHERE nonce LIKE 'http-%'" "$conn")
 	ck_cpu_ms=$(awk -v c="$ck_cpu" -v r="$ck_rps" 'BEGIN { printf "%.2f", (r > 0 ? c / 100 / r * 1000 : 0) }')
+	read -r ck_g1 ck_s1 < <(group_metrics)
+	ck_groups=$((ck_g1 - ck_g0)) ck_gsize=$(awk -v g="$((ck_g1 - ck_g0))" -v s="$((ck_s1 - ck_s0))" 'BEGIN { printf "%.1f", (g > 0 ? s / g : 0) }')
 	note "daemon: $(printf '%.0f' "$ck_rps") check-ins/s (${ck_req} replies in ${ck_dur} s, ${ck_non2xx:-0} non-2xx; $n_rec scans recorded), latency p50 ${ck_p50:-?} p99 ${ck_p99:-?}; daemon CPU ${ck_cpu}% of one core, $ck_cpu_ms ms a check-in"
 	note "  verdicts: $ck_mix"
+	note "  $ck_groups statements (rc_checkin_group) decided them, $ck_gsize scans each on average"
 	n_warm=$(psql -X -tAc "SELECT count(*) FROM checkins WHERE nonce LIKE 'warm-%' AND verdict <> 'wrong_event'" "$conn")
 	[ "$n_warm" = 0 ] || anomaly "check-in warm-up: $n_warm scans with another event's door token were not wrong_event"
 
@@ -689,6 +707,23 @@ if start_daemon "$best" serve-tickets; then
 	ckpg_mix2=$(verdicts ckafter)
 	note "  verdicts: $ckpg_mix2"
 	ckpg_tps=$(awk -v a="$ckpg_tps1" -v b="$ckpg_tps2" 'BEGIN { printf "%.1f", (a + b) / 2 }')
+
+	# For information: the daemon's own statement, rc_checkin_group, with
+	# groups of the size the daemon formed and as many clients as it keeps
+	# groups in flight (GROUP_INFLIGHT in server/checkin.c), on a fourth
+	# event's fresh tickets.
+	ck_g=$(awk -v g="$ck_gsize" 'BEGIN { g = int(g + 0.5); print (g < 1 ? 1 : g) }')
+	cat >"$tmp/checkin-group.sql" <<-'SQL'
+	\set k :k + 1
+	\set i ((:client_id + :nc * (:k - 1)) * :g) % :n
+	SELECT count(*) FROM rc_checkin_group((SELECT jsonb_agg(jsonb_build_object('door', :door::text, 'role', 'door', 'event', NULL, 'claims', jsonb_build_object('ev', :ev::bigint, 'reg', :rbase::bigint + j % :n::bigint, 'jti', to_hex(:jbase::bigint + j % :n::bigint), 'kid', :kid::text), 'gate', 'bench', 'nonce', :run::text || '-c' || :client_id::text || '-' || :k::text || '-' || j)) FROM generate_series(:i::bigint, :i::bigint + :g::bigint - 1) j));
+	SQL
+	run_reg_pgbench ckgroup "$tmp/checkin-group.sql" 2 -D k=0 -D nc=2 -D g="$ck_g" \
+		-D n="$NTICKETS" -D ev="$ev_ckg" -D rbase="${ck_rbase[$ev_ckg]}" -D jbase="${ck_jbase[$ev_ckg]}" \
+		-D kid="$kid" -D door="$door_g_jti" -D run=ckgroup
+	ckgrp_tps=$(awk -v t="$rp_tps" -v g="$ck_g" 'BEGIN { printf "%.1f", t * g }')
+	ckgrp_mix=$(verdicts ckgroup)
+	note "  groups of $ck_g: $(printf '%.0f' "$ckgrp_tps") scans/s; verdicts: $ckgrp_mix"
 	ckpg_p99=$(awk -v a="${ckpg_p99_1:-0}" -v b="${ckpg_p99_2:-0}" 'BEGIN { printf "%.1f", (a > b ? a : b) }')
 	note "pgbench baseline: mean $(printf '%.0f' "$ckpg_tps") tps (after vs before: $(awk -v a="$ckpg_tps1" -v b="$ckpg_tps2" 'BEGIN { printf "%+.0f", (b - a) / (a > 0 ? a : 1) * 100 }')%)"
 
@@ -816,7 +851,8 @@ if [ "$ck_ok" = 1 ]; then
 	note "checkins: daemon $(printf '%.0f' "$ck_rps") req/s (p99 ${ck_p99_ms} ms), pgbench $(printf '%.0f' "$ckpg_tps") tps (p99 ${ckpg_p99} ms), ratio $ck_ratio (target >= $CHECKIN_RATIO_TARGET: $(met "$ck_ratio >= $CHECKIN_RATIO_TARGET"))"
 	note "  daemon: POST /api/v1/checkins, pool $best, wrk -t2 -c$CONNS -d${SECS}s, p50 ${ck_p50:-?} p99 ${ck_p99:-?}, ${ck_non2xx:-0} non-2xx; verdicts: ${ck_mix:-?}"
 	note "  pgbench (rc_checkin_door, -M prepared -c $CONNS -j 2 -T $SECS): $(printf '%.0f' "$ckpg_tps1") tps before (${ckpg_mix1:-?}), $(printf '%.0f' "$ckpg_tps2") after (${ckpg_mix2:-?})"
-	note "  a check-in is one statement (SQL_CHECKIN_DOOR re-reads the door token and admits); pgbench runs the same"
+	note "  each scan is decided by rc_checkin (one conditional UPDATE), as in pgbench's rc_checkin_door; the daemon sends the scans that arrive together as one statement and one commit (rc_checkin_group): $ck_groups statements, $ck_gsize scans each"
+	note "  for information: pgbench running rc_checkin_group, groups of $ck_g, 2 clients (the daemon keeps 2 groups in flight): $(printf '%.0f' "$ckgrp_tps") scans/s; daemon / that = $(r2 "$ck_rps" "$ckgrp_tps")"
 	note "  for information: the daemon used ${ck_cpu:-?}% of one core (${ck_cpu_ms:-?} ms a check-in); ticket_verify() alone, on its one event-loop thread, allows at most $(printf '%.0f' "$verify_rate") check-ins/s"
 	note "  verdict mix differs when the rates do: a run that gets past the first $NTICKETS scans sees already_checked_in (the same one statement)"
 	note "  exactly-once: at most ${ck_dup:-?} admission per registration ($ck_admitted admissions, $ck_checked registrations checked in): $(met "${ck_dup:-2} <= 1 && ${ck_admitted:-0} == ${ck_checked:--1}")"
