@@ -503,3 +503,31 @@ def test_a_rush_of_scans_shares_statements_and_each_gets_its_own_answer(
         assert groups < sent, \
             "server on port %d used %d statements for %d simultaneous " \
             "scans: none were grouped" % (d.port, groups, sent)
+
+
+def test_a_group_that_fails_decides_each_scan_alone(api, ev, door, pg,
+                                                    server):
+    """When the grouped statement fails as a whole (a deadlock, say), every
+    scan in it is decided again on its own and the door still gets its
+    verdict, not an error."""
+    tok = register(api, ev["id"])["ticket"]["token"]
+    original = bytes.fromhex(pg.scalar(
+        "SELECT encode(convert_to(pg_get_functiondef("
+        "'rc_checkin_group(jsonb)'::regprocedure), 'UTF8'), 'hex')")).decode()
+    pg.psql("CREATE OR REPLACE FUNCTION rc_checkin_group(p_scans jsonb) "
+            "RETURNS TABLE (ord integer, status integer, code text, "
+            "body text) LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION "
+            "'deadlock for the test' USING ERRCODE = '40P01'; END $$")
+    try:
+        first = scan(api, door, tok, gate="North")
+        again = scan(api, door, tok, gate="South")
+        garbage = scan(api, door, "not.a.ticket")
+    finally:
+        pg.psql(original)
+    assert (first["result"], again["result"], garbage["result"]) == \
+        ("admitted", "already_checked_in", "invalid"), (first, again, garbage)
+    assert again["gate"] == "North", again
+    assert "deciding each alone" in server.log_text(), \
+        "the daemon did not log the failed group"
+    after = scan(api, door, register(api, ev["id"])["ticket"]["token"])
+    assert after["result"] == "admitted", after
