@@ -508,14 +508,13 @@ checkin_keys_done(struct req *r, PGresult *res)
 	checkin_run(r);
 }
 
-/* True when tok names a kid this server does not hold. */
+/* True when tok names a kid this server does not hold; the kid in kid. */
 static int
-kid_unknown(const char *tok)
+kid_unknown(const char *tok, char *kid, size_t kidsz)
 {
-	char	 kid[sizeof(keyring[0].kid)];
 	int	 i;
 
-	if (tok == NULL || ticket_peek_kid(tok, kid, sizeof(kid)) == -1 ||
+	if (tok == NULL || ticket_peek_kid(tok, kid, kidsz) == -1 ||
 	    kid[0] == '\0')
 		return 0;
 	for (i = 0; i < nkeys; i++)
@@ -527,21 +526,26 @@ kid_unknown(const char *tok)
 /*
  * POST /api/v1/checkins {token, gate?, nonce?, event_id?}. A ticket
  * signed with a key this server has not loaded yet (another server just
- * rotated) makes it re-read the keys first, at most once a second, so
- * the door never sees a good ticket refused.
+ * rotated) makes it re-read the keys first, so the door never sees a good
+ * ticket refused: at most once a second for any one unknown kid, so a
+ * made-up kid right before it does not keep a real new one out.
  */
 void
 checkin_handle(struct req *r)
 {
 	static time_t	 last_reload;
+	static char	 last_kid[sizeof(keyring[0].kid)];
+	char		 kid[sizeof(keyring[0].kid)];
 	const char	*tok;
 
 	if (req_validate(r, checkin_fields, sizeof(checkin_fields) /
 	    sizeof(checkin_fields[0])) == -1)
 		return;
 	tok = json_string_value(json_object_get(r->body, "token"));
-	if (kid_unknown(tok) && time(NULL) != last_reload) {
+	if (kid_unknown(tok, kid, sizeof(kid)) &&
+	    (time(NULL) != last_reload || strcmp(kid, last_kid) != 0)) {
 		last_reload = time(NULL);
+		snprintf(last_kid, sizeof(last_kid), "%s", kid);
 		req_query(r, SQL_TICKET_KEYS, NULL, 0, checkin_keys_done);
 		return;
 	}

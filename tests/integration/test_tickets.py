@@ -354,6 +354,13 @@ def test_key_rotation_keeps_old_tickets_valid(
         api, ev, door, pg, rollcalld_bin, server):
     old = register(api, ev["id"])["ticket"]["token"]
     old_kid = jwt_header(old)["kid"]
+    # A code with a made-up kid just before the rotation makes this server
+    # re-read the keys; that must not keep the real new key out after it.
+    old_priv = pg.scalar("SELECT replace(private_pem, E'\\n', '|') FROM "
+                         "ticket_keys WHERE kid = '%s'" % old_kid)
+    made_up = pyjwt.encode(jwt_claims(old), old_priv.replace("|", "\n"),
+                           algorithm="ES256", headers={"kid": "made-up"})
+    assert scan(api, door, made_up)["result"] == "invalid"
     out = subprocess.run([rollcalld_bin, "rotate-key", "--db", pg.conninfo],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
@@ -369,7 +376,9 @@ def test_key_rotation_keeps_old_tickets_valid(
     claims = jwt_claims(reg["ticket"]["token"])
     fresh = pyjwt.encode(claims, priv, algorithm="ES256",
                          headers={"kid": new_kid})
-    assert scan(api, door, fresh)["result"] == "admitted"
+    assert scan(api, door, fresh)["result"] == "admitted", \
+        "a ticket signed with the new key was refused right after a " \
+        "ticket with an unknown kid"
     assert scan(api, door, old)["result"] == "admitted", \
         "a ticket signed before the rotation must stay valid"
     b = expect(api("GET", "/api/v1/events/%d/offline-bundle" % ev["id"],
