@@ -355,7 +355,10 @@ scan_alone(struct scan *s)
 	scan_free(s);
 }
 
-/* The group's rows: one per scan, by position (1-based). */
+/*
+ * Answer each scan from its row (by position, 1-based). -1 when a row is
+ * missing or makes no sense: the scans still unanswered are then left in g.
+ */
 static int
 group_reply(struct group *g, PGresult *res)
 {
@@ -369,9 +372,6 @@ group_reply(struct group *g, PGresult *res)
 		k = atoi(PQgetvalue(res, i, 0)) - 1;
 		if (k < 0 || k >= g->n || g->scans[k] == NULL)
 			return -1;
-	}
-	for (i = 0; i < g->n; i++) {
-		k = atoi(PQgetvalue(res, i, 0)) - 1;
 		status = atoi(PQgetvalue(res, i, 1));
 		code = PQgetvalue(res, i, 2);
 		body = PQgetvalue(res, i, 3);
