@@ -7,17 +7,24 @@ PKGS	 = libpq libjwt libevent jansson libsodium libqrencode libpng libcrypto \
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2
 CFLAGS	?= -O2 -g
-CPPFLAGS += -D_GNU_SOURCE
+CPPFLAGS += -D_GNU_SOURCE -Iserver/common
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 SAN	 = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	   -fno-sanitize-recover=undefined
 PYTHON	 = /usr/bin/python3
 
-SERVER_SRCS = server/auth.c server/checkin.c server/config.c server/db.c server/event.c server/export.c server/http.c \
-	      server/lead.c server/log.c server/mail.c server/mail_worker.c server/migrate.c server/notify.c server/ops.c server/registration.c \
-	      server/template.c server/ticket.c server/validate.c \
-	      server/web.c
+# Code both programs link (server/common/, declared in common.h).
+COMMON_SRCS = server/common/log.c server/common/ticket.c server/common/util.c
+SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/checkin.c server/config.c \
+	      server/db.c server/event.c server/export.c server/http.c \
+	      server/join.c server/keyring.c server/lead.c server/mail.c \
+	      server/mail_worker.c server/metrics.c server/migrate.c \
+	      server/notify.c server/ops.c server/ratelimit.c \
+	      server/registration.c server/router.c server/secret.c \
+	      server/template.c server/tickets.c server/token.c \
+	      server/validate.c server/web.c
+HEADERS	    = server/server.h server/common/common.h
 MAIN_SRC    = server/main.c
 TEST_PKGS   = cmocka zbar
 UNIT_TESTS  = tests/unit/test_validate.c tests/unit/test_auth.c \
@@ -28,8 +35,8 @@ SERVER_OBJS = $(SERVER_SRCS:%.c=build/obj/%.o)
 ASAN_OBJS   = $(SERVER_SRCS:%.c=build/asan/%.o)
 UNIT_BINS   = $(UNIT_TESTS:tests/unit/%.c=build/asan/tests/%)
 
-# The door scanner links the daemon's ticket verification (ticket.o, and
-# log.o which it logs through): one copy of that code in the tree.
+# The door scanner links the code it shares with the daemon (server/common/:
+# ticket verification, logging, helpers): one copy of that code in the tree.
 SCAN_PKGS   = zbar libcurl libjpeg libpng jansson libjwt libsodium \
 	      libqrencode libcrypto
 SCAN_CFLAGS = $(shell pkg-config --cflags $(SCAN_PKGS) 2>/dev/null)
@@ -37,12 +44,13 @@ SCAN_LIBS   = $(shell pkg-config --libs $(SCAN_PKGS) 2>/dev/null)
 SCAN_SRCS   = scanner/camera.c scanner/client.c scanner/decode.c \
 	      scanner/image.c scanner/journal.c scanner/offline.c \
 	      scanner/output.c scanner/scan.c
-SCAN_SHARED = server/ticket.c server/log.c
+SCAN_SHARED = $(COMMON_SRCS)
 SCAN_OBJS   = $(SCAN_SRCS:%.c=build/obj/%.o) $(SCAN_SHARED:%.c=build/obj/%.o)
 SCAN_ASAN_OBJS = $(SCAN_SRCS:%.c=build/asan/%.o) \
 	      $(SCAN_SHARED:%.c=build/asan/%.o)
 
-.PHONY: all deps run test unit integration bench clean check-pkgs fuzz
+.PHONY: all deps run test unit integration bench clean check-pkgs fuzz \
+	layering
 
 all: check-pkgs build/rollcalld build/rollcall-scan
 
@@ -52,11 +60,11 @@ check-pkgs:
 deps:
 	deploy/dev/deps.sh build
 
-build/obj/%.o: %.c server/server.h
+build/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -c $< -o $@
 
-build/asan/%.o: %.c server/server.h
+build/asan/%.o: %.c $(HEADERS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(SAN) $(WARN) $(PKG_CFLAGS) -c $< -o $@
 
@@ -70,13 +78,13 @@ build/asan/rollcalld: $(ASAN_OBJS) build/asan/server/main.o
 check-scan-pkgs:
 	@pkg-config --exists $(SCAN_PKGS) || { echo "missing libraries for rollcall-scan: run 'make deps' (as root) or deploy/dev/deps.sh"; exit 1; }
 
-build/obj/scanner/%.o: scanner/%.c scanner/scanner.h server/server.h | check-scan-pkgs
+build/obj/scanner/%.o: scanner/%.c scanner/scanner.h server/common/common.h | check-scan-pkgs
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) $(SCAN_CFLAGS) -Iserver -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) $(SCAN_CFLAGS) -c $< -o $@
 
-build/asan/scanner/%.o: scanner/%.c scanner/scanner.h server/server.h | check-scan-pkgs
+build/asan/scanner/%.o: scanner/%.c scanner/scanner.h server/common/common.h | check-scan-pkgs
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(SAN) $(WARN) $(PKG_CFLAGS) $(SCAN_CFLAGS) -Iserver -c $< -o $@
+	$(CC) $(CPPFLAGS) $(SAN) $(WARN) $(PKG_CFLAGS) $(SCAN_CFLAGS) -c $< -o $@
 
 build/rollcall-scan: $(SCAN_OBJS) build/obj/scanner/main.o
 	$(CC) $(CFLAGS) -o $@ $^ $(SCAN_LIBS)
@@ -94,7 +102,7 @@ build/asan/tests/test_scanner: tests/unit/test_scanner.c tests/unit/unit.h \
 
 # The ticket microbenchmark of `make bench`: server/ticket.c and friends as
 # the release daemon has them.
-build/ticket-bench: tests/bench/ticket_bench.c server/server.h $(SERVER_OBJS)
+build/ticket-bench: tests/bench/ticket_bench.c $(HEADERS) $(SERVER_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Iserver -o $@ $< \
 	    $(SERVER_OBJS) $(PKG_LIBS)
@@ -123,6 +131,12 @@ integration: check-pkgs build/asan/rollcalld build/asan/rollcall-scan
 	ROLLCALLD=$(CURDIR)/build/asan/rollcalld \
 	ROLLCALL_SCAN=$(CURDIR)/build/asan/rollcall-scan $(PYTHON) -m pytest -q \
 	    -p no:cacheprovider tests/integration
+
+# The floor plan (tests/layering/check.py): no cycles among server files,
+# libpq and SQL text only in db.c, one body per SQL function.
+layering: build/asan/rollcalld
+	$(PYTHON) tests/layering/test_check.py
+	$(PYTHON) tests/layering/check.py $(ASAN_OBJS) build/asan/server/main.o
 
 # The attendee pages in headless Chromium (Debian's; tests/e2e/run.mjs):
 # playwright-core, axe-core, vnu-jar and ical.js from tests/e2e/package-lock.json.

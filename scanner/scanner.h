@@ -2,9 +2,9 @@
  * rollcall-scan: the door scanner's one internal header.
  * Prototypes are grouped by the file that defines them.
  *
- * Ticket verification is not copied here: the scanner links the daemon's
- * server/ticket.o and calls the same ticket_verify() (declared in
- * server/server.h) with the public keys of an offline bundle.
+ * Ticket verification is not copied here: the scanner links the code it
+ * shares with the daemon (server/common/, declared in common.h) and calls
+ * the same ticket_verify() with the public keys of an offline bundle.
  */
 #ifndef ROLLCALL_SCANNER_H
 #define ROLLCALL_SCANNER_H
@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "server.h"
+#include "common.h"
 
 /* Limits on untrusted input, enforced while reading it. */
 #define SCAN_MAXCODE		4096	/* bytes of one code or stdin line */
@@ -26,15 +26,15 @@
 #define SCAN_MAXBUNDLE		(16 * 1024 * 1024)
 #define SCAN_MAXJOURNAL		(64 * 1024 * 1024)
 #define SCAN_MAXKEYS		16	/* public keys in a bundle */
-#define SCAN_MAXGATE		64	/* as the server's gate field */
-#define SCAN_MAXDEVICE		64
+#define SCAN_MAXGATE		CHECKIN_MAXGATE
+#define SCAN_MAXDEVICE		CHECKIN_MAXDEVICE
 #define SCAN_TIMEOUT		5	/* seconds for one request, default */
 #define SCAN_RETRY_MS		300	/* pause before the one retry */
 #define SCAN_OFFLINE_SECS	30	/* after a failure, decide offline this long */
 #define SCAN_REPEAT_MS		3000	/* camera: the same code again is ignored */
 #define SCAN_FRAME_MS		100	/* --frames: 10 frames a second */
 #define SCAN_RECENT		8	/* camera: codes remembered for that */
-#define SCAN_BATCH		500	/* scans in one upload (server takes 1000) */
+#define SCAN_BATCH		(CHECKIN_MAXBATCH / 2)	/* scans in one upload */
 #define SCAN_NONCE_BYTES	16
 
 /* Exit codes, also listed in --help. The worst outcome of a run wins. */

@@ -1,6 +1,5 @@
 /*
- * Check-in at the door, offline bundles and reconciliation, ticket images,
- * NightTalk join links, and the keyring of ticket keys.
+ * Check-in at the door and offline bundles and their reconciliation.
  *
  * A scanned code is untrusted until ticket_verify() has checked its
  * signature with the key its kid names, with the algorithm pinned to
@@ -8,10 +7,6 @@
  * still recorded (as `invalid`) so the door's log is complete. The verdict
  * itself is decided by one statement in PostgreSQL (rc_checkin), which is
  * what makes admission exactly-once across doors and server processes.
- *
- * The keyring is shared through the database: the first server to start
- * creates the signing key, every server loads all keys, and a timer
- * re-reads them so a rotation reaches running servers within a minute.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,276 +14,12 @@
 #include <time.h>
 #include <sys/queue.h>
 
-#include <event2/event.h>
-#include <event2/http.h>
-#include <sodium.h>
-
 #include "server.h"
 
-#define KEYRING_MAX		16
-#define KEYRING_REFRESH_SECS	60
-#define BATCH_MAXSCANS		1000
-
-static struct ticket_key	keyring[KEYRING_MAX];
-static int			nkeys;
-static int			signing = -1;	/* index of the signing key */
-static struct event		*refresh_ev;
-
-static void
-keyring_clear(void)
-{
-	int	 i;
-
-	for (i = 0; i < nkeys; i++) {
-		ticket_key_release(&keyring[i]);
-		free(keyring[i].pub_pem);
-		if (keyring[i].priv_pem != NULL) {
-			sodium_memzero(keyring[i].priv_pem,
-			    strlen(keyring[i].priv_pem));
-			free(keyring[i].priv_pem);
-		}
-	}
-	memset(keyring, 0, sizeof(keyring));
-	nkeys = 0;
-	signing = -1;
-}
-
-/* Replace the keyring with rows (kid, public, private, signing). */
-static int
-keyring_set(PGresult *res)
-{
-	int	 i, n = PQntuples(res);
-
-	if (PQnfields(res) != 4 || n == 0)
-		return -1;
-	keyring_clear();
-	for (i = 0; i < n && i < KEYRING_MAX; i++) {
-		snprintf(keyring[i].kid, sizeof(keyring[i].kid), "%s",
-		    PQgetvalue(res, i, 0));
-		keyring[i].pub_pem = strdup(PQgetvalue(res, i, 1));
-		keyring[i].priv_pem = strdup(PQgetvalue(res, i, 2));
-		if (keyring[i].pub_pem == NULL || keyring[i].priv_pem == NULL ||
-		    ticket_key_prepare(&keyring[i]) == -1)
-			return -1;
-		if (strcmp(PQgetvalue(res, i, 3), "t") == 0)
-			signing = i;
-		nkeys++;
-	}
-	return signing >= 0 ? 0 : -1;
-}
-
-/*
- * At start-up (blocking, before the loop): create the signing key unless
- * one exists — of several servers starting at once, the unique index lets
- * exactly one insert win — then load every key.
- */
-int
-keyring_load(PGconn *pg)
-{
-	char		*priv = NULL, *pub = NULL;
-	const char	*vals[2];
-	PGresult	*res;
-	const char	*state;
-	int		 rc = -1;
-
-	res = PQexec(pg, "SELECT 1 FROM ticket_keys WHERE retired_at IS NULL");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_warnx("cannot read ticket keys (has `rollcalld migrate` "
-		    "run?): %s", PQresultErrorMessage(res));
-		PQclear(res);
-		return -1;
-	}
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		if (ticket_keygen(&priv, &pub) == -1) {
-			log_warnx("cannot generate a ticket key");
-			return -1;
-		}
-		vals[0] = priv;
-		vals[1] = pub;
-		res = PQexecParams(pg, "INSERT INTO ticket_keys (kid, private_pem, "
-		    "public_pem) SELECT (count(*) + 1)::text, $1, $2 "
-		    "FROM ticket_keys", 2, NULL, vals, NULL, NULL, 0);
-		state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-		    (state == NULL || strcmp(state, "23505") != 0))
-			log_warnx("cannot store the ticket key: %s",
-			    PQresultErrorMessage(res));
-		sodium_memzero(priv, strlen(priv));
-		free(priv);
-		free(pub);
-	}
-	PQclear(res);
-	res = PQexec(pg, "SELECT kid, public_pem, private_pem, retired_at IS NULL "
-	    "FROM ticket_keys ORDER BY created_at DESC");
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && keyring_set(res) == 0)
-		rc = 0;
-	else
-		log_warnx("cannot load the ticket keys");
-	PQclear(res);
-	return rc;
-}
-
-static void
-keyring_refreshed(void *arg, PGresult *res, enum db_err err)
-{
-	(void)arg;
-	if (err == DB_OK && res != NULL &&
-	    PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 &&
-	    (PQntuples(res) != nkeys || strcmp(PQgetvalue(res, 0, 0),
-	    keyring[0].kid) != 0)) {
-		if (keyring_set(res) == 0)
-			log_info("ticket keys reloaded (%d keys, signing %s)",
-			    nkeys, keyring[signing].kid);
-	}
-}
-
-static void
-keyring_refresh_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	(void)arg;
-	db_exec(SQL_TICKET_KEYS, NULL, 0, keyring_refreshed, NULL);
-}
-
-/*
- * rollcalld rotate-key: a new signing key; the old one is retired but
- * still verifies, so every ticket already out stays valid. Running
- * servers pick the new key up within KEYRING_REFRESH_SECS (sooner when
- * they meet its kid).
- */
-int
-keyring_rotate(const char *conninfo)
-{
-	char		*priv = NULL, *pub = NULL;
-	const char	*vals[2];
-	PGconn		*pg;
-	PGresult	*res = NULL;
-	int		 rc = -1;
-
-	if ((pg = db_connect_blocking(conninfo)) == NULL)
-		return -1;
-	if (ticket_keygen(&priv, &pub) == -1)
-		goto out;
-	vals[0] = priv;
-	vals[1] = pub;
-	/* Two statements, one transaction: the index allows one signer. */
-	res = PQexec(pg, "BEGIN; UPDATE ticket_keys SET retired_at = now() "
-	    "WHERE retired_at IS NULL");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		log_warnx("cannot rotate the ticket key: %s",
-		    PQresultErrorMessage(res));
-		goto out;
-	}
-	PQclear(res);
-	res = PQexecParams(pg, "INSERT INTO ticket_keys (kid, private_pem, "
-	    "public_pem) SELECT (count(*) + 1)::text, $1, $2 FROM ticket_keys "
-	    "RETURNING kid", 2, NULL, vals, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-		log_warnx("cannot rotate the ticket key: %s",
-		    PQresultErrorMessage(res));
-		goto out;
-	}
-	PQclear(res);
-	res = PQexec(pg, "COMMIT");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		log_warnx("cannot rotate the ticket key: %s",
-		    PQresultErrorMessage(res));
-		goto out;
-	}
-	PQclear(res);
-	res = PQexec(pg, "SELECT kid FROM ticket_keys WHERE retired_at IS NULL");
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-		goto out;
-	printf("ticket signing key is now %s; older keys still verify\n",
-	    PQgetvalue(res, 0, 0));
-	rc = 0;
-out:
-	if (priv != NULL) {
-		sodium_memzero(priv, strlen(priv));
-		free(priv);
-	}
-	free(pub);
-	PQclear(res);
-	PQfinish(pg);
-	return rc;
-}
-
-/* Re-read the keys now and then, so rotations reach this server. */
-int
-keyring_start(struct event_base *base)
-{
-	struct timeval	 tv = { KEYRING_REFRESH_SECS, 0 };
-
-	refresh_ev = event_new(base, -1, EV_PERSIST, keyring_refresh_cb, NULL);
-	return refresh_ev == NULL ? -1 : event_add(refresh_ev, &tv);
-}
-
-/* Stop refreshing and wipe the keys. */
-void
-keyring_stop(void)
-{
-	if (refresh_ev != NULL)
-		event_free(refresh_ev);
-	refresh_ev = NULL;
-	keyring_clear();
-}
-
-/*
- * Sign the ticket described by claims {ev, reg, jti, iat} as
- * rc_ticket_claims() returns them, with this server's signing key. During
- * a rotation two servers may sign one ticket with different keys; both
- * codes are valid, since retired keys still verify. NULL on failure.
- */
-char *
-keyring_sign(const json_t *claims)
-{
-	const char	*jti;
-
-	jti = json_string_value(json_object_get(claims, "jti"));
-	if (jti == NULL || signing < 0)
-		return NULL;
-	return ticket_sign(&keyring[signing],
-	    json_integer_value(json_object_get(claims, "ev")),
-	    json_integer_value(json_object_get(claims, "reg")), jti,
-	    (long)json_integer_value(json_object_get(claims, "iat")));
-}
-
-/* Verify a scanned code against every key we hold. */
-int
-keyring_verify(const char *tok, struct ticket_claims *c)
-{
-	return ticket_verify(tok, keyring, nkeys, c);
-}
-
-/* The verified claims as the JSON rc_checkin() takes, or NULL. */
-json_t *
-keyring_claims(const char *tok)
-{
-	struct ticket_claims	 c;
-
-	if (tok == NULL || keyring_verify(tok, &c) == -1)
-		return NULL;
-	return json_pack("{s:I, s:I, s:s, s:s}", "ev", (json_int_t)c.event_id,
-	    "reg", (json_int_t)c.reg_id, "jti", c.jti, "kid", c.kid);
-}
-
-static void
-reply_json_row(struct req *r, PGresult *res)
-{
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		http_error(r, 404, "not_found", "No such event.");
-		return;
-	}
-	http_reply_raw_json(r, 200, PQgetvalue(res, 0, 0),
-	    (size_t)PQgetlength(res, 0, 0));
-}
-
 static const struct vfield checkin_fields[] = {
-	{ "token", V_STRING, 1, 0, 1, 16384, NULL },
-	{ "gate", V_STRING, 0, 1, 0, 64, NULL },
-	{ "nonce", V_STRING, 0, 1, 1, 64, NULL },
+	{ "token", V_STRING, 1, 0, 1, CHECKIN_MAXTOKEN, NULL },
+	{ "gate", V_STRING, 0, 1, 0, CHECKIN_MAXGATE, NULL },
+	{ "nonce", V_STRING, 0, 1, 1, CHECKIN_MAXNONCE, NULL },
 	{ "event_id", V_INT, 0, 1, 1, INT64_C(1) << 53, NULL },
 };
 
@@ -350,7 +81,7 @@ scan_alone(struct scan *s)
 	vals[3] = cj;
 	vals[4] = json_string_value(json_object_get(it, "gate"));
 	vals[5] = json_string_value(json_object_get(it, "nonce"));
-	req_query(s->r, SQL_CHECKIN_DOOR, vals, 6, reply_json_row);
+	req_query(s->r, SQL_CHECKIN_DOOR, vals, 6, http_reply_row);
 	free(cj);
 	scan_free(s);
 }
@@ -360,24 +91,24 @@ scan_alone(struct scan *s)
  * missing or makes no sense: the scans still unanswered are then left in g.
  */
 static int
-group_reply(struct group *g, PGresult *res)
+group_reply(struct group *g, struct db_res *res)
 {
 	const char	*code, *body;
 	int		 i, k, status;
 
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != g->n ||
-	    PQnfields(res) != 4)
+	if (!db_ok(res) || db_rows(res) != g->n ||
+	    db_cols(res) != 4)
 		return -1;
 	for (i = 0; i < g->n; i++) {
-		k = atoi(PQgetvalue(res, i, 0)) - 1;
+		k = atoi(db_value(res, i, 0)) - 1;
 		if (k < 0 || k >= g->n || g->scans[k] == NULL)
 			return -1;
-		status = atoi(PQgetvalue(res, i, 1));
-		code = PQgetvalue(res, i, 2);
-		body = PQgetvalue(res, i, 3);
+		status = atoi(db_value(res, i, 1));
+		code = db_value(res, i, 2);
+		body = db_value(res, i, 3);
 		if (status == 200)
 			http_reply_raw_json(g->scans[k]->r, 200, body,
-			    (size_t)PQgetlength(res, i, 3));
+			    (size_t)db_length(res, i, 3));
 		else
 			http_error(g->scans[k]->r, status >= 400 &&
 			    status <= 499 ? status : 403, code, "%s", body);
@@ -388,7 +119,7 @@ group_reply(struct group *g, PGresult *res)
 }
 
 static void
-group_done(void *arg, PGresult *res, enum db_err err)
+group_done(void *arg, struct db_res *res, enum db_err err)
 {
 	struct group	*g = arg;
 	const char	*state;
@@ -397,8 +128,8 @@ group_done(void *arg, PGresult *res, enum db_err err)
 	ninflight--;
 	group_send();
 	if (err != DB_OK || res == NULL || group_reply(g, res) == -1) {
-		if (res != NULL && PQresultStatus(res) != PGRES_TUPLES_OK) {
-			state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (res != NULL && !db_ok(res)) {
+			state = db_sqlstate(res);
 			log_warnx("a group of %d scans failed (SQLSTATE %s); "
 			    "deciding each alone", g->n, state ? state : "?");
 		}
@@ -501,26 +232,11 @@ checkin_run(struct req *r)
 }
 
 static void
-checkin_keys_done(struct req *r, PGresult *res)
+checkin_keys_done(struct req *r, struct db_res *res)
 {
-	if (PQntuples(res) > 0 && keyring_set(res) == 0)
-		log_info("ticket keys reloaded (%d keys)", nkeys);
+	if (db_rows(res) > 0 && keyring_set(res) == 0)
+		log_info("ticket keys reloaded (%d keys)", keyring_count());
 	checkin_run(r);
-}
-
-/* True when tok names a kid this server does not hold; the kid in kid. */
-static int
-kid_unknown(const char *tok, char *kid, size_t kidsz)
-{
-	int	 i;
-
-	if (tok == NULL || ticket_peek_kid(tok, kid, kidsz) == -1 ||
-	    kid[0] == '\0')
-		return 0;
-	for (i = 0; i < nkeys; i++)
-		if (strcmp(keyring[i].kid, kid) == 0)
-			return 0;
-	return 1;
 }
 
 /*
@@ -534,15 +250,15 @@ void
 checkin_handle(struct req *r)
 {
 	static time_t	 last_reload;
-	static char	 last_kid[sizeof(keyring[0].kid)];
-	char		 kid[sizeof(keyring[0].kid)];
+	static char	 last_kid[TICKET_MAXKID];
+	char		 kid[TICKET_MAXKID];
 	const char	*tok;
 
 	if (req_validate(r, checkin_fields, sizeof(checkin_fields) /
 	    sizeof(checkin_fields[0])) == -1)
 		return;
 	tok = json_string_value(json_object_get(r->body, "token"));
-	if (kid_unknown(tok, kid, sizeof(kid)) &&
+	if (keyring_unknown_kid(tok, kid, sizeof(kid)) &&
 	    (time(NULL) != last_reload || strcmp(kid, last_kid) != 0)) {
 		last_reload = time(NULL);
 		snprintf(last_kid, sizeof(last_kid), "%s", kid);
@@ -553,15 +269,15 @@ checkin_handle(struct req *r)
 }
 
 static const struct vfield batch_fields[] = {
-	{ "device", V_STRING, 1, 0, 1, 64, NULL },
-	{ "scans", V_ARRAY_ANY, 1, 0, 0, BATCH_MAXSCANS, NULL },
+	{ "device", V_STRING, 1, 0, 1, CHECKIN_MAXDEVICE, NULL },
+	{ "scans", V_ARRAY_ANY, 1, 0, 0, CHECKIN_MAXBATCH, NULL },
 };
 static const struct vfield scan_fields[] = {
-	{ "token", V_STRING, 1, 0, 1, 16384, NULL },
+	{ "token", V_STRING, 1, 0, 1, CHECKIN_MAXTOKEN, NULL },
 	{ "scanned_at", V_TIME, 1, 0, 0, 0, NULL },
-	{ "gate", V_STRING, 0, 1, 0, 64, NULL },
-	{ "nonce", V_STRING, 1, 0, 1, 64, NULL },
-	{ "result", V_STRING, 0, 1, 0, 32, NULL },
+	{ "gate", V_STRING, 0, 1, 0, CHECKIN_MAXGATE, NULL },
+	{ "nonce", V_STRING, 1, 0, 1, CHECKIN_MAXNONCE, NULL },
+	{ "result", V_STRING, 0, 1, 0, CHECKIN_MAXRESULT, NULL },
 };
 
 /*
@@ -618,7 +334,7 @@ checkin_batch(struct req *r)
 	vals[1] = scope;
 	vals[2] = json_string_value(json_object_get(r->body, "device"));
 	vals[3] = text;
-	req_query(r, SQL_CHECKIN_BATCH, vals, 4, reply_json_row);
+	req_query(r, SQL_CHECKIN_BATCH, vals, 4, http_reply_row);
 	free(text);
 	free(scope);
 }
@@ -628,173 +344,8 @@ void
 checkin_bundle(struct req *r)
 {
 	const char	*vals[1];
-	int64_t		 id;
 
-	if (req_event_in_scope(r, &id) == -1)
-		return;
 	vals[0] = r->params[0];
-	req_query(r, SQL_OFFLINE_BUNDLE, vals, 1, reply_json_row);
+	req_query(r, SQL_OFFLINE_BUNDLE, vals, 1, http_reply_row);
 }
 
-/* Sign the ticket a rc_ticket_get() row describes; replies on failure. */
-static char *
-ticket_from_row(struct req *r, PGresult *res)
-{
-	json_t	*claims;
-	char	*tok;
-
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		http_error(r, 404, "not_found", "No such registration.");
-		return NULL;
-	}
-	claims = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	if (claims == NULL || json_object_size(claims) == 0) {
-		json_decref(claims);
-		http_error(r, 409, "not_confirmed", "Only a confirmed "
-		    "registration has a ticket.");
-		return NULL;
-	}
-	tok = keyring_sign(claims);
-	json_decref(claims);
-	if (tok == NULL)
-		http_error(r, 503, "ticket_unavailable", "The ticket cannot be "
-		    "signed right now; try again.");
-	return tok;
-}
-
-static void
-ticket_png_done(struct req *r, PGresult *res)
-{
-	unsigned char	*png = NULL;
-	size_t		 len;
-	char		*tok;
-
-	if ((tok = ticket_from_row(r, res)) == NULL)
-		return;
-	if (ticket_png(tok, &png, &len) == -1) {
-		free(tok);
-		http_error(r, 503, "ticket_unavailable", "The ticket image "
-		    "cannot be made right now.");
-		return;
-	}
-	free(tok);
-	http_reply_bytes(r, 200, "image/png", png, len, "private");
-	free(png);
-}
-
-static void
-ticket_svg_done(struct req *r, PGresult *res)
-{
-	char	*tok, *svg;
-
-	if ((tok = ticket_from_row(r, res)) == NULL)
-		return;
-	svg = ticket_svg(tok);
-	free(tok);
-	if (svg == NULL) {
-		http_error(r, 503, "ticket_unavailable", "The ticket image "
-		    "cannot be made right now.");
-		return;
-	}
-	http_reply_bytes(r, 200, "image/svg+xml", (unsigned char *)svg,
-	    strlen(svg), "private");
-	free(svg);
-}
-
-static int
-secret_param(struct req *r, char *hex, size_t hexsz)
-{
-	if (secret_hash_hex(r->params[0], hex, hexsz) == -1) {
-		http_error(r, 404, "not_found", "No such registration.");
-		return -1;
-	}
-	return 0;
-}
-
-/* GET /api/v1/registrations/{secret}/ticket.png */
-void
-ticket_png_get(struct req *r)
-{
-	char		 hex[65];
-	const char	*vals[1] = { hex };
-
-	if (secret_param(r, hex, sizeof(hex)) == 0)
-		req_query(r, SQL_TICKET_GET, vals, 1, ticket_png_done);
-}
-
-/* GET /api/v1/registrations/{secret}/ticket.svg */
-void
-ticket_svg_get(struct req *r)
-{
-	char		 hex[65];
-	const char	*vals[1] = { hex };
-
-	if (secret_param(r, hex, sizeof(hex)) == 0)
-		req_query(r, SQL_TICKET_GET, vals, 1, ticket_svg_done);
-}
-
-static void
-reissue_done(struct req *r, PGresult *res)
-{
-	json_t	*o;
-	char	*tok;
-
-	if ((tok = ticket_from_row(r, res)) == NULL)
-		return;
-	o = json_pack("{s:s}", "token", tok);
-	free(tok);
-	http_reply_json(r, 201, o);
-}
-
-/*
- * POST /api/v1/registrations/{secret}/ticket: a new ticket (a phone lost,
- * a screenshot shared); the old code is refused from now on.
- */
-void
-ticket_reissue(struct req *r)
-{
-	char		 hex[65];
-	const char	*vals[1] = { hex };
-
-	if (secret_param(r, hex, sizeof(hex)) == 0)
-		req_query(r, SQL_TICKET_REISSUE, vals, 1, reissue_done);
-}
-
-static void
-join_done(struct req *r, PGresult *res)
-{
-	json_t		*o;
-	const char	*url;
-
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		http_error(r, 404, "not_found", "No such join link.");
-		return;
-	}
-	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	url = json_string_value(json_object_get(o, "url"));
-	if (url == NULL || validate_url(url) == -1) {
-		json_decref(o);
-		http_error(r, 404, "not_found", "No such join link.");
-		return;
-	}
-	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Location",
-	    url);
-	evhttp_add_header(evhttp_request_get_output_headers(r->ev),
-	    "Referrer-Policy", "no-referrer");
-	json_decref(o);
-	http_reply_raw_json(r, 302, "{\"result\":\"redirect\"}", 21);
-}
-
-/* GET /j/{secret}: a NightTalk attendee's personal join link. */
-void
-join_get(struct req *r)
-{
-	char		 hex[65];
-	const char	*vals[1] = { hex };
-
-	if (secret_hash_hex(r->params[0], hex, sizeof(hex)) == -1) {
-		http_error(r, 404, "not_found", "No such join link.");
-		return;
-	}
-	req_query(r, SQL_JOIN, vals, 1, join_done);
-}

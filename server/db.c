@@ -14,11 +14,15 @@
 #include <sys/queue.h>
 
 #include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <sodium.h>
 
@@ -114,6 +118,43 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_CHECKIN_GROUP] = { "checkin_group",
 	    "SELECT ord, status, code, body FROM rc_checkin_group($1::jsonb)",
 	    1 },
+	/* Blocking: start-up and commands only, never prepared on the pool. */
+	[SQL_BEGIN] = { "begin", "BEGIN", 0, SQL_DIRECT },
+	[SQL_COMMIT] = { "commit", "COMMIT", 0, SQL_DIRECT },
+	[SQL_ROLLBACK] = { "rollback", "ROLLBACK", 0, SQL_DIRECT },
+	[SQL_SECRET_ADD] = { "secret_add",
+	    "INSERT INTO secrets (name, value) VALUES ($1, $2) "
+	    "ON CONFLICT (name) DO NOTHING", 2, SQL_DIRECT },
+	[SQL_SECRET_GET] = { "secret_get",
+	    "SELECT value FROM secrets WHERE name = $1", 1, SQL_DIRECT },
+	[SQL_KEY_SIGNING] = { "key_signing",
+	    "SELECT kid FROM ticket_keys WHERE retired_at IS NULL", 0,
+	    SQL_DIRECT },
+	[SQL_KEY_ADD] = { "key_add",
+	    "INSERT INTO ticket_keys (kid, private_pem, public_pem) "
+	    "SELECT (count(*) + 1)::text, $1, $2 FROM ticket_keys "
+	    "RETURNING kid", 2, SQL_DIRECT },
+	[SQL_KEY_RETIRE] = { "key_retire",
+	    "UPDATE ticket_keys SET retired_at = now() "
+	    "WHERE retired_at IS NULL", 0, SQL_DIRECT },
+	[SQL_MAIL_LISTEN] = { "mail_listen", "LISTEN rollcall_outbox", 0,
+	    SQL_DIRECT },
+	[SQL_MIGRATE_QUIET] = { "migrate_quiet",
+	    "SET client_min_messages = warning", 0, SQL_DIRECT },
+	[SQL_MIGRATE_LOCK] = { "migrate_lock",
+	    "SELECT pg_advisory_lock(7201126)", 0, SQL_DIRECT },
+	[SQL_MIGRATE_UNLOCK] = { "migrate_unlock",
+	    "SELECT pg_advisory_unlock(7201126)", 0, SQL_DIRECT },
+	[SQL_MIGRATE_TABLE] = { "migrate_table",
+	    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    "version integer PRIMARY KEY, name text NOT NULL, "
+	    "applied_at timestamptz NOT NULL DEFAULT now())", 0, SQL_DIRECT },
+	[SQL_MIGRATE_DONE] = { "migrate_done",
+	    "SELECT 1 FROM schema_migrations WHERE version = $1::int", 1,
+	    SQL_DIRECT },
+	[SQL_MIGRATE_RECORD] = { "migrate_record",
+	    "INSERT INTO schema_migrations (version, name) "
+	    "VALUES ($1::int, $2)", 2, SQL_DIRECT },
 };
 
 enum conn_state {
@@ -158,6 +199,7 @@ static struct {
 	int			 maxqueued;
 	struct event		*sweep;
 	int			 stopping;
+	unsigned long long	 errors;	/* lost connections, unexpected errors */
 } pool;
 
 static void	conn_start(struct conn *);
@@ -187,52 +229,145 @@ db_conninfo(const char *flag)
 	return "";
 }
 
-/*
- * A random secret of len bytes kept in `secrets` under name: created by the
- * first process that asks (of several starting at once, ON CONFLICT lets
- * one win), then read back, whichever was kept. Blocking: start-up only.
- */
-int
-db_secret(PGconn *pg, const char *name, unsigned char *out, size_t len)
-{
-	unsigned char	 fresh[64];
-	const char	*vals[2] = { name, (const char *)fresh };
-	int		 lens[2] = { 0, (int)len };
-	int		 fmts[2] = { 0, 1 };
-	PGresult	*res;
-	int		 rc = -1;
+/* The result behind a struct db_res: the type is ours, the bytes libpq's. */
+#define RES(r)	((PGresult *)(r))
+#define CONN(c)	((PGconn *)(c))
 
-	if (len > sizeof(fresh))
-		abort();	/* a programming error */
-	randombytes_buf(fresh, len);
-	res = PQexecParams(pg, "INSERT INTO secrets (name, value) "
-	    "VALUES ($1, $2) ON CONFLICT (name) DO NOTHING", 2, NULL, vals,
-	    lens, fmts, 1);
-	sodium_memzero(fresh, sizeof(fresh));
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		log_warnx("cannot store the secret %s (has `rollcalld migrate` "
-		    "run?): %s", name, PQresultErrorMessage(res));
-		PQclear(res);
-		return -1;
+/* Rows in a result (0 for an error). */
+int
+db_rows(const struct db_res *r)
+{
+	return r == NULL ? 0 : PQntuples(RES(r));
+}
+
+/* Columns in a result. */
+int
+db_cols(const struct db_res *r)
+{
+	return r == NULL ? 0 : PQnfields(RES(r));
+}
+
+/* One value as text ("" for NULL). */
+const char *
+db_value(const struct db_res *r, int row, int col)
+{
+	return PQgetvalue(RES(r), row, col);
+}
+
+/* The length in bytes of one value. */
+size_t
+db_length(const struct db_res *r, int row, int col)
+{
+	return (size_t)PQgetlength(RES(r), row, col);
+}
+
+/* True when one value is NULL. */
+int
+db_isnull(const struct db_res *r, int row, int col)
+{
+	return PQgetisnull(RES(r), row, col);
+}
+
+/* True when the statement succeeded (with or without rows). */
+int
+db_ok(const struct db_res *r)
+{
+	ExecStatusType	 st;
+
+	if (r == NULL)
+		return 0;
+	st = PQresultStatus(RES(r));
+	return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+/* The SQLSTATE of a failed statement, or NULL. */
+const char *
+db_sqlstate(const struct db_res *r)
+{
+	return r == NULL ? NULL : PQresultErrorField(RES(r), PG_DIAG_SQLSTATE);
+}
+
+/* The primary message of a failed statement, or NULL. */
+const char *
+db_message(const struct db_res *r)
+{
+	return r == NULL ? NULL :
+	    PQresultErrorField(RES(r), PG_DIAG_MESSAGE_PRIMARY);
+}
+
+/* The detail of a failed statement, or NULL. */
+const char *
+db_detail(const struct db_res *r)
+{
+	return r == NULL ? NULL :
+	    PQresultErrorField(RES(r), PG_DIAG_MESSAGE_DETAIL);
+}
+
+/* The whole error text of a failed statement ("" when it succeeded). */
+const char *
+db_error(const struct db_res *r)
+{
+	return r == NULL ? "out of memory" : PQresultErrorMessage(RES(r));
+}
+
+/* The first row's first value parsed as JSON; NULL when none or not JSON. */
+json_t *
+db_json(const struct db_res *r)
+{
+	if (db_rows(r) < 1 || db_cols(r) < 1 || db_isnull(r, 0, 0))
+		return NULL;
+	return json_loadb(db_value(r, 0, 0), db_length(r, 0, 0), 0, NULL);
+}
+
+/* Zero every value of a result (PQclear does not wipe). */
+void
+db_res_wipe(struct db_res *r)
+{
+	int	 i, j, n = db_rows(r), m = db_cols(r);
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < m; j++)
+			sodium_memzero(PQgetvalue(RES(r), i, j),
+			    (size_t)PQgetlength(RES(r), i, j));
+}
+
+/* Release a result. */
+void
+db_res_free(struct db_res *r)
+{
+	PQclear(RES(r));
+}
+
+/* A blocking connection for commands and threads (never the loop). */
+struct db_conn *
+db_connect_named(const char *conninfo, const char *appname)
+{
+	char		 opts[128];
+	const char	*keys[] = { "dbname", "application_name", "options",
+	    "connect_timeout", NULL };
+	const char	*vals[5];
+	PGconn		*pg;
+
+	snprintf(opts, sizeof(opts), "-c statement_timeout=%d -c TimeZone=UTC",
+	    DB_STMT_TIMEOUT_MS);
+	vals[0] = conninfo;
+	vals[1] = appname;
+	vals[2] = opts;
+	vals[3] = "5";
+	vals[4] = NULL;
+	pg = PQconnectdbParams(keys, vals, 1);
+	if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+		log_warnx("cannot connect to the database: %s",
+		    pg ? PQerrorMessage(pg) : "out of memory");
+		PQfinish(pg);
+		return NULL;
 	}
-	PQclear(res);
-	res = PQexecParams(pg, "SELECT value FROM secrets WHERE name = $1",
-	    1, NULL, vals, NULL, NULL, 1);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
-	    PQgetlength(res, 0, 0) == (int)len) {
-		memcpy(out, PQgetvalue(res, 0, 0), len);
-		rc = 0;
-	} else
-		log_warnx("cannot read the secret %s", name);
-	/* PQclear does not wipe: do it ourselves. */
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-		sodium_memzero(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
-	PQclear(res);
-	return rc;
+	PQsetNoticeProcessor(pg, NULL, NULL);
+	return (struct db_conn *)pg;
 }
 
 /* A blocking connection for the command-line tools (never the server loop). */
-PGconn *
+struct db_conn *
 db_connect_blocking(const char *conninfo)
 {
 	PGconn	*pg;
@@ -245,7 +380,145 @@ db_connect_blocking(const char *conninfo)
 		return NULL;
 	}
 	PQsetNoticeProcessor(pg, NULL, NULL);
-	return pg;
+	return (struct db_conn *)pg;
+}
+
+/* True while a blocking connection is up. */
+int
+db_conn_ok(struct db_conn *c)
+{
+	return c != NULL && PQstatus(CONN(c)) == CONNECTION_OK;
+}
+
+/* The connection's last error text. */
+const char *
+db_conn_error(struct db_conn *c)
+{
+	return c == NULL ? "no connection" : PQerrorMessage(CONN(c));
+}
+
+/*
+ * Wait up to ms for a notification on c or for wakefd to be readable;
+ * notifications are consumed. -1 when the connection is lost.
+ */
+int
+db_conn_wait(struct db_conn *c, int wakefd, int ms)
+{
+	struct pollfd	 fds[2];
+	PGnotify	*n;
+	char		 ch;
+
+	fds[0].fd = wakefd;
+	fds[0].events = POLLIN;
+	fds[1].fd = c != NULL ? PQsocket(CONN(c)) : -1;
+	fds[1].events = POLLIN;
+	if (poll(fds, c != NULL ? 2 : 1, ms) == -1 && errno != EINTR)
+		return 0;
+	if (fds[0].revents & POLLIN)
+		if (read(wakefd, &ch, 1) == -1) {
+			/* empty: nothing to do */
+		}
+	if (c != NULL && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+		if (!PQconsumeInput(CONN(c)))
+			return -1;
+		while ((n = PQnotifies(CONN(c))) != NULL)
+			PQfreemem(n);
+	}
+	return c != NULL && PQstatus(CONN(c)) != CONNECTION_OK ? -1 : 0;
+}
+
+/*
+ * Run one statement of the table on a blocking connection. The result,
+ * failed or not, is the caller's to free; NULL only when out of memory.
+ */
+struct db_res *
+db_run(struct db_conn *c, enum sql_id id, const char *const *vals, int n)
+{
+	return (struct db_res *)PQexecParams(CONN(c), sqls[id].text, n, NULL,
+	    vals, NULL, NULL, 0);
+}
+
+/* Run one statement for its effect; logs and returns -1 on failure. */
+int
+db_run_ok(struct db_conn *c, enum sql_id id, const char *const *vals, int n)
+{
+	struct db_res	*r = db_run(c, id, vals, n);
+	int		 rc = 0;
+
+	if (!db_ok(r)) {
+		log_warnx("%s: %s", sqls[id].name, db_error(r));
+		rc = -1;
+	}
+	db_res_free(r);
+	return rc;
+}
+
+/*
+ * Run a script of several statements (a migration file: its text is
+ * ours, read from sql/). -1, logged under what, on failure.
+ */
+int
+db_script(struct db_conn *c, const char *text, const char *what)
+{
+	PGresult	*res = PQexec(CONN(c), text);
+	ExecStatusType	 st = PQresultStatus(res);
+
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		log_warnx("%s: %s", what, PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Close a blocking connection. */
+void
+db_close(struct db_conn *c)
+{
+	PQfinish(CONN(c));
+}
+
+/*
+ * A random secret of len bytes kept in `secrets` under name: created by the
+ * first process that asks (of several starting at once, ON CONFLICT lets
+ * one win), then read back, whichever was kept. Blocking: start-up only.
+ */
+int
+db_secret(struct db_conn *c, const char *name, unsigned char *out, size_t len)
+{
+	unsigned char	 fresh[64];
+	const char	*vals[2] = { name, (const char *)fresh };
+	int		 lens[2] = { 0, (int)len };
+	int		 fmts[2] = { 0, 1 };
+	PGconn		*pg = CONN(c);
+	PGresult	*res;
+	int		 rc = -1;
+
+	if (len > sizeof(fresh))
+		abort();	/* a programming error */
+	randombytes_buf(fresh, len);
+	res = PQexecParams(pg, sqls[SQL_SECRET_ADD].text, 2, NULL, vals,
+	    lens, fmts, 1);
+	sodium_memzero(fresh, sizeof(fresh));
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		log_warnx("cannot store the secret %s (has `rollcalld migrate` "
+		    "run?): %s", name, PQresultErrorMessage(res));
+		PQclear(res);
+		return -1;
+	}
+	PQclear(res);
+	res = PQexecParams(pg, sqls[SQL_SECRET_GET].text, 1, NULL, vals,
+	    NULL, NULL, 1);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    PQgetlength(res, 0, 0) == (int)len) {
+		memcpy(out, PQgetvalue(res, 0, 0), len);
+		rc = 0;
+	} else
+		log_warnx("cannot read the secret %s", name);
+	db_res_wipe((struct db_res *)res);
+	PQclear(res);
+	return rc;
 }
 
 static void
@@ -262,7 +535,7 @@ job_finish(struct job *j, PGresult *res, enum db_err err)
 	void	*arg = j->arg;
 
 	job_free(j);
-	cb(arg, res, err);
+	cb(arg, (struct db_res *)res, err);
 }
 
 static int
@@ -334,7 +607,7 @@ conn_fail(struct conn *c, const char *why)
 	c->pg = NULL;
 	c->job = NULL;
 	c->state = C_DOWN;
-	metrics_db_error();
+	pool.errors++;
 
 	if (!pool.stopping) {
 		c->backoff_ms = c->backoff_ms ? c->backoff_ms * 2 : 100;
@@ -364,6 +637,15 @@ conn_flush(struct conn *c)
 	if (rc < 0)
 		return -1;
 	return conn_watch(c, rc == 1 ? EV_READ | EV_WRITE : EV_READ);
+}
+
+/* Skip the statements only blocking connections run; SQL__MAX when done. */
+static int
+next_pooled(int i)
+{
+	while (i < SQL__MAX && (sqls[i].flags & SQL_DIRECT))
+		i++;
+	return i;
 }
 
 static void
@@ -413,7 +695,7 @@ conn_command_done(struct conn *c)
 			return;
 		}
 		PQclear(res);
-		if (++c->prep < SQL__MAX) {
+		if ((c->prep = next_pooled(c->prep + 1)) < SQL__MAX) {
 			conn_prepare_next(c);
 			return;
 		}
@@ -454,7 +736,7 @@ conn_connect_step(struct conn *c)
 		}
 		PQsetNoticeProcessor(c->pg, NULL, NULL);
 		c->state = C_PREPARING;
-		c->prep = 0;
+		c->prep = next_pooled(0);
 		if (c->ev != NULL) {
 			event_free(c->ev);
 			c->ev = NULL;
@@ -673,6 +955,20 @@ db_pool_stop(void)
 	free(pool.conns);
 	free(pool.conninfo);
 	memset(&pool, 0, sizeof(pool));
+}
+
+/* Lost connections and unexpected database errors, for /metrics. */
+unsigned long long
+db_error_count(void)
+{
+	return pool.errors;
+}
+
+/* Count an unexpected database error a caller met (its SQLSTATE). */
+void
+db_count_error(void)
+{
+	pool.errors++;
 }
 
 /* Connections in total, idle, busy, and queries waiting. */

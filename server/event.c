@@ -59,30 +59,6 @@ static const struct vfield series_fields[] = {
 
 #define NFIELDS(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
-/* Reply with the single JSON value of a one-row result; NULL means 404. */
-static void
-reply_row(struct req *r, PGresult *res, int status)
-{
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		http_error(r, 404, "not_found", "No such event.");
-		return;
-	}
-	http_reply_raw_json(r, status, PQgetvalue(res, 0, 0),
-	    (size_t)PQgetlength(res, 0, 0));
-}
-
-static void
-reply_200(struct req *r, PGresult *res)
-{
-	reply_row(r, res, 200);
-}
-
-static void
-reply_201(struct req *r, PGresult *res)
-{
-	reply_row(r, res, 201);
-}
-
 /* GET /api/v1/events?kind=&chapter=: published, public, upcoming. */
 void
 event_list(struct req *r)
@@ -108,7 +84,7 @@ event_list(struct req *r)
 		    "most %d bytes on one line.", FIELD_MAXTEXT);
 		return;
 	}
-	req_query(r, SQL_EVENT_LIST, vals, 2, reply_200);
+	req_query(r, SQL_EVENT_LIST, vals, 2, http_reply_row);
 }
 
 /* GET /api/v1/events/{id}: drafts only to staff whose scope covers it. */
@@ -116,16 +92,13 @@ void
 event_get(struct req *r)
 {
 	const char	*vals[2];
-	int64_t		 id;
 	int		 staff;
 
-	if (req_param_id(r, 0, &id) == -1)
-		return;
 	staff = r->has_token && (r->auth.role == ROLE_ORGANIZER ||
-	    r->auth.role == ROLE_ADMIN) && auth_in_scope(&r->auth, id);
+	    r->auth.role == ROLE_ADMIN) && auth_in_scope(&r->auth, r->id);
 	vals[0] = r->params[0];
 	vals[1] = staff ? "true" : "false";
-	req_query(r, SQL_EVENT_GET, vals, 2, reply_200);
+	req_query(r, SQL_EVENT_GET, vals, 2, http_reply_row);
 }
 
 /* POST /api/v1/events: a new draft. NightTalks come from a series. */
@@ -149,7 +122,7 @@ event_create(struct req *r)
 	}
 	vals[0] = body;
 	vals[1] = r->auth.jti;
-	req_query(r, SQL_EVENT_CREATE, vals, 2, reply_201);
+	req_query(r, SQL_EVENT_CREATE, vals, 2, http_reply_row_created);
 	free(body);
 }
 
@@ -159,10 +132,7 @@ event_update(struct req *r)
 {
 	const char	*vals[3];
 	char		*body;
-	int64_t		 id;
 
-	if (req_event_in_scope(r, &id) == -1)
-		return;
 	if (req_validate(r, update_fields, NFIELDS(update_fields)) == -1)
 		return;
 	if ((body = json_dumps(r->body, JSON_COMPACT)) == NULL) {
@@ -172,7 +142,7 @@ event_update(struct req *r)
 	vals[0] = r->params[0];
 	vals[1] = body;
 	vals[2] = r->auth.jti;
-	req_query(r, SQL_EVENT_UPDATE, vals, 3, reply_200);
+	req_query(r, SQL_EVENT_UPDATE, vals, 3, http_reply_row);
 	free(body);
 }
 
@@ -191,7 +161,7 @@ series_create(struct req *r)
 	}
 	vals[0] = body;
 	vals[1] = r->auth.jti;
-	req_query(r, SQL_SERIES_CREATE, vals, 2, reply_201);
+	req_query(r, SQL_SERIES_CREATE, vals, 2, http_reply_row_created);
 	free(body);
 }
 
@@ -200,13 +170,10 @@ void
 event_shred(struct req *r)
 {
 	const char	*vals[2];
-	int64_t		 id;
 
-	if (req_event_in_scope(r, &id) == -1)
-		return;
 	vals[0] = r->params[0];
 	vals[1] = r->auth.jti;
-	req_query(r, SQL_EVENT_SHRED, vals, 2, reply_200);
+	req_query(r, SQL_EVENT_SHRED, vals, 2, http_reply_row);
 }
 
 static const char *const session_kinds[] = { "talk", "keynote", "panel",
@@ -234,11 +201,9 @@ event_agenda(struct req *r)
 	const char	*vals[3];
 	json_t		*s;
 	char		*body;
-	int64_t		 id;
 	size_t		 i;
 
-	if (req_event_in_scope(r, &id) == -1 ||
-	    req_validate(r, agenda_fields, NFIELDS(agenda_fields)) == -1)
+	if (req_validate(r, agenda_fields, NFIELDS(agenda_fields)) == -1)
 		return;
 	json_array_foreach(json_object_get(r->body, "sessions"), i, s)
 		if (validate_object(s, session_fields, NFIELDS(session_fields),
@@ -254,6 +219,6 @@ event_agenda(struct req *r)
 	vals[0] = r->params[0];
 	vals[1] = body;
 	vals[2] = r->auth.jti;
-	req_query(r, SQL_AGENDA_SET, vals, 3, reply_200);
+	req_query(r, SQL_AGENDA_SET, vals, 3, http_reply_row);
 	free(body);
 }

@@ -12,36 +12,8 @@
 
 #include "server.h"
 
-/* Reply with the CSV text of a one-row result; NULL is 404. */
-void
-http_reply_csv(struct req *r, PGresult *res, const char *filename)
-{
-	static const unsigned char bom[] = { 0xef, 0xbb, 0xbf };
-	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->ev);
-	unsigned char		*buf;
-	char			 disp[128];
-	size_t			 len;
-
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		http_error(r, 404, "not_found", "Nothing to export here.");
-		return;
-	}
-	len = (size_t)PQgetlength(res, 0, 0);
-	if ((buf = malloc(sizeof(bom) + len)) == NULL) {
-		http_error(r, 503, "out_of_memory", "Try again.");
-		return;
-	}
-	memcpy(buf, bom, sizeof(bom));
-	memcpy(buf + sizeof(bom), PQgetvalue(res, 0, 0), len);
-	snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", filename);
-	evhttp_add_header(h, "Content-Disposition", disp);
-	http_reply_bytes(r, 200, "text/csv; charset=utf-8", buf,
-	    sizeof(bom) + len, "no-store");
-	free(buf);
-}
-
 static void
-attendance_done(struct req *r, PGresult *res)
+attendance_done(struct req *r, struct db_res *res)
 {
 	http_reply_csv(r, res, "attendance.csv");
 }
@@ -51,20 +23,10 @@ void
 export_attendance(struct req *r)
 {
 	const char	*vals[2];
-	int64_t		 id;
 
-	if (req_event_in_scope(r, &id) == -1)
-		return;
 	vals[0] = r->params[0];
 	vals[1] = r->auth.jti;
 	req_query(r, SQL_ATTENDANCE_CSV, vals, 2, attendance_done);
-}
-
-static void
-audit_done(struct req *r, PGresult *res)
-{
-	http_reply_raw_json(r, 200, PQgetvalue(res, 0, 0),
-	    (size_t)PQgetlength(res, 0, 0));
 }
 
 /* GET /api/v1/audit?event=&limit=&offset= (admin) */
@@ -97,5 +59,5 @@ export_audit(struct req *r)
 	snprintf(off, sizeof(off), "%lld", (long long)offset);
 	vals[1] = lim;
 	vals[2] = off;
-	req_query(r, SQL_AUDIT, vals, 3, audit_done);
+	req_query(r, SQL_AUDIT, vals, 3, http_reply_row);
 }

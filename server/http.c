@@ -1,5 +1,7 @@
 /*
- * HTTP: the route table, request limits, and every reply.
+ * HTTP: requests and replies. Request limits, the body and query readers,
+ * every reply, and the one place a failure becomes a status. It knows no
+ * handler: the router (router.c) is handed every request.
  *
  * evhttp's defaults accept unlimited headers and bodies and never time a
  * client out; here every limit is set before the first accept. A request
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -26,88 +29,9 @@
 
 #include "server.h"
 
-#define GET	EVHTTP_REQ_GET
-#define POST	EVHTTP_REQ_POST
-#define PATCH	EVHTTP_REQ_PATCH
-#define DELETE	EVHTTP_REQ_DELETE
-
-/* Every endpoint, in one place. */
-const struct route routes[] = {
-	{ GET, "/healthz", ops_healthz, ACCESS_ANY, "healthz", 0 },
-	{ GET, "/metrics", ops_metrics, ACCESS_ANY, "metrics", 0 },
-	{ GET, "/api/v1/events", event_list, ACCESS_ANY, "events_list", 0 },
-	{ POST, "/api/v1/events", event_create,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_create", 0 },
-	{ GET, "/api/v1/events/{id}", event_get, ACCESS_ANY, "events_get", 0 },
-	{ PATCH, "/api/v1/events/{id}", event_update,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_update", 0 },
-	{ POST, "/api/v1/series", series_create,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "series_create", 0 },
-	{ POST, "/api/v1/events/{id}/registrations", registration_create,
-	    ACCESS_ANY, "registrations_create", 0 },
-	{ POST, "/api/v1/events/{id}/resend", mail_resend, ACCESS_ANY,
-	    "events_resend", 0 },
-	{ GET, "/api/v1/events/{id}/registrations", registration_list,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "registrations_list", 0 },
-	{ GET, "/api/v1/registrations/{secret}", registration_get, ACCESS_ANY,
-	    "registration_get", 0 },
-	{ PATCH, "/api/v1/registrations/{secret}", registration_update,
-	    ACCESS_ANY, "registration_update", 0 },
-	{ DELETE, "/api/v1/registrations/{secret}", registration_cancel,
-	    ACCESS_ANY, "registration_cancel", 0 },
-	{ GET, "/api/v1/registrations/{secret}/ticket.png", ticket_png_get,
-	    ACCESS_ANY, "ticket_png", 0 },
-	{ GET, "/api/v1/registrations/{secret}/ticket.svg", ticket_svg_get,
-	    ACCESS_ANY, "ticket_svg", 0 },
-	{ POST, "/api/v1/registrations/{secret}/ticket", ticket_reissue,
-	    ACCESS_ANY, "ticket_reissue", 0 },
-	{ POST, "/api/v1/checkins", checkin_handle,
-	    ACCESS_DOOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "checkins",
-	    ROUTE_TOKEN_IN_SQL },
-	{ POST, "/api/v1/checkins/batch", checkin_batch,
-	    ACCESS_DOOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "checkins_batch", 0 },
-	{ GET, "/api/v1/events/{id}/offline-bundle", checkin_bundle,
-	    ACCESS_DOOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "offline_bundle", 0 },
-	{ GET, "/j/{secret}", join_get, ACCESS_ANY, "join", ROUTE_HTML },
-	{ GET, "/", web_index, ACCESS_ANY, "page_index", ROUTE_HTML },
-	{ GET, "/events/{id}", web_event, ACCESS_ANY, "page_event", ROUTE_HTML },
-	{ POST, "/events/{id}/register", web_register, ACCESS_ANY,
-	    "page_register", ROUTE_HTML },
-	{ GET, "/manage/{secret}", web_manage, ACCESS_ANY, "page_manage",
-	    ROUTE_HTML },
-	{ POST, "/manage/{secret}/cancel", web_cancel, ACCESS_ANY,
-	    "page_cancel", ROUTE_HTML },
-	{ POST, "/manage/{secret}/consent", web_consent, ACCESS_ANY,
-	    "page_consent", ROUTE_HTML },
-	{ POST, "/manage/{secret}/erase", web_erase, ACCESS_ANY, "page_erase",
-	    ROUTE_HTML },
-	{ GET, "/manage/{secret}/event.ics", web_ics, ACCESS_ANY, "page_ics",
-	    ROUTE_HTML },
-	{ GET, "/static/style.css", web_css, ACCESS_ANY, "static", ROUTE_HTML },
-	{ POST, "/api/v1/registrations/{secret}/erase", registration_erase,
-	    ACCESS_ANY, "registration_erase", 0 },
-	{ POST, "/api/v1/events/{id}/agenda", event_agenda,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_agenda", 0 },
-	{ POST, "/api/v1/events/{id}/shred", event_shred,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "events_shred", 0 },
-	{ POST, "/api/v1/events/{id}/sponsors", sponsor_create,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "sponsors_create", 0 },
-	{ POST, "/api/v1/leads", lead_capture, ACCESS_SPONSOR, "leads_capture", 0 },
-	{ GET, "/api/v1/sponsors/{id}/leads", lead_list,
-	    ACCESS_SPONSOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "leads_list", 0 },
-	{ GET, "/api/v1/sponsors/{id}/leads.csv", lead_csv,
-	    ACCESS_SPONSOR | ACCESS_ORGANIZER | ACCESS_ADMIN, "leads_csv", 0 },
-	{ GET, "/api/v1/events/{id}/attendance.csv", export_attendance,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "attendance_csv", 0 },
-	{ GET, "/api/v1/audit", export_audit, ACCESS_ADMIN, "audit", 0 },
-	{ POST, "/api/v1/tokens", token_issue,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "tokens_issue", 0 },
-	{ DELETE, "/api/v1/tokens/{jti}", token_revoke,
-	    ACCESS_ORGANIZER | ACCESS_ADMIN, "tokens_revoke", 0 },
-};
-const int nroutes = sizeof(routes) / sizeof(routes[0]);
-
 static struct {
+	http_dispatch_fn		 dispatch;	/* the router */
+	http_page_fn			 error_page;	/* HTML errors, or NULL */
 	struct event_base		*base;
 	struct evhttp			*http;
 	struct evhttp_bound_socket	*sock;
@@ -218,7 +142,7 @@ req_send(struct req *r, int status, struct evbuffer *buf)
 	evhttp_send_reply(r->ev, status, status_reason(status), buf);
 	metrics_observe(r->route_idx, status, secs);
 	log_debug("%s %s -> %d (%.1f ms)", r->addr,
-	    r->route ? r->route->name : "-", status, secs * 1000);
+	    r->name ? r->name : "-", status, secs * 1000);
 	req_free(r);
 }
 
@@ -288,6 +212,117 @@ http_reply_text(struct req *r, int status, const char *type, const char *s)
 		evbuffer_free(buf);
 }
 
+/* Reply status with the JSON a statement returned; none is 404. */
+static void
+reply_row(struct req *r, struct db_res *res, int status)
+{
+	if (db_rows(res) != 1 || db_isnull(res, 0, 0)) {
+		http_error(r, 404, "not_found", "No such %s.",
+		    r->thing != NULL ? r->thing : "resource");
+		return;
+	}
+	http_reply_raw_json(r, status, db_value(res, 0, 0),
+	    db_length(res, 0, 0));
+}
+
+/* A req_done_fn: 200 with the row's JSON, or 404 "No such THING.". */
+void
+http_reply_row(struct req *r, struct db_res *res)
+{
+	reply_row(r, res, 200);
+}
+
+/* A req_done_fn: 201 with the row's JSON, or 404. */
+void
+http_reply_row_created(struct req *r, struct db_res *res)
+{
+	reply_row(r, res, 201);
+}
+
+/* Reply with the CSV text of a one-row result (with a BOM); NULL is 404. */
+void
+http_reply_csv(struct req *r, struct db_res *res, const char *filename)
+{
+	static const unsigned char bom[] = { 0xef, 0xbb, 0xbf };
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->ev);
+	unsigned char		*buf;
+	char			 disp[128];
+	size_t			 len;
+
+	if (db_rows(res) != 1 || db_isnull(res, 0, 0)) {
+		http_error(r, 404, "not_found", "Nothing to export here.");
+		return;
+	}
+	len = (size_t)db_length(res, 0, 0);
+	if ((buf = malloc(sizeof(bom) + len)) == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	memcpy(buf, bom, sizeof(bom));
+	memcpy(buf + sizeof(bom), db_value(res, 0, 0), len);
+	snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", filename);
+	evhttp_add_header(h, "Content-Disposition", disp);
+	http_reply_bytes(r, 200, "text/csv; charset=utf-8", buf,
+	    sizeof(bom) + len, "no-store");
+	free(buf);
+}
+
+
+#define LANG_COOKIE	"rc_lang"
+
+/* The value of cookie `name` in the request, copied into out. */
+int
+req_cookie(struct req *r, const char *name, char *out, size_t outsz)
+{
+	const char	*h, *p, *v, *end;
+	size_t		 nlen = strlen(name), len;
+
+	h = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
+	    "Cookie");
+	for (p = h; p != NULL && *p != '\0'; p = end) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		end = strchr(p, ';');
+		if (end == NULL)
+			end = p + strlen(p);
+		if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 &&
+		    p[nlen] == '=') {
+			v = p + nlen + 1;
+			len = (size_t)(end - v);
+			if (len >= outsz)
+				return -1;
+			memcpy(out, v, len);
+			out[len] = '\0';
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* zh-CN (1) or en (0): ?lang=, then the cookie, then Accept-Language. */
+int
+req_lang(struct req *r)
+{
+	const char	*q, *al;
+	char		 c[16];
+
+	if ((q = req_query_arg(r, "lang")) != NULL) {
+		if (strcmp(q, "zh-CN") == 0 || strcmp(q, "en") == 0) {
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    r->ev), "Set-Cookie", strcmp(q, "en") == 0 ?
+			    LANG_COOKIE "=en; Path=/; SameSite=Lax; Max-Age="
+			    "31536000" : LANG_COOKIE "=zh-CN; Path=/; "
+			    "SameSite=Lax; Max-Age=31536000");
+			return strcmp(q, "en") == 0 ? 0 : 1;
+		}
+	}
+	if (req_cookie(r, LANG_COOKIE, c, sizeof(c)) == 0)
+		return strcmp(c, "zh-CN") == 0 ? 1 : 0;
+	al = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
+	    "Accept-Language");
+	return al != NULL && strncasecmp(al, "zh", 2) == 0 ? 1 : 0;
+}
+
 /*
  * The one way a request fails: {"error": code, "message": text}.
  */
@@ -301,9 +336,9 @@ http_error(struct req *r, int status, const char *code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	if (r->route != NULL && (r->route->flags & ROUTE_HTML) &&
+	if (r->html && H.error_page != NULL &&
 	    strcmp(code, "render_failed") != 0) {
-		web_error_page(r, status, code, msg);
+		H.error_page(r, status, code, msg);
 		return;
 	}
 	if (status == 401)
@@ -324,7 +359,7 @@ http_error(struct req *r, int status, const char *code, const char *fmt, ...)
  * so that bad input never becomes a 500.
  */
 static void
-req_db_cb(void *arg, PGresult *res, enum db_err err)
+req_db_cb(void *arg, struct db_res *res, enum db_err err)
 {
 	struct req	*r = arg;
 	const char	*state, *code, *detail;
@@ -340,17 +375,13 @@ req_db_cb(void *arg, PGresult *res, enum db_err err)
 		    "unavailable; try again shortly.");
 		return;
 	}
-	switch (PQresultStatus(res)) {
-	case PGRES_TUPLES_OK:
-	case PGRES_COMMAND_OK:
+	if (db_ok(res)) {
 		r->done(r, res);
 		return;
-	default:
-		break;
 	}
-	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	code = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-	detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+	state = db_sqlstate(res);
+	code = db_message(res);
+	detail = db_detail(res);
 	if (state == NULL)
 		state = "XX000";
 	if (strncmp(state, "RC", 2) == 0 && code != NULL) {
@@ -374,7 +405,7 @@ req_db_cb(void *arg, PGresult *res, enum db_err err)
 		    "of the data.");
 		return;
 	}
-	metrics_db_error();
+	db_count_error();
 	if (strcmp(state, "57014") == 0 || strncmp(state, "40", 2) == 0 ||
 	    strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0 ||
 	    strncmp(state, "53", 2) == 0) {
@@ -382,7 +413,7 @@ req_db_cb(void *arg, PGresult *res, enum db_err err)
 		    "not answer in time; try again.");
 		return;
 	}
-	log_warnx("%s: SQLSTATE %s: %s", r->route ? r->route->name : "-",
+	log_warnx("%s: SQLSTATE %s: %s", r->name ? r->name : "-",
 	    state, code ? code : "");
 	http_error(r, 500, "internal_error", "Something went wrong on our "
 	    "side; it has been logged.");
@@ -401,18 +432,6 @@ req_query(struct req *r, enum sql_id id, const char *const *vals, int n,
 		req_db_cb(r, NULL, err);
 }
 
-/* Path parameter i as a positive id; replies 404 and returns -1 if not. */
-int
-req_param_id(struct req *r, int i, int64_t *out)
-{
-	if (i >= r->nparams ||
-	    parse_int64(r->params[i], 1, INT64_C(1) << 53, out) == -1) {
-		http_error(r, 404, "not_found", "No such resource.");
-		return -1;
-	}
-	return 0;
-}
-
 /* Check the body against a field table; replies 400 naming the field. */
 int
 req_validate(struct req *r, const struct vfield *fields, int n)
@@ -424,23 +443,6 @@ req_validate(struct req *r, const struct vfield *fields, int n)
 		return 0;
 	http_error(r, 400, "invalid_field", "%s", msg);
 	return -1;
-}
-
-/*
- * Path parameter 0 as an event id the caller's token covers; replies 404
- * or 403 and returns -1 otherwise.
- */
-int
-req_event_in_scope(struct req *r, int64_t *id)
-{
-	if (req_param_id(r, 0, id) == -1)
-		return -1;
-	if (!auth_in_scope(&r->auth, *id)) {
-		http_error(r, 403, "out_of_scope", "Event %lld is not in your "
-		    "token's scope.", (long long)*id);
-		return -1;
-	}
-	return 0;
 }
 
 /* A query-string argument, or NULL. */
@@ -461,57 +463,12 @@ req_query_arg(struct req *r, const char *key)
 }
 
 /*
- * Match a path against a pattern; "{x}" matches one non-empty segment of
- * URL-safe characters. Returns 1 on a match and fills r->params.
- */
-static int
-route_match(const char *pattern, const char *path, struct req *r)
-{
-	const char	*p = pattern, *s = path, *e;
-	size_t		 len;
-
-	r->nparams = 0;
-	while (*p != '\0') {
-		if (*p == '{') {
-			for (e = s; *e != '\0' && *e != '/'; e++)
-				if (!((*e >= 'a' && *e <= 'z') ||
-				    (*e >= 'A' && *e <= 'Z') ||
-				    (*e >= '0' && *e <= '9') ||
-				    *e == '-' || *e == '_' || *e == '.'))
-					goto nomatch;
-			len = (size_t)(e - s);
-			if (len == 0 || len > 256 || r->nparams == HTTP_MAXPARAMS)
-				goto nomatch;
-			if ((r->params[r->nparams] = strndup(s, len)) == NULL)
-				goto nomatch;
-			r->nparams++;
-			s = e;
-			while (*p != '\0' && *p != '}')
-				p++;
-			if (*p == '}')
-				p++;
-			continue;
-		}
-		if (*p != *s)
-			goto nomatch;
-		p++;
-		s++;
-	}
-	if (*s == '\0' || (*s == '/' && s[1] == '\0'))
-		return 1;
-nomatch:
-	while (r->nparams > 0)
-		free(r->params[--r->nparams]);
-	return 0;
-}
-
-/*
  * Read the body as one JSON object. Limits: HTTP_MAXBODY bytes (evhttp
  * itself refuses far larger bodies before reading them), strict UTF-8,
  * no duplicate keys, no trailing bytes, no NUL.
  */
-static int
-req_parse_body(struct req *r)
+int
+req_read_json(struct req *r)
 {
 	struct evbuffer	*in = evhttp_request_get_input_buffer(r->ev);
 	size_t		 len = evbuffer_get_length(in);
@@ -552,25 +509,13 @@ req_parse_body(struct req *r)
 	return 0;
 }
 
-static const char *
-method_name(int m)
-{
-	switch (m) {
-	case EVHTTP_REQ_GET: return "GET, HEAD";
-	case EVHTTP_REQ_POST: return "POST";
-	case EVHTTP_REQ_PATCH: return "PATCH";
-	case EVHTTP_REQ_DELETE: return "DELETE";
-	default: return "?";
-	}
-}
-
 /*
  * Read an application/x-www-form-urlencoded body into r->body as an
  * object of strings. Limits as for JSON; every value must be UTF-8
  * without NUL, and a key may appear once.
  */
-static int
-req_parse_form(struct req *r)
+int
+req_read_form(struct req *r)
 {
 	struct evbuffer		*in = evhttp_request_get_input_buffer(r->ev);
 	size_t			 len = evbuffer_get_length(in);
@@ -616,18 +561,18 @@ out:
 	return rc;
 }
 
+/*
+ * A request arrives: give it a struct req (freed by its one reply), learn
+ * who sent it, and hand it to the router.
+ */
 static void
 http_gencb(struct evhttp_request *ev, void *arg)
 {
 	struct req_priv		*p;
 	struct req		*r;
-	const char		*path;
 	char			*host = NULL;
 	ev_uint16_t		 port = 0;
 	struct evhttp_connection *conn;
-	enum evhttp_cmd_type	 method = evhttp_request_get_command(ev);
-	char			 allow[128];
-	int			 i, path_matched = 0;
 
 	(void)arg;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
@@ -651,46 +596,18 @@ http_gencb(struct evhttp_request *ev, void *arg)
 			    evhttp_request_get_input_headers(ev),
 			    "X-Forwarded-For"), r->addr, sizeof(r->addr));
 	}
-	if (method == EVHTTP_REQ_HEAD) {
-		method = EVHTTP_REQ_GET;
+	r->method = evhttp_request_get_command(ev);
+	if (r->method == EVHTTP_REQ_HEAD) {
+		r->method = EVHTTP_REQ_GET;
 		r->head = 1;
 	}
-
-	path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ev));
-	if (path == NULL || *path == '\0' || strlen(path) > HTTP_MAXPATH) {
+	r->path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ev));
+	if (r->path == NULL || *r->path == '\0' ||
+	    strlen(r->path) > HTTP_MAXPATH) {
 		http_error(r, 404, "not_found", "No such resource.");
 		return;
 	}
-	allow[0] = '\0';
-	for (i = 0; i < nroutes; i++) {
-		if (!route_match(routes[i].pattern, path, r))
-			continue;
-		path_matched = 1;
-		if ((int)method == routes[i].method)
-			break;
-		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow),
-		    "%s%s", allow[0] ? ", " : "", method_name(routes[i].method));
-		while (r->nparams > 0)
-			free(r->params[--r->nparams]);
-	}
-	if (i == nroutes) {
-		if (path_matched) {
-			evhttp_add_header(evhttp_request_get_output_headers(ev),
-			    "Allow", allow);
-			http_error(r, 405, "method_not_allowed", "That method "
-			    "is not allowed on this resource (allowed: %s).",
-			    allow);
-		} else
-			http_error(r, 404, "not_found", "No such resource.");
-		return;
-	}
-	r->route = &routes[i];
-	r->route_idx = i;
-	if ((method == POST || method == PATCH) &&
-	    ((r->route->flags & ROUTE_HTML) ? req_parse_form(r) :
-	    req_parse_body(r)) == -1)
-		return;
-	auth_resolve(r);
+	H.dispatch(r);
 }
 
 static void
@@ -737,9 +654,13 @@ http_inflight(void)
 	return H.inflight;
 }
 
-/* Bind ADDR:PORT and serve with every limit set. */
+/*
+ * Bind ADDR:PORT and serve with every limit set; every request goes to
+ * dispatch, and errors on HTML routes are drawn by error_page.
+ */
 int
-http_start(struct event_base *base, const char *listen)
+http_start(struct event_base *base, const char *listen,
+    http_dispatch_fn dispatch, http_page_fn error_page)
 {
 	char		 host[256];
 	const char	*colon;
@@ -758,6 +679,8 @@ http_start(struct event_base *base, const char *listen)
 		host[strlen(host) - 1] = '\0';
 	}
 	H.base = base;
+	H.dispatch = dispatch;
+	H.error_page = error_page;
 	if ((H.http = evhttp_new(base)) == NULL)
 		return -1;
 	evhttp_set_max_headers_size(H.http, HTTP_MAXHEADERS);

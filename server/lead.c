@@ -17,51 +17,26 @@ static const struct vfield sponsor_fields[] = {
 	{ "name", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
 };
 static const struct vfield lead_fields[] = {
-	{ "token", V_STRING, 1, 0, 1, 16384, NULL },
+	{ "token", V_STRING, 1, 0, 1, CHECKIN_MAXTOKEN, NULL },
 	{ "note", V_STRING, 0, 1, 0, 2000, NULL },
 	{ "rating", V_INT, 0, 1, 1, 5, NULL },
 };
 
 #define NFIELDS(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
-static void
-reply_json(struct req *r, PGresult *res, int status, const char *what)
-{
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		http_error(r, 404, "not_found", "No such %s.", what);
-		return;
-	}
-	http_reply_raw_json(r, status, PQgetvalue(res, 0, 0),
-	    (size_t)PQgetlength(res, 0, 0));
-}
-
-static void
-sponsor_done(struct req *r, PGresult *res)
-{
-	reply_json(r, res, 201, "event");
-}
-
 /* POST /api/v1/events/{id}/sponsors {name} */
 void
 sponsor_create(struct req *r)
 {
 	const char	*vals[3];
-	int64_t		 id;
 
-	if (req_event_in_scope(r, &id) == -1)
-		return;
 	if (req_validate(r, sponsor_fields, NFIELDS(sponsor_fields)) == -1)
 		return;
 	vals[0] = r->params[0];
 	vals[1] = json_string_value(json_object_get(r->body, "name"));
 	vals[2] = r->auth.jti;
-	req_query(r, SQL_SPONSOR_CREATE, vals, 3, sponsor_done);
-}
-
-static void
-capture_done(struct req *r, PGresult *res)
-{
-	reply_json(r, res, 200, "sponsor");
+	req_query(r, SQL_SPONSOR_CREATE, vals, 3,
+	    http_reply_row_created);
 }
 
 /* POST /api/v1/leads {token, note?, rating?} by a sponsor token. */
@@ -94,7 +69,7 @@ lead_capture(struct req *r)
 	vals[2] = json_string_value(json_object_get(r->body, "note"));
 	vals[3] = json_is_integer(rv) ? rating : NULL;
 	vals[4] = r->auth.jti;
-	req_query(r, SQL_LEAD_CAPTURE, vals, 5, capture_done);
+	req_query(r, SQL_LEAD_CAPTURE, vals, 5, http_reply_row);
 	free(cj);
 }
 
@@ -107,13 +82,9 @@ static int
 lead_read_args(struct req *r, const char **vals, char *sp, size_t spsz,
     char **scope)
 {
-	int64_t	 id;
-
-	if (req_param_id(r, 0, &id) == -1)
-		return -1;
 	*scope = NULL;
 	if (r->auth.role == ROLE_SPONSOR) {
-		if (r->auth.sponsor_id != id) {
+		if (r->auth.sponsor_id != r->id) {
 			http_error(r, 403, "out_of_scope", "A sponsor reads its "
 			    "own leads only.");
 			return -1;
@@ -129,12 +100,6 @@ lead_read_args(struct req *r, const char **vals, char *sp, size_t spsz,
 	return 0;
 }
 
-static void
-list_done(struct req *r, PGresult *res)
-{
-	reply_json(r, res, 200, "sponsor");
-}
-
 /* GET /api/v1/sponsors/{id}/leads */
 void
 lead_list(struct req *r)
@@ -144,12 +109,12 @@ lead_list(struct req *r)
 
 	if (lead_read_args(r, vals, sp, sizeof(sp), &scope) == -1)
 		return;
-	req_query(r, SQL_LEADS, vals, 3, list_done);
+	req_query(r, SQL_LEADS, vals, 3, http_reply_row);
 	free(scope);
 }
 
 static void
-csv_done(struct req *r, PGresult *res)
+csv_done(struct req *r, struct db_res *res)
 {
 	http_reply_csv(r, res, "leads.csv");
 }

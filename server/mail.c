@@ -37,8 +37,6 @@
 #define MAIL_MAXPASSWORD	1024
 
 static struct mail_settings	 cf;
-static unsigned char		 key[crypto_secretbox_KEYBYTES];
-static int			 have_key;
 static int			 started;
 
 static const struct vfield resend_fields[] = {
@@ -175,56 +173,6 @@ read_password(const char *path)
 	return 0;
 }
 
-/*
- * The sealing key from `secrets`, created by the first server to want it
- * (of several starting at once, ON CONFLICT lets one win).
- */
-static int
-load_key(PGconn *pg)
-{
-	if (db_secret(pg, MAIL_KEY_NAME, key, sizeof(key)) == -1)
-		return -1;
-	have_key = 1;
-	return 0;
-}
-
-/* Seal a manage secret for the outbox: hex of nonce || secretbox. */
-int
-mail_seal(const char *secret, char *hex, size_t hexsz)
-{
-	unsigned char	 buf[crypto_secretbox_NONCEBYTES +
-	    crypto_secretbox_MACBYTES + SECRET_LEN];
-	size_t		 len = strlen(secret);
-
-	if (!have_key || len != SECRET_LEN || hexsz < sizeof(buf) * 2 + 1)
-		return -1;
-	randombytes_buf(buf, crypto_secretbox_NONCEBYTES);
-	crypto_secretbox_easy(buf + crypto_secretbox_NONCEBYTES,
-	    (const unsigned char *)secret, len, buf, key);
-	sodium_bin2hex(hex, hexsz, buf, sizeof(buf));
-	return 0;
-}
-
-/* Open what mail_seal made into secret (SECRET_LEN + 1 bytes at least). */
-int
-mail_unseal(const char *hex, char *secret, size_t secretsz)
-{
-	unsigned char	 buf[crypto_secretbox_NONCEBYTES +
-	    crypto_secretbox_MACBYTES + SECRET_LEN];
-	size_t		 len;
-
-	if (!have_key || secretsz < SECRET_LEN + 1 || hex == NULL ||
-	    sodium_hex2bin(buf, sizeof(buf), hex, strlen(hex), NULL, &len,
-	    NULL) != 0 || len != sizeof(buf))
-		return -1;
-	if (crypto_secretbox_open_easy((unsigned char *)secret,
-	    buf + crypto_secretbox_NONCEBYTES,
-	    sizeof(buf) - crypto_secretbox_NONCEBYTES, buf, key) != 0)
-		return -1;
-	secret[SECRET_LEN] = '\0';
-	return 0;
-}
-
 /* A message catalog of templates/i18n/. */
 static json_t *
 load_catalog(const char *share, const char *lang)
@@ -248,7 +196,7 @@ load_catalog(const char *share, const char *lang)
 int
 mail_start(const char *conninfo, const char *share, const char *public_url)
 {
-	PGconn	*pg;
+	struct db_conn *pg;
 	size_t	 len;
 	int	 rc;
 
@@ -272,8 +220,8 @@ mail_start(const char *conninfo, const char *share, const char *public_url)
 		return -1;
 	if ((pg = db_connect_blocking(conninfo)) == NULL)
 		return -1;
-	rc = load_key(pg);
-	PQfinish(pg);
+	rc = secret_load(pg);
+	db_close(pg);
 	if (rc == -1)
 		return -1;
 	if ((cf.catalogs[0] = load_catalog(share, "en")) == NULL ||
@@ -312,8 +260,7 @@ mail_stop(void)
 		sodium_free(cf.password);	/* wipes */
 		cf.password = NULL;
 	}
-	sodium_memzero(key, sizeof(key));
-	have_key = 0;
+	secret_clear();
 }
 
 /* The outbox and this process's sending, in Prometheus text. */
@@ -358,7 +305,7 @@ mail_metrics(struct evbuffer *b)
 }
 
 static void
-resend_done(struct req *r, PGresult *res)
+resend_done(struct req *r, struct db_res *res)
 {
 	(void)res;
 	http_reply_raw_json(r, 202, resend_reply, sizeof(resend_reply) - 1);
@@ -375,15 +322,11 @@ resend_done(struct req *r, PGresult *res)
 void
 mail_resend(struct req *r)
 {
-	unsigned char	 raw[SECRET_BYTES];
-	char		 hex[65], joinhex[65], sealed[MAIL_SEALED_HEX];
-	char		 field[64], msg[256], rkey[96], ra[16];
+	struct secrets	 s;
+	char		 field[64], msg[256], rkey[RATE_MAXKEY], ra[16];
 	const char	*vals[5];
-	int64_t		 id;
 	int		 retry;
 
-	if (req_param_id(r, 0, &id) == -1)
-		return;
 	snprintf(rkey, sizeof(rkey), "resend %s", r->addr);
 	if (!rate_allow(rkey, time(NULL), MAIL_RESEND_PER_MINUTE, &retry)) {
 		snprintf(ra, sizeof(ra), "%d", retry > 0 ? retry : 1);
@@ -398,22 +341,14 @@ mail_resend(struct req *r)
 		http_error(r, 400, "invalid_field", "%s", msg);
 		return;
 	}
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(r->secret, sizeof(r->secret), raw, sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
-	secret_hash_hex(r->secret, hex, sizeof(hex));
-	join_secret(r->secret, r->join, sizeof(r->join));
-	secret_hash_hex(r->join, joinhex, sizeof(joinhex));
+	secret_new(&s);
 	vals[0] = r->params[0];
 	vals[1] = json_string_value(json_object_get(r->body, "email"));
-	vals[2] = hex;
-	vals[3] = joinhex;
-	vals[4] = mail_seal(r->secret, sealed, sizeof(sealed)) == 0 ?
-	    sealed : NULL;
-	sodium_memzero(r->secret, sizeof(r->secret));
-	sodium_memzero(r->join, sizeof(r->join));
+	vals[2] = s.manage_hash;
+	vals[3] = s.join_hash;
+	vals[4] = s.sealed[0] != '\0' ? s.sealed : NULL;
 	req_query(r, SQL_RESEND, vals, 5, resend_done);
+	sodium_memzero(&s, sizeof(s));
 }
 
 /*
@@ -429,8 +364,8 @@ mail_cmd(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char	*db = NULL;
-	PGconn		*pg;
-	PGresult	*res;
+	struct db_conn *pg;
+	struct db_res *res;
 	json_t		*s, *f;
 	size_t		 i;
 	int		 ch, status = 0, rc = 1;
@@ -447,11 +382,10 @@ mail_cmd(int argc, char *argv[])
 		goto usage;
 	if ((pg = db_connect_blocking(db_conninfo(db))) == NULL)
 		return 1;
-	res = PQexec(pg, sqls[SQL_MAIL_STATS].text);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1 ||
-	    (s = json_loads(PQgetvalue(res, 0, 0), 0, NULL)) == NULL) {
+	res = db_run(pg, SQL_MAIL_STATS, NULL, 0);
+	if ((s = db_json(res)) == NULL) {
 		log_warnx("cannot read the outbox (has `rollcalld migrate` "
-		    "run?): %s", PQresultErrorMessage(res));
+		    "run?): %s", db_error(res));
 		goto out;
 	}
 	printf("queued %lld\nscheduled %lld\nretrying %lld\nsent %lld\n"
@@ -475,8 +409,8 @@ mail_cmd(int argc, char *argv[])
 	json_decref(s);
 	rc = 0;
 out:
-	PQclear(res);
-	PQfinish(pg);
+	db_res_free(res);
+	db_close(pg);
 	return rc;
 usage:
 	fprintf(stderr, "usage: rollcalld mail --status [--db CONNINFO]\n");

@@ -51,11 +51,8 @@
 
 extern char **environ;
 
-#define LISTEN_SQL	"LISTEN rollcall_outbox"	/* not preparable */
 #define MAIL_MAXERR	300
 
-static const enum sql_id worker_sqls[] = { SQL_MAIL_CLAIM, SQL_MAIL_DONE,
-    SQL_MAIL_RELEASE, SQL_MAIL_STATS, SQL_TICKET_KEYS };
 
 /* One attempt's outcome, kept until the database has it. */
 struct outcome {
@@ -104,88 +101,37 @@ delivering(void)
 
 /* Wait for the outbox's notification, the stop pipe, or ms. -1: reconnect. */
 static int
-worker_wait(PGconn *pg, int ms)
+worker_wait(struct db_conn *pg, int ms)
 {
-	struct pollfd	 fds[2];
-	PGnotify	*n;
-	char		 c;
-
-	fds[0].fd = W.wake[0];
-	fds[0].events = POLLIN;
-	fds[1].fd = pg != NULL ? PQsocket(pg) : -1;
-	fds[1].events = POLLIN;
-	if (poll(fds, pg != NULL ? 2 : 1, ms) == -1 && errno != EINTR)
-		return 0;
-	if (fds[0].revents & POLLIN)
-		if (read(W.wake[0], &c, 1) == -1) {
-			/* empty: nothing to do */
-		}
-	if (pg != NULL && (fds[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-		if (!PQconsumeInput(pg))
-			return -1;
-		while ((n = PQnotifies(pg)) != NULL)
-			PQfreemem(n);
-	}
-	return pg != NULL && PQstatus(pg) != CONNECTION_OK ? -1 : 0;
+	return db_conn_wait(pg, W.wake[0], ms);
 }
 
-/* Our connection: statements prepared, listening for new rows. */
-static PGconn *
+/* Our connection, listening for new outbox rows. */
+static struct db_conn *
 worker_connect(void)
 {
-	char		 opts[128];
-	const char	*keys[] = { "dbname", "application_name", "options",
-	    "connect_timeout", NULL };
-	const char	*vals[5];
-	PGconn		*pg;
-	PGresult	*res;
-	size_t		 i;
+	struct db_conn	*pg;
 
-	snprintf(opts, sizeof(opts), "-c statement_timeout=%d -c TimeZone=UTC",
-	    DB_STMT_TIMEOUT_MS);
-	vals[0] = W.cf->conninfo;
-	vals[1] = "rollcalld-mail";
-	vals[2] = opts;
-	vals[3] = "5";
-	vals[4] = NULL;
-	pg = PQconnectdbParams(keys, vals, 1);
-	if (pg == NULL || PQstatus(pg) != CONNECTION_OK)
-		goto fail;
-	PQsetNoticeProcessor(pg, NULL, NULL);
-	for (i = 0; i < sizeof(worker_sqls) / sizeof(worker_sqls[0]); i++) {
-		res = PQprepare(pg, sqls[worker_sqls[i]].name,
-		    sqls[worker_sqls[i]].text, sqls[worker_sqls[i]].nparams,
-		    NULL);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			PQclear(res);
-			goto fail;
-		}
-		PQclear(res);
+	if ((pg = db_connect_named(W.cf->conninfo, "rollcalld-mail")) == NULL)
+		return NULL;
+	if (db_run_ok(pg, SQL_MAIL_LISTEN, NULL, 0) == -1) {
+		log_warnx("mail: cannot use the database");
+		db_close(pg);
+		return NULL;
 	}
-	res = PQexec(pg, LISTEN_SQL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		PQclear(res);
-		goto fail;
-	}
-	PQclear(res);
 	return pg;
-fail:
-	log_warnx("mail: cannot use the database: %s",
-	    pg ? PQerrorMessage(pg) : "out of memory");
-	PQfinish(pg);
-	return NULL;
 }
 
-static PGresult *
-run(PGconn *pg, enum sql_id id, const char *const *vals, int n)
+/* Run one of the sender's statements; NULL (logged) when it fails. */
+static struct db_res *
+run(struct db_conn *pg, enum sql_id id, const char *const *vals, int n)
 {
-	PGresult	*res;
+	struct db_res	*res;
 
-	res = PQexecPrepared(pg, sqls[id].name, n, vals, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		log_warnx("mail: %s: %s", sqls[id].name,
-		    PQresultErrorMessage(res));
-		PQclear(res);
+	res = db_run(pg, id, vals, n);
+	if (!db_ok(res)) {
+		log_warnx("mail: %s: %s", sqls[id].name, db_error(res));
+		db_res_free(res);
 		return NULL;
 	}
 	return res;
@@ -193,15 +139,15 @@ run(PGconn *pg, enum sql_id id, const char *const *vals, int n)
 
 /* Re-read the outbox counts for /metrics. */
 static int
-refresh_stats(PGconn *pg)
+refresh_stats(struct db_conn *pg)
 {
-	PGresult	*res;
+	struct db_res *res;
 	json_t		*s;
 
 	if ((res = run(pg, SQL_MAIL_STATS, NULL, 0)) == NULL)
 		return -1;
-	s = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	PQclear(res);
+	s = json_loads(db_value(res, 0, 0), 0, NULL);
+	db_res_free(res);
 	if (s == NULL)
 		return 0;
 	pthread_mutex_lock(&W.mu);
@@ -233,38 +179,37 @@ tkey_clear(void)
 
 /* This thread's copy of the ticket signing key (it may have rotated). */
 static int
-load_ticket_key(PGconn *pg)
+load_ticket_key(struct db_conn *pg)
 {
-	PGresult	*res;
+	struct db_res *res;
 	int		 i;
 
 	if ((res = run(pg, SQL_TICKET_KEYS, NULL, 0)) == NULL)
 		return -1;
-	for (i = 0; i < PQntuples(res); i++) {
-		if (strcmp(PQgetvalue(res, i, 3), "t") != 0)
+	for (i = 0; i < db_rows(res); i++) {
+		if (strcmp(db_value(res, i, 3), "t") != 0)
 			continue;
-		if (strcmp(W.tkey.kid, PQgetvalue(res, i, 0)) != 0) {
+		if (strcmp(W.tkey.kid, db_value(res, i, 0)) != 0) {
 			tkey_clear();
 			snprintf(W.tkey.kid, sizeof(W.tkey.kid), "%s",
-			    PQgetvalue(res, i, 0));
-			W.tkey.pub_pem = strdup(PQgetvalue(res, i, 1));
-			W.tkey.priv_pem = strdup(PQgetvalue(res, i, 2));
+			    db_value(res, i, 0));
+			W.tkey.pub_pem = strdup(db_value(res, i, 1));
+			W.tkey.priv_pem = strdup(db_value(res, i, 2));
 		}
 		break;
 	}
-	for (i = 0; i < PQntuples(res); i++)
-		sodium_memzero(PQgetvalue(res, i, 2), PQgetlength(res, i, 2));
-	PQclear(res);
+	db_res_wipe(res);
+	db_res_free(res);
 	return W.tkey.priv_pem != NULL ? 0 : -1;
 }
 
 /* Record the outcomes kept; -1 when the database is gone (they stay). */
 static int
-flush_outcomes(PGconn *pg)
+flush_outcomes(struct db_conn *pg)
 {
 	const char	*vals[4];
 	char		 id[24];
-	PGresult	*res;
+	struct db_res *res;
 
 	while (W.npending > 0) {
 		struct outcome *o = &W.pending[0];
@@ -278,9 +223,9 @@ flush_outcomes(PGconn *pg)
 			return -1;
 		if (!o->ok)
 			log_warnx("mail #%lld: %s%s", o->id,
-			    strcmp(PQgetvalue(res, 0, 0), "failed") == 0 ?
+			    strcmp(db_value(res, 0, 0), "failed") == 0 ?
 			    "given up: " : "will retry: ", o->error);
-		PQclear(res);
+		db_res_free(res);
 		memmove(&W.pending[0], &W.pending[1],
 		    (size_t)(W.npending - 1) * sizeof(W.pending[0]));
 		W.npending--;
@@ -309,19 +254,6 @@ evbuffer_wipe_free(struct evbuffer *b)
 	if ((len = evbuffer_get_length(b)) > 0)
 		sodium_memzero(evbuffer_pullup(b, -1), len);
 	evbuffer_free(b);
-}
-
-/* "2026-12-03T14:00:00" -> "2026-12-03 14:00" under key to. */
-static void
-local_display(json_t *o, const char *from, const char *to)
-{
-	const char	*s = json_string_value(json_object_get(o, from));
-	char		 buf[32];
-
-	if (s == NULL || strlen(s) < 16)
-		return;
-	snprintf(buf, sizeof(buf), "%.10s %.5s", s, s + 11);
-	json_object_set_new(o, to, json_string(buf));
 }
 
 /*
@@ -431,8 +363,8 @@ build(json_t *m, struct built *out, char *err, size_t errlen)
 	    strcmp(evkind, "nighttalk") == 0);
 	if (ctx == NULL)
 		goto nomem;
-	local_display(ev, "starts_at_local", "starts_display");
-	local_display(ev, "ends_at_local", "ends_display");
+	util_local_time(ev, "starts_at_local", "starts_display");
+	util_local_time(ev, "ends_at_local", "ends_display");
 	s = json_string_value(json_object_get(ev, "ends_display"));
 	if (s != NULL && strlen(s) > 11 && strncmp(s, json_string_value(
 	    json_object_get(ev, "starts_display")) ? json_string_value(
@@ -453,13 +385,13 @@ build(json_t *m, struct built *out, char *err, size_t errlen)
 
 	/* The manage link: only in this attendee's own message. */
 	if ((s = json_string_value(json_object_get(m, "sealed"))) != NULL &&
-	    mail_unseal(s, secret, sizeof(secret)) == 0) {
+	    secret_unseal(s, secret, sizeof(secret)) == 0) {
 		have_secret = 1;
 		snprintf(url, sizeof(url), "%s/manage/%s", W.cf->public_url,
 		    secret);
 		json_object_set_new(ctx, "manage_url", json_string(url));
 		if (strcmp(evkind, "nighttalk") == 0 && confirmed) {
-			join_secret(secret, join, sizeof(join));
+			secret_join(secret, join, sizeof(join));
 			snprintf(url, sizeof(url), "%s/j/%s",
 			    W.cf->public_url, join);
 			json_object_set_new(ctx, "join_url", json_string(url));
@@ -825,11 +757,11 @@ deliver(json_t *m)
 
 /* Hand back claimed rows not attempted (stopping). */
 static void
-release(PGconn *pg, json_t *batch, size_t from)
+release(struct db_conn *pg, json_t *batch, size_t from)
 {
 	struct evbuffer	*ids = evbuffer_new();
 	const char	*vals[1];
-	PGresult	*res;
+	struct db_res *res;
 	size_t		 i;
 
 	if (ids == NULL)
@@ -842,30 +774,30 @@ release(PGconn *pg, json_t *batch, size_t from)
 	evbuffer_add(ids, "}", 2);
 	vals[0] = (const char *)evbuffer_pullup(ids, -1);
 	if ((res = run(pg, SQL_MAIL_RELEASE, vals, 1)) != NULL)
-		PQclear(res);
+		db_res_free(res);
 	evbuffer_free(ids);
 }
 
 /* Claim a batch and send it. Returns how many were claimed, -1 on loss. */
 static int
-batch(PGconn *pg)
+batch(struct db_conn *pg)
 {
 	char		 lim[16], lease[16];
 	const char	*vals[2] = { lim, lease };
-	PGresult	*res;
+	struct db_res *res;
 	json_t		*msgs;
 	size_t		 i, n;
 
-	if (load_ticket_key(pg) == -1 && PQstatus(pg) != CONNECTION_OK)
+	if (load_ticket_key(pg) == -1 && !db_conn_ok(pg))
 		return -1;
 	snprintf(lim, sizeof(lim), "%d", MAIL_BATCH);
 	snprintf(lease, sizeof(lease), "%d", MAIL_LEASE_SECS);
 	if ((res = run(pg, SQL_MAIL_CLAIM, vals, 2)) == NULL)
 		return -1;
-	msgs = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	msgs = json_loads(db_value(res, 0, 0), 0, NULL);
 	/* The rows carry sealed secrets: no clear text, but wipe anyway. */
-	sodium_memzero(PQgetvalue(res, 0, 0), PQgetlength(res, 0, 0));
-	PQclear(res);
+	db_res_wipe(res);
+	db_res_free(res);
 	if ((n = json_array_size(msgs)) == 0) {
 		json_decref(msgs);
 		return 0;
@@ -889,7 +821,7 @@ batch(PGconn *pg)
 static void *
 worker_main(void *arg)
 {
-	PGconn	*pg = NULL;
+	struct db_conn *pg = NULL;
 	time_t	 stats_at = 0;
 	int	 backoff = 0, n;
 
@@ -924,10 +856,10 @@ worker_main(void *arg)
 			goto lost;
 		continue;
 lost:
-		PQfinish(pg);
+		db_close(pg);
 		pg = NULL;
 	}
-	PQfinish(pg);
+	db_close(pg);
 	if (W.curl != NULL)
 		curl_easy_cleanup(W.curl);
 	W.curl = NULL;

@@ -102,17 +102,17 @@ raise_nofile(void)
 static int
 serve_load(const char *conninfo)
 {
-	PGconn	*pg;
+	struct db_conn	*pg;
 	int	 tries;
 
 	for (tries = 0; tries < 30; tries++) {
 		if ((pg = db_connect_blocking(conninfo)) != NULL) {
 			if (auth_load_secret(pg) == 0 &&
 			    keyring_load(pg) == 0) {
-				PQfinish(pg);
+				db_close(pg);
 				return 0;
 			}
-			PQfinish(pg);
+			db_close(pg);
 			return -1;
 		}
 		sleep(1);
@@ -151,7 +151,8 @@ cmd_serve(const struct config *cf)
 	if ((base = event_base_new()) == NULL)
 		return 1;
 	if (db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
-	    keyring_start(base) == -1 || http_start(base, cf->listen) == -1)
+	    keyring_start(base) == -1 ||
+	    router_start(base, cf->listen) == -1)
 		return 1;
 	sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
 	sigint = evsignal_new(base, SIGINT, on_signal, NULL);
@@ -323,7 +324,7 @@ cmd_check(const struct config *cf, const char *path)
 }
 
 /*
- * `token` parses its own flags (auth.c); take --config FILE out of them
+ * `token` parses its own flags (token.c); take --config FILE out of them
  * and hand the file's database on through $ROLLCALL_DB, which --db still
  * overrides and which, when already set, wins over the file.
  */
@@ -353,19 +354,73 @@ cmd_token(int argc, char *argv[])
 		if (getenv("ROLLCALL_DB") == NULL && cf.db != NULL)
 			setenv("ROLLCALL_DB", cf.db, 1);
 	}
-	rc = auth_cmd_token(n, argv);
+	rc = token_cmd(n, argv);
 	config_free(&cf);
 	return rc;
 }
 
+/* `rotate-key`: a new ticket signing key. */
+static int
+cmd_rotate_key(const struct config *cf)
+{
+	log_init(1, cf->verbose);
+	return keyring_rotate(db_conninfo(cf->db)) == 0 ? 0 : 1;
+}
+
+/* `migrate`: bring the database to the newest schema. */
+static int
+cmd_migrate(const struct config *cf)
+{
+	char	 sqldir[PATH_MAX + 8];
+
+	log_init(1, cf->verbose);
+	snprintf(sqldir, sizeof(sqldir), "%s/sql", share_dir(cf->share));
+	return migrate_run(db_conninfo(cf->db), sqldir) == 0 ? 0 : 1;
+}
+
+/* `mail`: the outbox's state (it parses its own flags). */
+static int
+cmd_mail(int argc, char *argv[])
+{
+	log_init(1, 0);
+	return mail_cmd(argc, argv);
+}
+
+/* `token`, with log_init as for every command. */
+static int
+cmd_token_logged(int argc, char *argv[])
+{
+	log_init(1, 0);
+	return cmd_token(argc, argv);
+}
+
+/*
+ * Every command: those taking serve's flags and configuration get the
+ * settings in force (run); the others parse their own arguments (argv).
+ */
+static const struct command {
+	const char	*name;
+	int		(*run)(const struct config *);
+	int		(*argv)(int, char *[]);
+	int		 needs_config;	/* refuses to run without --config */
+} commands[] = {
+	{ "serve", cmd_serve, NULL, 0 },
+	{ "check", NULL, NULL, 1 },
+	{ "migrate", cmd_migrate, NULL, 0 },
+	{ "rotate-key", cmd_rotate_key, NULL, 0 },
+	{ "token", NULL, cmd_token_logged, 0 },
+	{ "mail", NULL, cmd_mail, 0 },
+};
+
 int
 main(int argc, char *argv[])
 {
-	struct config	 cf;
-	struct flag	*flags = NULL;
-	const char	*cmd, *config_path = NULL;
-	char		 sqldir[PATH_MAX + 8];
-	int		 nflags = 0, rc = 2;
+	const struct command	*c = NULL;
+	struct config		 cf;
+	struct flag		*flags = NULL;
+	const char		*config_path = NULL;
+	size_t			 i;
+	int			 nflags = 0, rc = 2;
 
 	if (argc < 2) {
 		usage();
@@ -375,30 +430,25 @@ main(int argc, char *argv[])
 		fprintf(stderr, "rollcalld: libsodium failed to start\n");
 		return 1;
 	}
-	cmd = argv[1];
-	argc--;
-	argv++;
-	if (strcmp(cmd, "mail") == 0) {
-		log_init(1, 0);
-		return mail_cmd(argc, argv);
-	}
-	if (strcmp(cmd, "token") == 0) {
-		log_init(1, 0);
-		return cmd_token(argc, argv);
-	}
-	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "migrate") != 0 &&
-	    strcmp(cmd, "rotate-key") != 0 && strcmp(cmd, "check") != 0) {
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			c = &commands[i];
+	if (c == NULL) {
 		usage();
 		return 2;
 	}
+	argc--;
+	argv++;
+	if (c->argv != NULL)
+		return c->argv(argc, argv);
 	if ((flags = calloc((size_t)argc + 1, sizeof(*flags))) == NULL) {
 		fprintf(stderr, "rollcalld: out of memory\n");
 		return 1;
 	}
 	if (parse_flags(argc, argv, flags, &nflags, &config_path) == -1)
 		goto out;
-	if (strcmp(cmd, "check") == 0 && config_path == NULL) {
-		fprintf(stderr, "rollcalld: check wants --config FILE\n");
+	if (c->needs_config && config_path == NULL) {
+		fprintf(stderr, "rollcalld: %s wants --config FILE\n", c->name);
 		goto out;
 	}
 	rc = 1;
@@ -406,18 +456,7 @@ main(int argc, char *argv[])
 		config_free(&cf);
 		goto out;
 	}
-	if (strcmp(cmd, "check") == 0)
-		rc = cmd_check(&cf, config_path);
-	else if (strcmp(cmd, "serve") == 0)
-		rc = cmd_serve(&cf);
-	else if (strcmp(cmd, "rotate-key") == 0) {
-		log_init(1, cf.verbose);
-		rc = keyring_rotate(db_conninfo(cf.db)) == 0 ? 0 : 1;
-	} else {
-		log_init(1, cf.verbose);
-		snprintf(sqldir, sizeof(sqldir), "%s/sql", share_dir(cf.share));
-		rc = migrate_run(db_conninfo(cf.db), sqldir) == 0 ? 0 : 1;
-	}
+	rc = c->run != NULL ? c->run(&cf) : cmd_check(&cf, config_path);
 	config_free(&cf);
 out:
 	free(flags);

@@ -14,8 +14,8 @@
 
 #include "server.h"
 
-#define MIGRATE_LOCK	"7201126"	/* any constant shared by all runs */
 
+/* True for a migration's file name: NNN_name.sql. */
 static int
 migration_file(const struct dirent *d)
 {
@@ -27,6 +27,7 @@ migration_file(const struct dirent *d)
 	    strcmp(n + len - 4, ".sql") == 0;
 }
 
+/* A whole file as a string, or NULL. */
 static char *
 slurp(const char *path)
 {
@@ -48,28 +49,13 @@ slurp(const char *path)
 	return buf;
 }
 
-static int
-exec_ok(PGconn *pg, const char *sql, const char *what)
-{
-	PGresult	*res = PQexec(pg, sql);
-	ExecStatusType	 st = PQresultStatus(res);
-
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-		log_warnx("%s: %s", what, PQresultErrorMessage(res));
-		PQclear(res);
-		return -1;
-	}
-	PQclear(res);
-	return 0;
-}
-
 /* Apply one file unless already recorded; 1 applied, 0 skipped, -1 error. */
 static int
-migrate_one(PGconn *pg, const char *dir, const char *name)
+migrate_one(struct db_conn *pg, const char *dir, const char *name)
 {
 	char		 path[4096], ver[4];
 	const char	*vals[2];
-	PGresult	*res;
+	struct db_res	*res;
 	char		*sql;
 	int		 applied;
 
@@ -77,36 +63,30 @@ migrate_one(PGconn *pg, const char *dir, const char *name)
 	ver[3] = '\0';
 	vals[0] = ver;
 	vals[1] = name;
-	if (exec_ok(pg, "BEGIN", name) == -1)
+	if (db_run_ok(pg, SQL_BEGIN, NULL, 0) == -1)
 		return -1;
-	res = PQexecParams(pg, "SELECT 1 FROM schema_migrations WHERE "
-	    "version = $1::int", 1, NULL, vals, NULL, NULL, 0);
-	applied = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res);
-	PQclear(res);
+	res = db_run(pg, SQL_MIGRATE_DONE, vals, 1);
+	applied = db_ok(res) && db_rows(res);
+	db_res_free(res);
 	if (applied)
-		return exec_ok(pg, "COMMIT", name) == -1 ? -1 : 0;
+		return db_run_ok(pg, SQL_COMMIT, NULL, 0) == -1 ? -1 : 0;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if ((sql = slurp(path)) == NULL) {
 		log_warn("%s", path);
-		exec_ok(pg, "ROLLBACK", name);
+		db_run_ok(pg, SQL_ROLLBACK, NULL, 0);
 		return -1;
 	}
-	if (exec_ok(pg, sql, name) == -1) {
+	if (db_script(pg, sql, name) == -1) {
 		free(sql);
-		exec_ok(pg, "ROLLBACK", name);
+		db_run_ok(pg, SQL_ROLLBACK, NULL, 0);
 		return -1;
 	}
 	free(sql);
-	res = PQexecParams(pg, "INSERT INTO schema_migrations (version, name) "
-	    "VALUES ($1::int, $2)", 2, NULL, vals, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		log_warnx("%s: %s", name, PQresultErrorMessage(res));
-		PQclear(res);
-		exec_ok(pg, "ROLLBACK", name);
+	if (db_run_ok(pg, SQL_MIGRATE_RECORD, vals, 2) == -1) {
+		db_run_ok(pg, SQL_ROLLBACK, NULL, 0);
 		return -1;
 	}
-	PQclear(res);
-	if (exec_ok(pg, "COMMIT", name) == -1)
+	if (db_run_ok(pg, SQL_COMMIT, NULL, 0) == -1)
 		return -1;
 	log_info("applied %s", name);
 	return 1;
@@ -117,7 +97,7 @@ int
 migrate_run(const char *conninfo, const char *dir)
 {
 	struct dirent	**list = NULL;
-	PGconn		*pg;
+	struct db_conn	*pg;
 	int		 i, n, rc = -1, applied = 0, r;
 
 	if ((n = scandir(dir, &list, migration_file, alphasort)) < 0) {
@@ -126,11 +106,9 @@ migrate_run(const char *conninfo, const char *dir)
 	}
 	if ((pg = db_connect_blocking(conninfo)) == NULL)
 		goto out;
-	if (exec_ok(pg, "SET client_min_messages = warning", "settings") ||
-	    exec_ok(pg, "SELECT pg_advisory_lock(" MIGRATE_LOCK ")", "lock") ||
-	    exec_ok(pg, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-	    "version integer PRIMARY KEY, name text NOT NULL, "
-	    "applied_at timestamptz NOT NULL DEFAULT now())", "bookkeeping"))
+	if (db_run_ok(pg, SQL_MIGRATE_QUIET, NULL, 0) ||
+	    db_run_ok(pg, SQL_MIGRATE_LOCK, NULL, 0) ||
+	    db_run_ok(pg, SQL_MIGRATE_TABLE, NULL, 0))
 		goto out;
 	for (i = 0; i < n; i++) {
 		if ((r = migrate_one(pg, dir, list[i]->d_name)) == -1)
@@ -142,9 +120,8 @@ migrate_run(const char *conninfo, const char *dir)
 	rc = 0;
 out:
 	if (pg != NULL)
-		exec_ok(pg, "SELECT pg_advisory_unlock(" MIGRATE_LOCK ")",
-		    "unlock");
-	PQfinish(pg);
+		db_run_ok(pg, SQL_MIGRATE_UNLOCK, NULL, 0);
+	db_close(pg);
 	for (i = 0; i < n; i++)
 		free(list[i]);
 	free(list);

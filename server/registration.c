@@ -65,63 +65,6 @@ registration_init(int per_minute, const char *url)
 		public_url[--len] = '\0';
 }
 
-/*
- * The per-client limit: a fixed one-minute window per address in a small
- * open table. A collision evicts the older window, which at worst lets a
- * client through early; it never blocks an innocent one for long.
- */
-#define RATE_SLOTS	4096
-static struct rate_slot {
-	char	 addr[64];
-	time_t	 window;
-	int	 count;
-} rate_table[RATE_SLOTS];
-
-/* May addr register now? Sets *retry (seconds) when it may not. */
-int
-rate_allow(const char *addr, time_t now, int limit, int *retry)
-{
-	struct rate_slot	*s;
-	uint32_t		 h = 2166136261u;
-	const char		*p;
-	time_t			 window = now - now % 60;
-
-	if (limit <= 0)
-		return 1;
-	for (p = addr; *p != '\0'; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	s = &rate_table[h % RATE_SLOTS];
-	if (strcmp(s->addr, addr) != 0 || s->window != window) {
-		snprintf(s->addr, sizeof(s->addr), "%s", addr);
-		s->window = window;
-		s->count = 0;
-	}
-	if (s->count >= limit) {
-		*retry = (int)(window + 60 - now);
-		return 0;
-	}
-	s->count++;
-	return 1;
-}
-
-/* SHA-256 of a manage secret, as hex. -1 when it cannot be a secret. */
-int
-secret_hash_hex(const char *secret, char *hex, size_t hexsz)
-{
-	unsigned char	 h[crypto_hash_sha256_BYTES];
-	const char	*p;
-
-	if (strlen(secret) != SECRET_LEN || hexsz < sizeof(h) * 2 + 1)
-		return -1;
-	for (p = secret; *p != '\0'; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_'))
-			return -1;
-	crypto_hash_sha256(h, (const unsigned char *)secret, SECRET_LEN);
-	sodium_bin2hex(hex, hexsz, h, sizeof(h));
-	return 0;
-}
-
 /* Validate the consent object: known fields, each at most once. */
 static int
 consent_check(json_t *c, char *field, size_t fieldsz, char *msg, size_t msgsz)
@@ -185,28 +128,6 @@ consent_validate(struct req *r, json_t *c)
 	return -1;
 }
 
-/*
- * The NightTalk join-link secret, derived from the manage secret: whoever
- * holds the manage link can always show the join link again, while the
- * join link (shared in a chat, say) reveals nothing of the manage secret.
- */
-void
-join_secret(const char *manage, char *out, size_t outsz)
-{
-	unsigned char	 h[crypto_hash_sha256_BYTES];
-	crypto_hash_sha256_state st;
-
-	crypto_hash_sha256_init(&st);
-	crypto_hash_sha256_update(&st, (const unsigned char *)"rollcall-join:",
-	    14);
-	crypto_hash_sha256_update(&st, (const unsigned char *)manage,
-	    strlen(manage));
-	crypto_hash_sha256_final(&st, h);
-	sodium_bin2base64(out, outsz, h, sizeof(h),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(h, sizeof(h));
-}
-
 /* The per-address limit; replies 429 and returns 0 when it is reached. */
 int
 registration_rate_ok(struct req *r)
@@ -233,32 +154,27 @@ registration_rate_ok(struct req *r)
 void
 registration_submit(struct req *r, json_t *body, req_done_fn done)
 {
-	unsigned char	 raw[SECRET_BYTES];
-	char		 hex[65], joinhex[65], sealed[MAIL_SEALED_HEX];
+	struct secrets	 s;
 	const char	*vals[5];
 	char		*text;
 
 	if (json_object_get(body, "lang") == NULL)
 		json_object_set_new(body, "lang",
-		    json_string(web_lang(r) ? "zh-CN" : "en"));
+		    json_string(req_lang(r) ? "zh-CN" : "en"));
 	if ((text = json_dumps(body, JSON_COMPACT)) == NULL) {
 		http_error(r, 503, "out_of_memory", "Try again.");
 		return;
 	}
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(r->secret, sizeof(r->secret), raw, sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	sodium_memzero(raw, sizeof(raw));
-	secret_hash_hex(r->secret, hex, sizeof(hex));
-	join_secret(r->secret, r->join, sizeof(r->join));
-	secret_hash_hex(r->join, joinhex, sizeof(joinhex));
+	secret_new(&s);
+	memcpy(r->secret, s.manage, sizeof(r->secret));
+	memcpy(r->join, s.join, sizeof(r->join));
 	vals[0] = r->params[0];
 	vals[1] = text;
-	vals[2] = hex;
-	vals[3] = joinhex;
-	vals[4] = mail_seal(r->secret, sealed, sizeof(sealed)) == 0 ?
-	    sealed : NULL;
+	vals[2] = s.manage_hash;
+	vals[3] = s.join_hash;
+	vals[4] = s.sealed[0] != '\0' ? s.sealed : NULL;
 	req_query(r, SQL_REGISTER, vals, 5, done);
+	sodium_memzero(&s, sizeof(s));
 	free(text);
 }
 
@@ -289,16 +205,16 @@ reg_attach_ticket(json_t *o, const char *secret)
 
 /* Reply with the JSON a function returned; NULL (unknown secret) is 404. */
 static void
-reply_or_404(struct req *r, PGresult *res)
+reply_or_404(struct req *r, struct db_res *res)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->ev);
 	json_t			*o;
 
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+	if (db_rows(res) != 1 || db_isnull(res, 0, 0)) {
 		http_error(r, 404, "not_found", "No such registration.");
 		return;
 	}
-	if ((o = json_loads(PQgetvalue(res, 0, 0), 0, NULL)) == NULL) {
+	if ((o = json_loads(db_value(res, 0, 0), 0, NULL)) == NULL) {
 		http_error(r, 503, "out_of_memory", "Try again.");
 		return;
 	}
@@ -309,12 +225,12 @@ reply_or_404(struct req *r, PGresult *res)
 }
 
 static void
-register_done(struct req *r, PGresult *res)
+register_done(struct req *r, struct db_res *res)
 {
 	json_t		*o;
 	char		 url[sizeof(public_url) + SECRET_LEN + 16];
 
-	o = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	o = json_loads(db_value(res, 0, 0), 0, NULL);
 	if (o == NULL) {
 		http_error(r, 503, "out_of_memory", "Try again.");
 		return;
@@ -342,9 +258,8 @@ void
 registration_create(struct req *r)
 {
 	char		 field[64], msg[256];
-	int64_t		 id;
 
-	if (req_param_id(r, 0, &id) == -1 || !registration_rate_ok(r))
+	if (!registration_rate_ok(r))
 		return;
 	if (registration_check(r->body, field, sizeof(field), msg,
 	    sizeof(msg)) == -1) {
@@ -354,26 +269,12 @@ registration_create(struct req *r)
 	registration_submit(r, r->body, register_done);
 }
 
-/* The hash of the {secret} path parameter; replies 404 when malformed. */
-static int
-req_secret_hash(struct req *r, char *hex, size_t hexsz)
-{
-	if (secret_hash_hex(r->params[0], hex, hexsz) == -1) {
-		http_error(r, 404, "not_found", "No such registration.");
-		return -1;
-	}
-	return 0;
-}
-
 /* GET /api/v1/registrations/{secret} */
 void
 registration_get(struct req *r)
 {
-	char		 hex[65];
-	const char	*vals[1] = { hex };
+	const char	*vals[1] = { r->secret_hash };
 
-	if (req_secret_hash(r, hex, sizeof(hex)) == -1)
-		return;
 	req_query(r, SQL_REG_GET, vals, 1, reply_or_404);
 }
 
@@ -381,13 +282,11 @@ registration_get(struct req *r)
 void
 registration_update(struct req *r)
 {
-	char		 hex[65], field[64], msg[256];
+	char		 field[64], msg[256];
 	const char	*vals[2];
 	char		*body;
 	json_t		*c;
 
-	if (req_secret_hash(r, hex, sizeof(hex)) == -1)
-		return;
 	if (validate_object(r->body, update_fields, NFIELDS(update_fields),
 	    field, sizeof(field), msg, sizeof(msg)) == -1) {
 		http_error(r, 400, "invalid_field", "%s (only consent can be "
@@ -401,7 +300,7 @@ registration_update(struct req *r)
 		http_error(r, 503, "out_of_memory", "Try again.");
 		return;
 	}
-	vals[0] = hex;
+	vals[0] = r->secret_hash;
 	vals[1] = body;
 	req_query(r, SQL_REG_CONSENT, vals, 2, reply_or_404);
 	free(body);
@@ -411,23 +310,9 @@ registration_update(struct req *r)
 void
 registration_cancel(struct req *r)
 {
-	char		 hex[65];
-	const char	*vals[1] = { hex };
+	const char	*vals[1] = { r->secret_hash };
 
-	if (req_secret_hash(r, hex, sizeof(hex)) == -1)
-		return;
 	req_query(r, SQL_REG_CANCEL, vals, 1, reply_or_404);
-}
-
-static void
-list_done(struct req *r, PGresult *res)
-{
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		http_error(r, 404, "not_found", "No such event.");
-		return;
-	}
-	http_reply_raw_json(r, 200, PQgetvalue(res, 0, 0),
-	    (size_t)PQgetlength(res, 0, 0));
 }
 
 /* GET /api/v1/events/{id}/registrations?status=&limit=&offset= */
@@ -436,11 +321,9 @@ registration_list(struct req *r)
 {
 	const char	*status, *arg, *vals[4];
 	char		 lim[16], off[16];
-	int64_t		 id, limit = 100, offset = 0;
+	int64_t		 limit = 100, offset = 0;
 	int		 i;
 
-	if (req_event_in_scope(r, &id) == -1)
-		return;
 	if ((status = req_query_arg(r, "status")) != NULL) {
 		for (i = 0; reg_statuses[i] != NULL; i++)
 			if (strcmp(status, reg_statuses[i]) == 0)
@@ -468,18 +351,7 @@ registration_list(struct req *r)
 	vals[1] = status;
 	vals[2] = lim;
 	vals[3] = off;
-	req_query(r, SQL_REG_LIST, vals, 4, list_done);
-}
-
-static void
-erase_done(struct req *r, PGresult *res)
-{
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
-		http_error(r, 404, "not_found", "No such registration.");
-		return;
-	}
-	http_reply_raw_json(r, 200, PQgetvalue(res, 0, 0),
-	    (size_t)PQgetlength(res, 0, 0));
+	req_query(r, SQL_REG_LIST, vals, 4, http_reply_row);
 }
 
 /*
@@ -490,10 +362,7 @@ erase_done(struct req *r, PGresult *res)
 void
 registration_erase(struct req *r)
 {
-	char		 hex[65];
-	const char	*vals[1] = { hex };
+	const char	*vals[1] = { r->secret_hash };
 
-	if (req_secret_hash(r, hex, sizeof(hex)) == -1)
-		return;
-	req_query(r, SQL_REG_ERASE, vals, 1, erase_done);
+	req_query(r, SQL_REG_ERASE, vals, 1, http_reply_row);
 }

@@ -10,10 +10,12 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <libpq-fe.h>
+
+#include "common.h"
 
 struct event_base;
 struct evhttp_request;
+struct evbuffer;
 
 /* Limits on untrusted input, enforced while parsing. */
 #define HTTP_MAXBODY		(64 * 1024)
@@ -21,7 +23,6 @@ struct evhttp_request;
 #define HTTP_TIMEOUT		10	/* seconds for a slow or idle client */
 #define HTTP_MAXPATH		2048
 #define HTTP_MAXPARAMS		4
-#define AUTH_MAXTOKEN		4096
 #define FIELD_MAXTEXT		200	/* titles, names, chapters */
 #define FIELD_MAXLONG		20000	/* descriptions */
 #define FIELD_MAXURL		2048
@@ -73,6 +74,22 @@ enum sql_id {
 	SQL_AGENDA_SET,
 	SQL_CHECKIN_DOOR,
 	SQL_CHECKIN_GROUP,
+	/* Blocking connections only (start-up, commands, the mail thread). */
+	SQL_BEGIN,
+	SQL_COMMIT,
+	SQL_ROLLBACK,
+	SQL_SECRET_ADD,
+	SQL_SECRET_GET,
+	SQL_KEY_SIGNING,
+	SQL_KEY_ADD,
+	SQL_KEY_RETIRE,
+	SQL_MAIL_LISTEN,
+	SQL_MIGRATE_QUIET,
+	SQL_MIGRATE_LOCK,
+	SQL_MIGRATE_UNLOCK,
+	SQL_MIGRATE_TABLE,
+	SQL_MIGRATE_DONE,
+	SQL_MIGRATE_RECORD,
 	SQL__MAX
 };
 
@@ -80,7 +97,9 @@ struct sql_stmt {
 	const char	*name;
 	const char	*text;
 	int		 nparams;
+	int		 flags;		/* SQL_DIRECT */
 };
+#define SQL_DIRECT	0x01	/* not prepared on the pool's connections */
 
 enum role {
 	ROLE_NONE = 0,
@@ -116,26 +135,41 @@ struct claims {
 
 struct req;
 typedef void (*route_fn)(struct req *);
-typedef void (*req_done_fn)(struct req *, PGresult *);
+struct db_res;
+typedef void (*req_done_fn)(struct req *, struct db_res *);
 
+/* One endpoint: what the router checks before its handler runs. */
 struct route {
 	int		 method;	/* EVHTTP_REQ_* */
 	const char	*pattern;	/* "/api/v1/events/{id}" */
 	route_fn	 fn;
 	int		 access;	/* ACCESS_* mask */
+	int		 scope;		/* SCOPE_* */
+	int		 body;		/* BODY_* */
+	const char	*thing;		/* "No such THING." */
 	const char	*name;		/* metrics label */
 	int		 flags;		/* ROUTE_* */
 };
-#define ROUTE_HTML	0x01	/* a web page: form bodies, HTML errors */
+#define SCOPE_EVENT	1	/* {id} is an event the token must cover */
+#define BODY_JSON	1	/* one JSON object (an empty body is {}) */
+#define BODY_FORM	2	/* application/x-www-form-urlencoded */
+#define ROUTE_HTML	0x01	/* a web page: HTML errors */
 #define ROUTE_TOKEN_IN_SQL 0x02	/* the handler's statement re-reads the token */
 
 /* One HTTP request in flight. Freed by the reply. */
 struct req {
 	struct evhttp_request	*ev;
-	const struct route	*route;
+	int			 method;	/* EVHTTP_REQ_*; HEAD as GET */
+	const char		*path;
+	const struct route	*route;		/* set by the router */
 	int			 route_idx;
+	const char		*name;		/* the route's, for logs */
+	const char		*thing;		/* the route's, for 404s */
+	int			 html;		/* errors as pages */
 	char			*params[HTTP_MAXPARAMS];
 	int			 nparams;
+	int64_t			 id;		/* {id}, parsed by the router */
+	char			 secret_hash[65]; /* {secret}, hashed */
 	json_t			*body;		/* parsed JSON object or NULL */
 	int			 has_token;
 	int			 head;		/* HEAD: headers only */
@@ -166,41 +200,54 @@ struct config {
 	size_t		 db_len;
 };
 
-/* log.c */
-void	 log_init(int, int);
-void	 log_warn(const char *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-void	 log_warnx(const char *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-void	 log_info(const char *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-void	 log_debug(const char *, const char *, ...)
-	    __attribute__((format(printf, 2, 3)));
-void	 log_escape(char *, size_t, const char *, size_t);
-#define log_warn(...)	log_warn(__func__, __VA_ARGS__)
-#define log_warnx(...)	log_warnx(__func__, __VA_ARGS__)
-#define log_info(...)	log_info(__func__, __VA_ARGS__)
-#define log_debug(...)	log_debug(__func__, __VA_ARGS__)
-
 /* db.c */
 enum db_err {
 	DB_OK = 0,
 	DB_EBUSY,	/* wait queue full or waited too long */
 	DB_EDOWN,	/* no usable connection */
 };
-typedef void (*db_cb)(void *, PGresult *, enum db_err);
+struct db_res;		/* one statement's outcome: rows of text, or an error */
+struct db_conn;		/* a blocking connection: commands, start-up, threads */
+typedef void (*db_cb)(void *, struct db_res *, enum db_err);
 extern const struct sql_stmt sqls[SQL__MAX];
 int	 db_pool_start(struct event_base *, const char *, int, int);
 void	 db_pool_stop(void);
 enum db_err db_exec(enum sql_id, const char *const *, int, db_cb, void *);
 void	 db_pool_stats(int *, int *, int *, int *);
+unsigned long long db_error_count(void);
+void	 db_count_error(void);
 int	 db_queue_max(void);
-PGconn	*db_connect_blocking(const char *);
-int	 db_secret(PGconn *, const char *, unsigned char *, size_t);
 const char *db_conninfo(const char *);
+int	 db_rows(const struct db_res *);
+int	 db_cols(const struct db_res *);
+const char *db_value(const struct db_res *, int, int);
+size_t	 db_length(const struct db_res *, int, int);
+int	 db_isnull(const struct db_res *, int, int);
+int	 db_ok(const struct db_res *);
+const char *db_sqlstate(const struct db_res *);
+const char *db_message(const struct db_res *);
+const char *db_detail(const struct db_res *);
+const char *db_error(const struct db_res *);
+json_t	*db_json(const struct db_res *);
+void	 db_res_wipe(struct db_res *);
+void	 db_res_free(struct db_res *);
+struct db_conn *db_connect_blocking(const char *);
+struct db_conn *db_connect_named(const char *, const char *);
+int	 db_conn_ok(struct db_conn *);
+const char *db_conn_error(struct db_conn *);
+int	 db_conn_wait(struct db_conn *, int, int);
+struct db_res *db_run(struct db_conn *, enum sql_id, const char *const *,
+	    int);
+int	 db_run_ok(struct db_conn *, enum sql_id, const char *const *, int);
+int	 db_script(struct db_conn *, const char *, const char *);
+void	 db_close(struct db_conn *);
+int	 db_secret(struct db_conn *, const char *, unsigned char *, size_t);
 
 /* http.c */
-int	 http_start(struct event_base *, const char *);
+typedef void (*http_dispatch_fn)(struct req *);
+typedef void (*http_page_fn)(struct req *, int, const char *, const char *);
+int	 http_start(struct event_base *, const char *, http_dispatch_fn,
+	    http_page_fn);
 void	 http_stop_accepting(void);
 int	 http_inflight(void);
 void	 http_reply_json(struct req *, int, json_t *);
@@ -210,29 +257,47 @@ void	 http_reply_bytes(struct req *, int, const char *,
 	    const unsigned char *, size_t, const char *);
 void	 http_error(struct req *, int, const char *, const char *, ...)
 	    __attribute__((format(printf, 4, 5)));
+void	 http_reply_row(struct req *, struct db_res *);
+void	 http_reply_row_created(struct req *, struct db_res *);
+void	 http_reply_csv(struct req *, struct db_res *, const char *);
 void	 req_query(struct req *, enum sql_id, const char *const *, int,
 	    req_done_fn);
-int	 req_param_id(struct req *, int, int64_t *);
-int	 req_event_in_scope(struct req *, int64_t *);
 struct vfield;
 int	 req_validate(struct req *, const struct vfield *, int);
 const char *req_query_arg(struct req *, const char *);
-extern const struct route routes[];
-extern const int nroutes;
+int	 req_read_json(struct req *);
+int	 req_read_form(struct req *);
+int	 req_cookie(struct req *, const char *, char *, size_t);
+int	 req_lang(struct req *);
+
+/* router.c */
+#define ROUTE_MAXSEGMENT	256	/* bytes of one {param} in a path */
+int	 router_match(const char *, const char *, char **, int *);
+int	 router_start(struct event_base *, const char *);
+
+/* metrics.c */
+#define METRICS_MAXROUTES	64
+int	 metrics_routes(const char *const *, int);
+void	 metrics_observe(int, int, double);
+void	 metrics_render(struct evbuffer *);
 
 /* auth.c */
-int	 auth_load_secret(PGconn *);
+int	 auth_load_secret(struct db_conn *);
 void	 auth_set_secret(const unsigned char *, size_t);
 char	*auth_sign(const char *, enum role, const char *, const int64_t *, int,
 	    int64_t, long, long);
 int	 auth_verify(const char *, struct claims *);
 int	 auth_in_scope(const struct auth *, int64_t);
 char	*auth_scope_pg(const struct auth *);
+char	*auth_ids_pg(const int64_t *, int);
+int	 auth_from_row(struct auth *, const struct db_res *, const char **);
+void	 auth_clear_secret(void);
 const char *role_str(enum role);
 enum role role_from_str(const char *);
-long	 auth_parse_ttl(const char *);
-int	 auth_cmd_token(int, char **);
-void	 auth_resolve(struct req *);
+
+/* token.c */
+long	 token_parse_ttl(const char *);
+int	 token_cmd(int, char **);
 void	 token_issue(struct req *);
 void	 token_revoke(struct req *);
 
@@ -259,57 +324,62 @@ void	 registration_erase(struct req *);
 int	 registration_check(json_t *, char *, size_t, char *, size_t);
 int	 registration_rate_ok(struct req *);
 void	 registration_submit(struct req *, json_t *, req_done_fn);
-void	 join_secret(const char *, char *, size_t);
 void	 reg_attach_ticket(json_t *, const char *);
+
+/* secret.c */
+#define SECRET_SEAL_NAME	"mail_secretbox"	/* its row in `secrets` */
+#define SECRET_SEALED_HEX	256	/* hex of nonce + box(manage secret) */
+#define SECRET_HEX		65	/* SHA-256 as hex, with the NUL */
+struct secrets {
+	char	 manage[48];
+	char	 join[48];
+	char	 manage_hash[SECRET_HEX];
+	char	 join_hash[SECRET_HEX];
+	char	 sealed[SECRET_SEALED_HEX];
+};
 int	 secret_hash_hex(const char *, char *, size_t);
+void	 secret_join(const char *, char *, size_t);
+void	 secret_new(struct secrets *);
+void	 secret_set_key(const unsigned char *, size_t);
+int	 secret_load(struct db_conn *);
+void	 secret_clear(void);
+int	 secret_seal(const char *, char *, size_t);
+int	 secret_unseal(const char *, char *, size_t);
+void	 secret_random_id(char *, size_t, size_t);
+
+/* ratelimit.c */
+#define RATE_SLOTS		4096
+#define RATE_MAXKEY		96
 int	 rate_allow(const char *, time_t, int, int *);
+void	 rate_reset(void);
 
-/* ticket.c */
-#define TICKET_ISSUER		"rc"	/* short: every byte costs QR modules */
-#define TICKET_MAXLEN		512
-#define TICKET_MAXVERSION	10	/* QR version at error correction M */
-struct ticket_key {
-	char		 kid[16];
-	char		*pub_pem;
-	char		*priv_pem;	/* NULL when this key only verifies */
-	void		*pub;		/* parsed public key (EC_KEY), or NULL */
-	void		*priv;		/* parsed private key (EC_KEY), or NULL */
-};
-struct ticket_claims {
-	int64_t		 event_id;
-	int64_t		 reg_id;
-	char		 jti[32];
-	char		 kid[16];
-	long		 iat;
-};
-int	 ticket_keygen(char **, char **);
-int	 ticket_key_prepare(struct ticket_key *);
-void	 ticket_key_release(struct ticket_key *);
-char	*ticket_sign(const struct ticket_key *, int64_t, int64_t, const char *,
-	    long);
-int	 ticket_verify(const char *, const struct ticket_key *, int,
-	    struct ticket_claims *);
-int	 ticket_png(const char *, unsigned char **, size_t *);
-char	*ticket_svg(const char *);
-int	 ticket_qr_version(const char *);
-int	 ticket_peek_kid(const char *, char *, size_t);
-
-/* checkin.c */
-int	 keyring_load(PGconn *);
+/* keyring.c */
+#define KEYRING_MAX		16
+#define KEYRING_REFRESH_SECS	60
+int	 keyring_load(struct db_conn *);
+int	 keyring_set(const struct db_res *);
 int	 keyring_rotate(const char *);
 int	 keyring_start(struct event_base *);
 void	 keyring_stop(void);
-void	 checkin_group_stats(uint64_t *, uint64_t *);
 char	*keyring_sign(const json_t *);
 int	 keyring_verify(const char *, struct ticket_claims *);
+json_t	*keyring_claims(const char *);
+int	 keyring_unknown_kid(const char *, char *, size_t);
+int	 keyring_count(void);
+
+/* checkin.c */
+void	 checkin_group_stats(uint64_t *, uint64_t *);
 void	 checkin_handle(struct req *);
 void	 checkin_batch(struct req *);
 void	 checkin_bundle(struct req *);
+
+/* tickets.c */
 void	 ticket_png_get(struct req *);
 void	 ticket_svg_get(struct req *);
-void	 join_get(struct req *);
-json_t	*keyring_claims(const char *);
 void	 ticket_reissue(struct req *);
+
+/* join.c */
+void	 join_get(struct req *);
 
 /* lead.c */
 void	 sponsor_create(struct req *);
@@ -320,7 +390,6 @@ void	 lead_csv(struct req *);
 /* export.c */
 void	 export_attendance(struct req *);
 void	 export_audit(struct req *);
-void	 http_reply_csv(struct req *, PGresult *, const char *);
 
 /* template.c */
 struct evbuffer;
@@ -343,14 +412,11 @@ void	 web_erase(struct req *);
 void	 web_consent(struct req *);
 void	 web_ics(struct req *);
 void	 web_css(struct req *);
-int	 web_lang(struct req *);
 struct evbuffer *web_ics_render(json_t *);
 
 /* ops.c */
 void	 ops_healthz(struct req *);
 void	 ops_metrics(struct req *);
-void	 metrics_observe(int, int, double);
-void	 metrics_db_error(void);
 
 /* validate.c */
 enum vtype {
@@ -409,8 +475,6 @@ void	 notify_stopping(void);
 void	 notify_stop(void);
 
 /* mail.c */
-#define MAIL_KEY_NAME		"mail_secretbox"
-#define MAIL_SEALED_HEX		256	/* hex of nonce + box(manage secret) */
 #define MAIL_RESEND_PER_MINUTE	5	/* resend requests per client address */
 #define MAIL_BATCH		10	/* messages a sender claims at once */
 #define MAIL_LEASE_SECS		300	/* a claim outlives the slowest send */
@@ -448,8 +512,6 @@ struct evbuffer;
 int	 mail_config_set(const char *, const char *, char *, size_t);
 int	 mail_start(const char *, const char *, const char *);
 void	 mail_stop(void);
-int	 mail_seal(const char *, char *, size_t);
-int	 mail_unseal(const char *, char *, size_t);
 void	 mail_metrics(struct evbuffer *);
 void	 mail_resend(struct req *);
 int	 mail_cmd(int, char **);

@@ -448,3 +448,4 @@ validate_object(const json_t *o, const struct vfield *fields, int n,
 	}
 	return 0;
 }
+

@@ -25,7 +25,6 @@
 #include "server.h"
 
 #define CSRF_COOKIE	"rc_csrf"
-#define LANG_COOKIE	"rc_lang"
 #define CSP		"default-src 'none'; style-src 'self'; " \
 			"img-src 'self' data:; form-action 'self'; " \
 			"base-uri 'none'; frame-ancestors 'none'"
@@ -56,72 +55,16 @@ web_init(const char *share)
 	return 0;
 }
 
-/* The value of cookie `name` in the request, copied into out. */
-static int
-cookie_get(struct req *r, const char *name, char *out, size_t outsz)
-{
-	const char	*h, *p, *v, *end;
-	size_t		 nlen = strlen(name), len;
-
-	h = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
-	    "Cookie");
-	for (p = h; p != NULL && *p != '\0'; p = end) {
-		while (*p == ' ' || *p == ';')
-			p++;
-		end = strchr(p, ';');
-		if (end == NULL)
-			end = p + strlen(p);
-		if ((size_t)(end - p) > nlen && strncmp(p, name, nlen) == 0 &&
-		    p[nlen] == '=') {
-			v = p + nlen + 1;
-			len = (size_t)(end - v);
-			if (len >= outsz)
-				return -1;
-			memcpy(out, v, len);
-			out[len] = '\0';
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* zh-CN (1) or en (0): ?lang=, then the cookie, then Accept-Language. */
-int
-web_lang(struct req *r)
-{
-	const char	*q, *al;
-	char		 c[16];
-
-	if ((q = req_query_arg(r, "lang")) != NULL) {
-		if (strcmp(q, "zh-CN") == 0 || strcmp(q, "en") == 0) {
-			evhttp_add_header(evhttp_request_get_output_headers(
-			    r->ev), "Set-Cookie", strcmp(q, "en") == 0 ?
-			    LANG_COOKIE "=en; Path=/; SameSite=Lax; Max-Age="
-			    "31536000" : LANG_COOKIE "=zh-CN; Path=/; "
-			    "SameSite=Lax; Max-Age=31536000");
-			return strcmp(q, "en") == 0 ? 0 : 1;
-		}
-	}
-	if (cookie_get(r, LANG_COOKIE, c, sizeof(c)) == 0)
-		return strcmp(c, "zh-CN") == 0 ? 1 : 0;
-	al = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
-	    "Accept-Language");
-	return al != NULL && strncasecmp(al, "zh", 2) == 0 ? 1 : 0;
-}
-
 /* The CSRF token for this browser, set as a cookie when it has none. */
 static void
 web_csrf(struct req *r, char *tok, size_t toksz)
 {
-	unsigned char	 raw[32];
 	char		 cookie[128];
 
-	if (cookie_get(r, CSRF_COOKIE, tok, toksz) == 0 &&
+	if (req_cookie(r, CSRF_COOKIE, tok, toksz) == 0 &&
 	    strlen(tok) == SECRET_LEN)
 		return;
-	randombytes_buf(raw, sizeof(raw));
-	sodium_bin2base64(tok, toksz, raw, sizeof(raw),
-	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	secret_random_id(tok, toksz, SECRET_BYTES);
 	snprintf(cookie, sizeof(cookie), CSRF_COOKIE "=%s; Path=/; HttpOnly; "
 	    "SameSite=Strict", tok);
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev),
@@ -136,7 +79,7 @@ web_csrf_ok(struct req *r)
 	const char	*sent = json_string_value(json_object_get(r->body,
 	    "csrf"));
 
-	if (sent == NULL || cookie_get(r, CSRF_COOKIE, tok, sizeof(tok)) == -1 ||
+	if (sent == NULL || req_cookie(r, CSRF_COOKIE, tok, sizeof(tok)) == -1 ||
 	    strlen(tok) != SECRET_LEN || strlen(sent) != SECRET_LEN ||
 	    sodium_memcmp(tok, sent, SECRET_LEN) != 0) {
 		http_error(r, 403, "csrf", "This form has expired. Go back, "
@@ -151,7 +94,7 @@ static json_t *
 web_ctx(struct req *r, const char *title_key)
 {
 	char	 csrf[64];
-	int	 l = web_lang(r);
+	int	 l = req_lang(r);
 	json_t	*ctx, *t = catalogs[l];
 
 	web_csrf(r, csrf, sizeof(csrf));
@@ -221,19 +164,6 @@ web_redirect(struct req *r, const char *path)
 	    (const unsigned char *)"See Other\n", 10, "no-store");
 }
 
-/* "2026-12-03T14:00:00" -> "2026-12-03 14:00". */
-static void
-local_time(json_t *o, const char *from, const char *to)
-{
-	const char	*s = json_string_value(json_object_get(o, from));
-	char		 buf[32];
-
-	if (s == NULL || strlen(s) < 16)
-		return;
-	snprintf(buf, sizeof(buf), "%.10s %.5s", s, s + 11);
-	json_object_set_new(o, to, json_string(buf));
-}
-
 /* Flags a template can test: "identity_professional", "f_email"... */
 static void
 add_flags(json_t *o, const char *prefix, const json_t *v)
@@ -258,8 +188,8 @@ event_decorate(json_t *e, const json_t *t)
 	const char	*kind = json_string_value(json_object_get(e, "kind"));
 	json_t		*left = json_object_get(e, "seats_left");
 
-	local_time(e, "starts_at_local", "starts_display");
-	local_time(e, "ends_at_local", "ends_display");
+	util_local_time(e, "starts_at_local", "starts_display");
+	util_local_time(e, "ends_at_local", "ends_display");
 	if (kind != NULL) {
 		snprintf(key, sizeof(key), "kind_%s", kind);
 		json_object_set(e, "kind_label", json_object_get(t, key));
@@ -271,12 +201,12 @@ event_decorate(json_t *e, const json_t *t)
 }
 
 static void
-index_done(struct req *r, PGresult *res)
+index_done(struct req *r, struct db_res *res)
 {
 	json_t	*ctx = web_ctx(r, "events_title"), *data, *e;
 	size_t	 i;
 
-	data = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	data = json_loads(db_value(res, 0, 0), 0, NULL);
 	if (ctx == NULL || data == NULL) {
 		json_decref(data);
 		json_decref(ctx);
@@ -326,18 +256,18 @@ web_index(struct req *r)
  * field that was wrong, when the form comes back.
  */
 static void
-event_page(struct req *r, PGresult *res, json_t *form, const char *field,
+event_page(struct req *r, struct db_res *res, json_t *form, const char *field,
     const char *message)
 {
 	json_t	*ctx, *e, *errs, *text;
 	char	 key[80], ckey[96];
 
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+	if (db_rows(res) != 1 || db_isnull(res, 0, 0)) {
 		http_error(r, 404, "not_found", "No such event.");
 		return;
 	}
 	ctx = web_ctx(r, NULL);
-	e = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	e = json_loads(db_value(res, 0, 0), 0, NULL);
 	if (ctx == NULL || e == NULL) {
 		json_decref(e);
 		json_decref(ctx);
@@ -371,7 +301,7 @@ event_page(struct req *r, PGresult *res, json_t *form, const char *field,
 }
 
 static void
-event_done(struct req *r, PGresult *res)
+event_done(struct req *r, struct db_res *res)
 {
 	event_page(r, res, NULL, NULL, NULL);
 }
@@ -381,10 +311,7 @@ void
 web_event(struct req *r)
 {
 	const char	*vals[2];
-	int64_t		 id;
 
-	if (req_param_id(r, 0, &id) == -1)
-		return;
 	vals[0] = r->params[0];
 	vals[1] = "false";
 	req_query(r, SQL_EVENT_GET, vals, 2, event_done);
@@ -419,13 +346,13 @@ form_to_registration(const json_t *f)
 }
 
 static void
-register_form_failed(struct req *r, PGresult *res)
+register_form_failed(struct req *r, struct db_res *res)
 {
 	event_page(r, res, r->body, r->errfield, r->errmsg);
 }
 
 static void
-register_form_done(struct req *r, PGresult *res)
+register_form_done(struct req *r, struct db_res *res)
 {
 	char	 path[128];
 
@@ -442,9 +369,8 @@ web_register(struct req *r)
 	char		 field[64], msg[256];
 	const char	*vals[2];
 	json_t		*body;
-	int64_t		 id;
 
-	if (req_param_id(r, 0, &id) == -1 || !web_csrf_ok(r) ||
+	if (!web_csrf_ok(r) ||
 	    !registration_rate_ok(r))
 		return;
 	body = form_to_registration(r->body);
@@ -467,19 +393,19 @@ web_register(struct req *r)
 
 /* The manage page's data, with the signed ticket as inline SVG. */
 static void
-manage_done(struct req *r, PGresult *res)
+manage_done(struct req *r, struct db_res *res)
 {
 	json_t		*ctx, *reg, *ticket, *ev;
 	const char	*tok;
 	char		 join[64], url[128];
 	char		*svg;
 
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+	if (db_rows(res) != 1 || db_isnull(res, 0, 0)) {
 		http_error(r, 404, "not_found", "No such registration.");
 		return;
 	}
 	ctx = web_ctx(r, "manage_title");
-	reg = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	reg = json_loads(db_value(res, 0, 0), 0, NULL);
 	if (ctx == NULL || reg == NULL) {
 		json_decref(reg);
 		json_decref(ctx);
@@ -509,7 +435,7 @@ manage_done(struct req *r, PGresult *res)
 	    "cancelled") == 0));
 	if (json_is_true(json_object_get(ev, "is_online")) &&
 	    json_is_true(json_object_get(reg, "confirmed"))) {
-		join_secret(r->params[0], join, sizeof(join));
+		secret_join(r->params[0], join, sizeof(join));
 		snprintf(url, sizeof(url), "/j/%s", join);
 		json_object_set_new(reg, "join_path", json_string(url));
 		sodium_memzero(join, sizeof(join));
@@ -546,11 +472,11 @@ web_manage(struct req *r)
 }
 
 static void
-back_to_manage(struct req *r, PGresult *res)
+back_to_manage(struct req *r, struct db_res *res)
 {
 	char	 path[128];
 
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) {
+	if (db_rows(res) != 1 || db_isnull(res, 0, 0)) {
 		http_error(r, 404, "not_found", "No such registration.");
 		return;
 	}
@@ -706,13 +632,13 @@ web_ics_render(json_t *reg)
 }
 
 static void
-ics_done(struct req *r, PGresult *res)
+ics_done(struct req *r, struct db_res *res)
 {
 	struct evbuffer	*b;
 	json_t		*reg;
 
-	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ||
-	    (reg = json_loads(PQgetvalue(res, 0, 0), 0, NULL)) == NULL) {
+	if (db_rows(res) != 1 || db_isnull(res, 0, 0) ||
+	    (reg = json_loads(db_value(res, 0, 0), 0, NULL)) == NULL) {
 		http_error(r, 404, "not_found", "No such registration.");
 		return;
 	}

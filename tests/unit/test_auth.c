@@ -843,17 +843,17 @@ verify_refuses_the_empty_string(void **state)
 }
 
 /* ---------------------------------------------------------------- */
-/* auth_parse_ttl                                                     */
+/* token_parse_ttl                                                     */
 
 static void
 ttl_is(const char *s, long want, const char *file, int line)
 {
 	char	*dup = exact(s);
-	long	 got = auth_parse_ttl(dup);
+	long	 got = token_parse_ttl(dup);
 
 	free(dup);
 	if (got != want) {
-		print_error("auth_parse_ttl(%s) = %ld, expected %ld\n",
+		print_error("token_parse_ttl(%s) = %ld, expected %ld\n",
 		    showz(s), got, want);
 		soft_fail(file, line);
 	}

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "server.h"
+#include "common.h"
 
 #undef log_warn
 #undef log_warnx

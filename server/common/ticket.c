@@ -48,7 +48,7 @@
 #include <qrencode.h>
 #include <sodium.h>
 
-#include "server.h"
+#include "common.h"
 
 #define TICKET_SIGLEN		64	/* ES256: R||S, 32 bytes each */
 #define TICKET_QR_MAXBYTES	213	/* 8-bit capacity of version 10-M */
@@ -57,25 +57,13 @@
 #define TICKET_SVG_SIZE		"320"	/* displayed width and height */
 #define TICKET_JTI_MAX		(sizeof(((struct ticket_claims *)0)->jti) - 1)
 
-/* True when every byte is from the JWT alphabet [A-Za-z0-9._-]. */
-static int
-ticket_charset_ok(const char *s, int dots)
-{
-	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
-		    (dots && *s == '.')))
-			return 0;
-	return 1;
-}
-
 /* A jti we sign and accept: 1 to 31 URL-safe characters. */
 static int
 ticket_jti_ok(const char *jti)
 {
 	size_t	 len = strlen(jti);
 
-	return len > 0 && len <= TICKET_JTI_MAX && ticket_charset_ok(jti, 0);
+	return len > 0 && len <= TICKET_JTI_MAX && util_urlsafe(jti, 0);
 }
 
 /* Base64url without padding; a malloc'd string or NULL. */
@@ -515,7 +503,7 @@ ticket_verify(const char *tok, const struct ticket_key *keys, int nkeys,
 	if (tok == NULL || keys == NULL || nkeys <= 0)
 		return -1;
 	len = strlen(tok);
-	if (len == 0 || len > TICKET_MAXLEN || !ticket_charset_ok(tok, 1))
+	if (len == 0 || len > TICKET_MAXLEN || !util_urlsafe(tok, 1))
 		return -1;
 	/* Exactly three segments, none empty. */
 	if ((dot1 = strchr(tok, '.')) == NULL ||

@@ -1,0 +1,261 @@
+/*
+ * The keyring of ticket keys, shared through the database: the first
+ * server to start creates the signing key, every server loads all keys,
+ * and a timer re-reads them so a rotation reaches running servers within
+ * a minute. Registration, check-in, leads and the outbox sign and verify
+ * through it; only the signing key ever signs.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <sodium.h>
+
+#include "server.h"
+
+static struct ticket_key	keyring[KEYRING_MAX];
+static int			nkeys;
+static int			signing = -1;	/* index of the signing key */
+static struct event		*refresh_ev;
+
+static void
+keyring_clear(void)
+{
+	int	 i;
+
+	for (i = 0; i < nkeys; i++) {
+		ticket_key_release(&keyring[i]);
+		free(keyring[i].pub_pem);
+		if (keyring[i].priv_pem != NULL) {
+			sodium_memzero(keyring[i].priv_pem,
+			    strlen(keyring[i].priv_pem));
+			free(keyring[i].priv_pem);
+		}
+	}
+	memset(keyring, 0, sizeof(keyring));
+	nkeys = 0;
+	signing = -1;
+}
+
+/* Replace the keyring with rows (kid, public, private, signing). */
+int
+keyring_set(const struct db_res *res)
+{
+	int	 i, n = db_rows(res);
+
+	if (db_cols(res) != 4 || n == 0)
+		return -1;
+	keyring_clear();
+	for (i = 0; i < n && i < KEYRING_MAX; i++) {
+		snprintf(keyring[i].kid, sizeof(keyring[i].kid), "%s",
+		    db_value(res, i, 0));
+		keyring[i].pub_pem = strdup(db_value(res, i, 1));
+		keyring[i].priv_pem = strdup(db_value(res, i, 2));
+		if (keyring[i].pub_pem == NULL || keyring[i].priv_pem == NULL ||
+		    ticket_key_prepare(&keyring[i]) == -1)
+			return -1;
+		if (strcmp(db_value(res, i, 3), "t") == 0)
+			signing = i;
+		nkeys++;
+	}
+	return signing >= 0 ? 0 : -1;
+}
+
+/*
+ * At start-up (blocking, before the loop): create the signing key unless
+ * one exists — of several servers starting at once, the unique index lets
+ * exactly one insert win — then load every key.
+ */
+int
+keyring_load(struct db_conn *pg)
+{
+	char		*priv = NULL, *pub = NULL;
+	const char	*vals[2], *state;
+	struct db_res	*res;
+	int		 rc = -1;
+
+	res = db_run(pg, SQL_KEY_SIGNING, NULL, 0);
+	if (!db_ok(res)) {
+		log_warnx("cannot read ticket keys (has `rollcalld migrate` "
+		    "run?): %s", db_error(res));
+		db_res_free(res);
+		return -1;
+	}
+	if (db_rows(res) == 0) {
+		db_res_free(res);
+		if (ticket_keygen(&priv, &pub) == -1) {
+			log_warnx("cannot generate a ticket key");
+			return -1;
+		}
+		vals[0] = priv;
+		vals[1] = pub;
+		res = db_run(pg, SQL_KEY_ADD, vals, 2);
+		state = db_sqlstate(res);
+		if (!db_ok(res) && (state == NULL || strcmp(state, "23505") != 0))
+			log_warnx("cannot store the ticket key: %s",
+			    db_error(res));
+		sodium_memzero(priv, strlen(priv));
+		free(priv);
+		free(pub);
+	}
+	db_res_free(res);
+	res = db_run(pg, SQL_TICKET_KEYS, NULL, 0);
+	if (db_ok(res) && keyring_set(res) == 0)
+		rc = 0;
+	else
+		log_warnx("cannot load the ticket keys");
+	db_res_wipe(res);
+	db_res_free(res);
+	return rc;
+}
+
+static void
+keyring_refreshed(void *arg, struct db_res *res, enum db_err err)
+{
+	(void)arg;
+	if (err == DB_OK && db_ok(res) && db_rows(res) > 0 &&
+	    (db_rows(res) != nkeys || strcmp(db_value(res, 0, 0),
+	    keyring[0].kid) != 0)) {
+		if (keyring_set(res) == 0)
+			log_info("ticket keys reloaded (%d keys, signing %s)",
+			    nkeys, keyring[signing].kid);
+	}
+}
+
+static void
+keyring_refresh_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	db_exec(SQL_TICKET_KEYS, NULL, 0, keyring_refreshed, NULL);
+}
+
+/*
+ * rollcalld rotate-key: a new signing key; the old one is retired but
+ * still verifies, so every ticket already out stays valid. Running
+ * servers pick the new key up within KEYRING_REFRESH_SECS (sooner when
+ * they meet its kid).
+ */
+int
+keyring_rotate(const char *conninfo)
+{
+	char		*priv = NULL, *pub = NULL;
+	const char	*vals[2];
+	struct db_conn	*pg;
+	struct db_res	*res = NULL;
+	int		 rc = -1;
+
+	if ((pg = db_connect_blocking(conninfo)) == NULL)
+		return -1;
+	if (ticket_keygen(&priv, &pub) == -1)
+		goto out;
+	vals[0] = priv;
+	vals[1] = pub;
+	/* Retire and add in one transaction: the index allows one signer. */
+	if (db_run_ok(pg, SQL_BEGIN, NULL, 0) == -1 ||
+	    db_run_ok(pg, SQL_KEY_RETIRE, NULL, 0) == -1)
+		goto out;
+	res = db_run(pg, SQL_KEY_ADD, vals, 2);
+	if (!db_ok(res) || db_rows(res) != 1) {
+		log_warnx("cannot rotate the ticket key: %s", db_error(res));
+		goto out;
+	}
+	if (db_run_ok(pg, SQL_COMMIT, NULL, 0) == -1)
+		goto out;
+	printf("ticket signing key is now %s; older keys still verify\n",
+	    db_value(res, 0, 0));
+	rc = 0;
+out:
+	if (priv != NULL) {
+		sodium_memzero(priv, strlen(priv));
+		free(priv);
+	}
+	free(pub);
+	db_res_free(res);
+	db_close(pg);
+	return rc;
+}
+
+/* Re-read the keys now and then, so rotations reach this server. */
+int
+keyring_start(struct event_base *base)
+{
+	struct timeval	 tv = { KEYRING_REFRESH_SECS, 0 };
+
+	refresh_ev = event_new(base, -1, EV_PERSIST, keyring_refresh_cb, NULL);
+	return refresh_ev == NULL ? -1 : event_add(refresh_ev, &tv);
+}
+
+/* Stop refreshing and wipe the keys. */
+void
+keyring_stop(void)
+{
+	if (refresh_ev != NULL)
+		event_free(refresh_ev);
+	refresh_ev = NULL;
+	keyring_clear();
+}
+
+/*
+ * Sign the ticket described by claims {ev, reg, jti, iat} as
+ * rc_ticket_claims() returns them, with this server's signing key. During
+ * a rotation two servers may sign one ticket with different keys; both
+ * codes are valid, since retired keys still verify. NULL on failure.
+ */
+char *
+keyring_sign(const json_t *claims)
+{
+	const char	*jti;
+
+	jti = json_string_value(json_object_get(claims, "jti"));
+	if (jti == NULL || signing < 0)
+		return NULL;
+	return ticket_sign(&keyring[signing],
+	    json_integer_value(json_object_get(claims, "ev")),
+	    json_integer_value(json_object_get(claims, "reg")), jti,
+	    (long)json_integer_value(json_object_get(claims, "iat")));
+}
+
+/* Verify a scanned code against every key we hold. */
+int
+keyring_verify(const char *tok, struct ticket_claims *c)
+{
+	return ticket_verify(tok, keyring, nkeys, c);
+}
+
+/* The verified claims as the JSON rc_checkin() takes, or NULL. */
+json_t *
+keyring_claims(const char *tok)
+{
+	struct ticket_claims	 c;
+
+	if (tok == NULL || keyring_verify(tok, &c) == -1)
+		return NULL;
+	return json_pack("{s:I, s:I, s:s, s:s}", "ev", (json_int_t)c.event_id,
+	    "reg", (json_int_t)c.reg_id, "jti", c.jti, "kid", c.kid);
+}
+
+
+/* True when tok names a kid this server does not hold; the kid in kid. */
+int
+keyring_unknown_kid(const char *tok, char *kid, size_t kidsz)
+{
+	int	 i;
+
+	if (tok == NULL || ticket_peek_kid(tok, kid, kidsz) == -1 ||
+	    kid[0] == '\0')
+		return 0;
+	for (i = 0; i < nkeys; i++)
+		if (strcmp(keyring[i].kid, kid) == 0)
+			return 0;
+	return 1;
+}
+
+/* Keys held now. */
+int
+keyring_count(void)
+{
+	return nkeys;
+}

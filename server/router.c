@@ -1,0 +1,350 @@
+/*
+ * The router: every endpoint in one table, and what happens to a request
+ * before its handler runs. It is the only file that knows every handler.
+ *
+ * The order for each request: match the path (404) and the method (405),
+ * read the body the route declares (400, 413), learn who is asking from
+ * the bearer token (401) and re-read the token's row from the database
+ * (revocation, role, current scope), check the route's access (403) and,
+ * for routes on one event, that the token covers it (403); parse {id}
+ * and hash {secret} (404). Only then the handler, which keeps only its
+ * own logic. A route open to anyone still refuses a bad token rather
+ * than silently ignoring it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/http.h>
+#include <sodium.h>
+
+#include "server.h"
+
+#define GET	EVHTTP_REQ_GET
+#define POST	EVHTTP_REQ_POST
+#define PATCH	EVHTTP_REQ_PATCH
+#define DELETE	EVHTTP_REQ_DELETE
+
+/* Who may call a route. */
+#define ANYONE		ACCESS_ANY
+#define ADMIN		ACCESS_ADMIN
+#define STAFF		(ACCESS_ORGANIZER | ACCESS_ADMIN)
+#define DOOR		(ACCESS_DOOR | STAFF)
+#define SPONSOR		ACCESS_SPONSOR
+#define SPONSOR_STAFF	(ACCESS_SPONSOR | STAFF)
+
+/*
+ * Every endpoint: method, pattern, handler; access, scope, body, the
+ * thing a 404 names, the name in /metrics, flags.
+ */
+static const struct route routes[] = {
+	{ GET, "/healthz", ops_healthz,
+	    ANYONE, 0, 0, "database", "healthz", 0 },
+	{ GET, "/metrics", ops_metrics,
+	    ANYONE, 0, 0, "metrics", "metrics", 0 },
+	{ GET, "/api/v1/events", event_list,
+	    ANYONE, 0, 0, "event", "events_list", 0 },
+	{ POST, "/api/v1/events", event_create,
+	    STAFF, 0, BODY_JSON, "event", "events_create", 0 },
+	{ GET, "/api/v1/events/{id}", event_get,
+	    ANYONE, 0, 0, "event", "events_get", 0 },
+	{ PATCH, "/api/v1/events/{id}", event_update,
+	    STAFF, SCOPE_EVENT, BODY_JSON, "event", "events_update", 0 },
+	{ POST, "/api/v1/series", series_create,
+	    STAFF, 0, BODY_JSON, "event", "series_create", 0 },
+	{ POST, "/api/v1/events/{id}/registrations", registration_create,
+	    ANYONE, 0, BODY_JSON, "event", "registrations_create", 0 },
+	{ POST, "/api/v1/events/{id}/resend", mail_resend,
+	    ANYONE, 0, BODY_JSON, "event", "events_resend", 0 },
+	{ GET, "/api/v1/events/{id}/registrations", registration_list,
+	    STAFF, SCOPE_EVENT, 0, "event", "registrations_list", 0 },
+	{ GET, "/api/v1/registrations/{secret}", registration_get,
+	    ANYONE, 0, 0, "registration", "registration_get", 0 },
+	{ PATCH, "/api/v1/registrations/{secret}", registration_update,
+	    ANYONE, 0, BODY_JSON, "registration", "registration_update", 0 },
+	{ DELETE, "/api/v1/registrations/{secret}", registration_cancel,
+	    ANYONE, 0, 0, "registration", "registration_cancel", 0 },
+	{ GET, "/api/v1/registrations/{secret}/ticket.png", ticket_png_get,
+	    ANYONE, 0, 0, "registration", "ticket_png", 0 },
+	{ GET, "/api/v1/registrations/{secret}/ticket.svg", ticket_svg_get,
+	    ANYONE, 0, 0, "registration", "ticket_svg", 0 },
+	{ POST, "/api/v1/registrations/{secret}/ticket", ticket_reissue,
+	    ANYONE, 0, BODY_JSON, "registration", "ticket_reissue", 0 },
+	{ POST, "/api/v1/checkins", checkin_handle,
+	    DOOR, 0, BODY_JSON, "event", "checkins", ROUTE_TOKEN_IN_SQL },
+	{ POST, "/api/v1/checkins/batch", checkin_batch,
+	    DOOR, 0, BODY_JSON, "event", "checkins_batch", 0 },
+	{ GET, "/api/v1/events/{id}/offline-bundle", checkin_bundle,
+	    DOOR, SCOPE_EVENT, 0, "event", "offline_bundle", 0 },
+	{ GET, "/j/{secret}", join_get,
+	    ANYONE, 0, 0, "join link", "join", ROUTE_HTML },
+	{ GET, "/", web_index,
+	    ANYONE, 0, 0, "page", "page_index", ROUTE_HTML },
+	{ GET, "/events/{id}", web_event,
+	    ANYONE, 0, 0, "event", "page_event", ROUTE_HTML },
+	{ POST, "/events/{id}/register", web_register,
+	    ANYONE, 0, BODY_FORM, "event", "page_register", ROUTE_HTML },
+	{ GET, "/manage/{secret}", web_manage,
+	    ANYONE, 0, 0, "registration", "page_manage", ROUTE_HTML },
+	{ POST, "/manage/{secret}/cancel", web_cancel,
+	    ANYONE, 0, BODY_FORM, "registration", "page_cancel", ROUTE_HTML },
+	{ POST, "/manage/{secret}/consent", web_consent,
+	    ANYONE, 0, BODY_FORM, "registration", "page_consent", ROUTE_HTML },
+	{ POST, "/manage/{secret}/erase", web_erase,
+	    ANYONE, 0, BODY_FORM, "registration", "page_erase", ROUTE_HTML },
+	{ GET, "/manage/{secret}/event.ics", web_ics,
+	    ANYONE, 0, 0, "registration", "page_ics", ROUTE_HTML },
+	{ GET, "/static/style.css", web_css,
+	    ANYONE, 0, 0, "file", "static", ROUTE_HTML },
+	{ POST, "/api/v1/registrations/{secret}/erase", registration_erase,
+	    ANYONE, 0, BODY_JSON, "registration", "registration_erase", 0 },
+	{ POST, "/api/v1/events/{id}/agenda", event_agenda,
+	    STAFF, SCOPE_EVENT, BODY_JSON, "event", "events_agenda", 0 },
+	{ POST, "/api/v1/events/{id}/shred", event_shred,
+	    STAFF, SCOPE_EVENT, BODY_JSON, "event", "events_shred", 0 },
+	{ POST, "/api/v1/events/{id}/sponsors", sponsor_create,
+	    STAFF, SCOPE_EVENT, BODY_JSON, "event", "sponsors_create", 0 },
+	{ POST, "/api/v1/leads", lead_capture,
+	    SPONSOR, 0, BODY_JSON, "sponsor", "leads_capture", 0 },
+	{ GET, "/api/v1/sponsors/{id}/leads", lead_list,
+	    SPONSOR_STAFF, 0, 0, "sponsor", "leads_list", 0 },
+	{ GET, "/api/v1/sponsors/{id}/leads.csv", lead_csv,
+	    SPONSOR_STAFF, 0, 0, "sponsor", "leads_csv", 0 },
+	{ GET, "/api/v1/events/{id}/attendance.csv", export_attendance,
+	    STAFF, SCOPE_EVENT, 0, "event", "attendance_csv", 0 },
+	{ GET, "/api/v1/audit", export_audit,
+	    ADMIN, 0, 0, "audit", "audit", 0 },
+	{ POST, "/api/v1/tokens", token_issue,
+	    STAFF, 0, BODY_JSON, "token", "tokens_issue", 0 },
+	{ DELETE, "/api/v1/tokens/{jti}", token_revoke,
+	    STAFF, 0, 0, "token", "tokens_revoke", 0 },
+};
+#define NROUTES	((int)(sizeof(routes) / sizeof(routes[0])))
+
+static void	router_run(struct req *);
+static void	router_token_done(struct req *, struct db_res *);
+
+/*
+ * Match a path against a pattern; "{x}" matches one non-empty segment of
+ * URL-safe characters (at most ROUTE_MAXSEGMENT). Returns 1 on a match
+ * and fills params (strdup'd, *nparams of them), else 0 with none kept.
+ */
+int
+router_match(const char *pattern, const char *path, char **params,
+    int *nparams)
+{
+	const char	*p = pattern, *s = path, *e;
+	char		 seg[ROUTE_MAXSEGMENT + 1];
+	size_t		 len;
+
+	*nparams = 0;
+	while (*p != '\0') {
+		if (*p == '{') {
+			for (e = s; *e != '\0' && *e != '/'; e++)
+				;
+			len = (size_t)(e - s);
+			if (len == 0 || len > ROUTE_MAXSEGMENT ||
+			    *nparams == HTTP_MAXPARAMS)
+				goto nomatch;
+			memcpy(seg, s, len);
+			seg[len] = '\0';
+			if (!util_urlsafe(seg, 1) ||
+			    (params[*nparams] = strdup(seg)) == NULL)
+				goto nomatch;
+			(*nparams)++;
+			s = e;
+			while (*p != '\0' && *p != '}')
+				p++;
+			if (*p == '}')
+				p++;
+			continue;
+		}
+		if (*p != *s)
+			goto nomatch;
+		p++;
+		s++;
+	}
+	if (*s == '\0' || (*s == '/' && s[1] == '\0'))
+		return 1;
+nomatch:
+	while (*nparams > 0)
+		free(params[--(*nparams)]);
+	return 0;
+}
+
+/* The methods a path answers, for Allow. */
+static const char *
+method_name(int m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET: return "GET, HEAD";
+	case EVHTTP_REQ_POST: return "POST";
+	case EVHTTP_REQ_PATCH: return "PATCH";
+	case EVHTTP_REQ_DELETE: return "DELETE";
+	default: return "?";
+	}
+}
+
+/* Find the route for r's method and path; replies 404 or 405 when none. */
+static const struct route *
+router_find(struct req *r, int *idx)
+{
+	char	 allow[128];
+	int	 i, path_matched = 0;
+
+	allow[0] = '\0';
+	for (i = 0; i < NROUTES; i++) {
+		if (!router_match(routes[i].pattern, r->path, r->params,
+		    &r->nparams))
+			continue;
+		path_matched = 1;
+		if (r->method == routes[i].method) {
+			*idx = i;
+			return &routes[i];
+		}
+		snprintf(allow + strlen(allow), sizeof(allow) - strlen(allow),
+		    "%s%s", allow[0] ? ", " : "", method_name(routes[i].method));
+		while (r->nparams > 0)
+			free(r->params[--r->nparams]);
+	}
+	if (path_matched) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->ev),
+		    "Allow", allow);
+		http_error(r, 405, "method_not_allowed", "That method is not "
+		    "allowed on this resource (allowed: %s).", allow);
+	} else
+		http_error(r, 404, "not_found", "No such resource.");
+	return NULL;
+}
+
+/*
+ * Every request, from http.c: find its route, read its body, then learn
+ * who is asking.
+ */
+static void
+router_dispatch(struct req *r)
+{
+	const struct route	*rt;
+	const char		*hdr, *params[1];
+	struct claims		 c;
+	int			 idx;
+
+	if ((rt = router_find(r, &idx)) == NULL)
+		return;
+	r->route = rt;
+	r->route_idx = idx;
+	r->name = rt->name;
+	r->thing = rt->thing;
+	r->html = (rt->flags & ROUTE_HTML) != 0;
+	if ((rt->body == BODY_JSON && req_read_json(r) == -1) ||
+	    (rt->body == BODY_FORM && req_read_form(r) == -1))
+		return;
+	hdr = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
+	    "Authorization");
+	if (hdr == NULL) {
+		if (rt->access == ACCESS_ANY) {
+			router_run(r);
+			return;
+		}
+		http_error(r, 401, "missing_token", "This needs a staff "
+		    "token: send \"Authorization: Bearer TOKEN\".");
+		return;
+	}
+	if (strncasecmp(hdr, "Bearer ", 7) != 0 ||
+	    auth_verify(hdr + 7, &c) == -1) {
+		http_error(r, 401, "invalid_token", "The token is malformed, "
+		    "expired, or not signed by this server.");
+		return;
+	}
+	r->has_token = 1;
+	r->auth.role = c.role;
+	memcpy(r->auth.jti, c.jti, sizeof(r->auth.jti));
+	sodium_memzero(&c, sizeof(c));
+	/*
+	 * A route whose one statement re-reads the token's row (revocation,
+	 * role, scope) saves the round trip here; the claimed role still
+	 * gets a quick refusal.
+	 */
+	if (rt->flags & ROUTE_TOKEN_IN_SQL) {
+		if (!(rt->access & (1 << r->auth.role))) {
+			http_error(r, 403, "forbidden", "A %s token may not do "
+			    "this.", role_str(r->auth.role));
+			return;
+		}
+		router_run(r);
+		return;
+	}
+	params[0] = r->auth.jti;
+	req_query(r, SQL_TOKEN_LOOKUP, params, 1, router_token_done);
+}
+
+/* The token's row is back: who is asking, and may they? */
+static void
+router_token_done(struct req *r, struct db_res *res)
+{
+	const struct route	*rt = r->route;
+	const char		*why;
+
+	if (auth_from_row(&r->auth, res, &why) == -1) {
+		http_error(r, 401, "invalid_token", "%s", why);
+		return;
+	}
+	if (rt->access != ACCESS_ANY && !(rt->access & (1 << r->auth.role))) {
+		http_error(r, 403, "forbidden", "A %s token may not do this.",
+		    role_str(r->auth.role));
+		return;
+	}
+	router_run(r);
+}
+
+/*
+ * The path's parameters as the route declares them: {id} a positive id,
+ * an event the caller covers when the route is scoped to one, {secret}
+ * hashed. Then the handler.
+ */
+static void
+router_run(struct req *r)
+{
+	const struct route	*rt = r->route;
+
+	if (strstr(rt->pattern, "{id}") != NULL &&
+	    parse_int64(r->params[0], 1, INT64_C(1) << 53, &r->id) == -1) {
+		http_error(r, 404, "not_found", "No such %s.", rt->thing);
+		return;
+	}
+	if (rt->scope == SCOPE_EVENT && !auth_in_scope(&r->auth, r->id)) {
+		http_error(r, 403, "out_of_scope", "Event %lld is not in your "
+		    "token's scope.", (long long)r->id);
+		return;
+	}
+	if (strstr(rt->pattern, "{secret}") != NULL &&
+	    secret_hash_hex(r->params[0], r->secret_hash,
+	    sizeof(r->secret_hash)) == -1) {
+		http_error(r, 404, "not_found", "No such %s.", rt->thing);
+		return;
+	}
+	rt->fn(r);
+}
+
+/* An error on an HTML route, drawn as a page. */
+static void
+router_error_page(struct req *r, int status, const char *code,
+    const char *message)
+{
+	web_error_page(r, status, code, message);
+}
+
+/* Serve: every request through the table; route names to /metrics. */
+int
+router_start(struct event_base *base, const char *listen)
+{
+	const char	*names[NROUTES];
+	int		 i;
+
+	for (i = 0; i < NROUTES; i++)
+		names[i] = routes[i].name;
+	if (metrics_routes(names, NROUTES) == -1)
+		return -1;
+	return http_start(base, listen, router_dispatch, router_error_page);
+}

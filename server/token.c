@@ -1,0 +1,378 @@
+/*
+ * Staff tokens handed out: POST /api/v1/tokens, DELETE /api/v1/tokens/{jti}
+ * and `rollcalld token`. Both ways of issuing fill the same eight
+ * parameters of rc_token_issue() (token_params), which records the row
+ * and checks, in the database, what the issuer may grant; the signature
+ * (auth.c) is added to the row that comes back.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "server.h"
+
+/* What a new token is to be: the request or the command line says. */
+struct token_spec {
+	enum role	 role;
+	const char	*name;
+	int64_t		 ids[SCOPE_MAXEVENTS];
+	int		 nids;		/* 0: every event (not for door) */
+	int64_t		 sponsor;	/* 0 when none */
+	long		 ttl;
+	const char	*issuer;	/* the issuing token's jti */
+	char		*scope;		/* the issuer's own scope, or NULL */
+};
+
+/* Text of the parameters rc_token_issue() takes, owned by the caller. */
+struct token_params {
+	char		 jti[32], sponsor[24], exp[24];
+	char		*events;
+	const char	*vals[8];
+};
+
+/* Seconds from "90", "90s", "15m", "12h", "7d"; -1 when malformed. */
+long
+token_parse_ttl(const char *s)
+{
+	int64_t		 v;
+	char		 num[24];
+	size_t		 len = strlen(s);
+	long		 unit = 1;
+
+	if (len == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, s, len + 1);
+	switch (num[len - 1]) {
+	case 's': unit = 1; num[--len] = '\0'; break;
+	case 'm': unit = 60; num[--len] = '\0'; break;
+	case 'h': unit = 3600; num[--len] = '\0'; break;
+	case 'd': unit = 86400; num[--len] = '\0'; break;
+	default: break;
+	}
+	if (parse_int64(num, 1, 3650L * 86400, &v) == -1 ||
+	    v * unit > 3650L * 86400)
+		return -1;
+	return (long)(v * unit);
+}
+
+/*
+ * Sign the token described by a row that rc_token_issue() returned and
+ * add it to that object as "token". Returns 0 or -1.
+ */
+static int
+token_attach(json_t *o, long iat)
+{
+	int64_t		 ids[SCOPE_MAXEVENTS];
+	json_t		*evs = json_object_get(o, "events"), *v;
+	const char	*jti, *name;
+	size_t		 i;
+	char		*tok;
+	int		 n = 0;
+
+	jti = json_string_value(json_object_get(o, "jti"));
+	name = json_string_value(json_object_get(o, "name"));
+	if (jti == NULL || name == NULL)
+		return -1;
+	if (json_is_array(evs))
+		json_array_foreach(evs, i, v) {
+			if (n == SCOPE_MAXEVENTS)
+				return -1;
+			ids[n++] = json_integer_value(v);
+		}
+	tok = auth_sign(jti, role_from_str(json_string_value(
+	    json_object_get(o, "role"))), name, json_is_array(evs) ? ids : NULL,
+	    n, json_integer_value(json_object_get(o, "sponsor_id")), iat,
+	    (long)json_integer_value(json_object_get(o, "expires_epoch")));
+	if (tok == NULL)
+		return -1;
+	json_object_set_new(o, "token", json_string(tok));
+	json_object_del(o, "expires_epoch");
+	sodium_memzero(tok, strlen(tok));
+	free(tok);
+	return 0;
+}
+
+/* Fill p from t: a new jti, the expiry, the scope as array text. */
+static int
+token_params(const struct token_spec *t, struct token_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	if (t->nids > 0 && (p->events = auth_ids_pg(t->ids, t->nids)) == NULL)
+		return -1;
+	secret_random_id(p->jti, sizeof(p->jti), 16);
+	snprintf(p->sponsor, sizeof(p->sponsor), "%lld", (long long)t->sponsor);
+	snprintf(p->exp, sizeof(p->exp), "%lld", (long long)time(NULL) +
+	    t->ttl);
+	p->vals[0] = p->jti;
+	p->vals[1] = role_str(t->role);
+	p->vals[2] = t->name;
+	p->vals[3] = p->events;
+	p->vals[4] = t->sponsor > 0 ? p->sponsor : "";
+	p->vals[5] = p->exp;
+	p->vals[6] = t->issuer;
+	p->vals[7] = t->scope;
+	return 0;
+}
+
+/* Release what token_params made. */
+static void
+token_params_free(struct token_params *p)
+{
+	free(p->events);
+	sodium_memzero(p, sizeof(*p));
+}
+
+/* Reply with the new token's row and its signature. */
+static void
+token_issue_done(struct req *r, struct db_res *res)
+{
+	json_t	*o;
+
+	o = db_json(res);
+	if (o == NULL || token_attach(o, (long)time(NULL)) == -1) {
+		json_decref(o);
+		http_error(r, 503, "token_error", "The token could not be "
+		    "signed; try again.");
+		return;
+	}
+	http_reply_json(r, 201, o);
+}
+
+static const char *const issue_roles[] = { "door", "sponsor", "organizer",
+    "admin", NULL };
+static const struct vfield issue_fields[] = {
+	{ "role", V_ENUM, 1, 0, 0, 0, issue_roles },
+	{ "name", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
+	{ "events", V_ARRAY_INT, 0, 1, 0, SCOPE_MAXEVENTS, NULL },
+	{ "sponsor", V_INT, 0, 1, 1, INT64_C(1) << 53, NULL },
+	{ "ttl", V_STRING, 0, 0, 1, 16, NULL },
+};
+
+/* Read the checked body into t; replies 400 or 403 and returns -1. */
+static int
+token_spec_from_body(struct req *r, struct token_spec *t)
+{
+	json_t		*evs, *v, *ttlv;
+	size_t		 i;
+
+	memset(t, 0, sizeof(*t));
+	if (req_validate(r, issue_fields, sizeof(issue_fields) /
+	    sizeof(issue_fields[0])) == -1)
+		return -1;
+	t->role = role_from_str(json_string_value(json_object_get(r->body,
+	    "role")));
+	t->name = json_string_value(json_object_get(r->body, "name"));
+	t->ttl = 86400;
+	t->issuer = r->auth.jti;
+	t->sponsor = json_integer_value(json_object_get(r->body, "sponsor"));
+	if ((ttlv = json_object_get(r->body, "ttl")) != NULL &&
+	    (t->ttl = token_parse_ttl(json_string_value(ttlv))) == -1) {
+		http_error(r, 400, "invalid_field", "ttl: a duration such as "
+		    "\"12h\", \"7d\" or \"900s\".");
+		return -1;
+	}
+	evs = json_object_get(r->body, "events");
+	if (json_is_array(evs) && json_array_size(evs) == 0) {
+		http_error(r, 400, "invalid_field", "events: an empty list would "
+		    "grant nothing; leave it out to mean every event.");
+		return -1;
+	}
+	if (json_is_array(evs))
+		json_array_foreach(evs, i, v)
+			t->ids[t->nids++] = json_integer_value(v);
+	if (t->role == ROLE_DOOR && t->nids == 0) {
+		http_error(r, 400, "invalid_field", "events: a door token "
+		    "needs the events it may check in.");
+		return -1;
+	}
+	if (r->auth.role == ROLE_ORGANIZER) {
+		if (t->role != ROLE_DOOR && t->role != ROLE_SPONSOR) {
+			http_error(r, 403, "forbidden", "An organizer may issue "
+			    "door and sponsor tokens only.");
+			return -1;
+		}
+		for (i = 0; i < (size_t)t->nids; i++)
+			if (!auth_in_scope(&r->auth, t->ids[i])) {
+				http_error(r, 403, "out_of_scope", "Event %lld "
+				    "is not in your token's scope.",
+				    (long long)t->ids[i]);
+				return -1;
+			}
+	}
+	if (t->role == ROLE_SPONSOR && t->sponsor == 0) {
+		http_error(r, 400, "invalid_field", "sponsor: a sponsor token "
+		    "needs the sponsor's id.");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * POST /api/v1/tokens: an admin issues any token; an organizer only door
+ * and sponsor tokens, only for events in its own scope.
+ */
+void
+token_issue(struct req *r)
+{
+	struct token_spec	 t;
+	struct token_params	 p;
+
+	if (token_spec_from_body(r, &t) == -1)
+		return;
+	if (r->auth.role == ROLE_ORGANIZER)
+		t.scope = auth_scope_pg(&r->auth);
+	if (token_params(&t, &p) == -1) {
+		free(t.scope);
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	req_query(r, SQL_TOKEN_ISSUE, p.vals, 8, token_issue_done);
+	token_params_free(&p);
+	free(t.scope);
+}
+
+/* DELETE /api/v1/tokens/{jti}: the database checks who may revoke what. */
+void
+token_revoke(struct req *r)
+{
+	char		*scope = NULL;
+	const char	*vals[4];
+
+	if (r->auth.role == ROLE_ORGANIZER)
+		scope = auth_scope_pg(&r->auth);
+	vals[0] = r->params[0];
+	vals[1] = r->auth.jti;
+	vals[2] = role_str(r->auth.role);
+	vals[3] = scope;
+	req_query(r, SQL_TOKEN_REVOKE, vals, 4, http_reply_row);
+	free(scope);
+}
+
+/* The command's usage line. */
+static void
+token_usage(void)
+{
+	fprintf(stderr, "usage: rollcalld token --role ROLE --name NAME "
+	    "[--event ID]... [--sponsor ID] [--ttl DURATION] [--db CONNINFO]\n");
+}
+
+/* Read the command line into t and *db; 2 (usage) or 0. */
+static int
+token_spec_from_argv(int argc, char **argv, struct token_spec *t,
+    const char **db)
+{
+	static const struct option opts[] = {
+		{ "role", required_argument, NULL, 'r' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "event", required_argument, NULL, 'e' },
+		{ "sponsor", required_argument, NULL, 's' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "db", required_argument, NULL, 'd' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	 ch;
+
+	memset(t, 0, sizeof(*t));
+	t->ttl = 30L * 86400;
+	t->issuer = "command-line";
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			t->role = role_from_str(optarg);
+			break;
+		case 'n':
+			t->name = optarg;
+			break;
+		case 'e':
+			if (t->nids == SCOPE_MAXEVENTS || parse_int64(optarg, 1,
+			    INT64_C(1) << 53, &t->ids[t->nids]) == -1) {
+				fprintf(stderr, "rollcalld: --event wants an "
+				    "event id\n");
+				return 2;
+			}
+			t->nids++;
+			break;
+		case 's':
+			if (parse_int64(optarg, 1, INT64_C(1) << 53,
+			    &t->sponsor)) {
+				fprintf(stderr, "rollcalld: --sponsor wants a "
+				    "sponsor id\n");
+				return 2;
+			}
+			break;
+		case 't':
+			if ((t->ttl = token_parse_ttl(optarg)) == -1) {
+				fprintf(stderr, "rollcalld: --ttl wants a "
+				    "duration such as 12h or 30d\n");
+				return 2;
+			}
+			break;
+		case 'd':
+			*db = optarg;
+			break;
+		default:
+			token_usage();
+			return 2;
+		}
+	}
+	if (t->role == ROLE_NONE || t->name == NULL || *t->name == '\0' ||
+	    strlen(t->name) > FIELD_MAXTEXT || optind != argc) {
+		token_usage();
+		return 2;
+	}
+	if (t->role == ROLE_DOOR && t->nids == 0) {
+		fprintf(stderr, "rollcalld: a door token needs --event\n");
+		return 2;
+	}
+	if (t->role == ROLE_SPONSOR && t->sponsor == 0) {
+		fprintf(stderr, "rollcalld: a sponsor token needs --sponsor\n");
+		return 2;
+	}
+	return 0;
+}
+
+/* rollcalld token: issue one staff token and print it on stdout. */
+int
+token_cmd(int argc, char **argv)
+{
+	struct token_spec	 t;
+	struct token_params	 p;
+	const char		*db = NULL;
+	struct db_conn		*pg = NULL;
+	struct db_res		*res = NULL;
+	json_t			*o = NULL;
+	int			 rc;
+
+	if ((rc = token_spec_from_argv(argc, argv, &t, &db)) != 0)
+		return rc;
+	rc = 1;
+	memset(&p, 0, sizeof(p));
+	if ((pg = db_connect_blocking(db_conninfo(db))) == NULL ||
+	    auth_load_secret(pg) == -1 || token_params(&t, &p) == -1)
+		goto out;
+	res = db_run(pg, SQL_TOKEN_ISSUE, p.vals, 8);
+	if (!db_ok(res) || db_rows(res) != 1) {
+		fprintf(stderr, "rollcalld: cannot issue the token: %s\n",
+		    db_detail(res) ? db_detail(res) : db_error(res));
+		goto out;
+	}
+	o = db_json(res);
+	if (o == NULL || token_attach(o, (long)time(NULL)) == -1) {
+		fprintf(stderr, "rollcalld: cannot sign the token\n");
+		goto out;
+	}
+	printf("%s\n", json_string_value(json_object_get(o, "token")));
+	rc = 0;
+out:
+	json_decref(o);
+	db_res_free(res);
+	db_close(pg);
+	token_params_free(&p);
+	auth_clear_secret();
+	return rc;
+}
