@@ -311,6 +311,90 @@ err:
 	return -1;
 }
 
+/* "Name <addr>" or "addr" into m->from_name and m->from. */
+static int
+parse_from(struct mail_settings *m, const char *v)
+{
+	const char	*lt = strchr(v, '<'), *gt;
+	size_t		 n;
+
+	m->from_name[0] = '\0';
+	if (lt == NULL) {
+		if (strlen(v) >= sizeof(m->from))
+			return -1;
+		snprintf(m->from, sizeof(m->from), "%s", v);
+	} else {
+		if ((gt = strchr(lt, '>')) == NULL || gt[1] != '\0' ||
+		    (size_t)(gt - lt - 1) >= sizeof(m->from))
+			return -1;
+		memcpy(m->from, lt + 1, (size_t)(gt - lt - 1));
+		m->from[gt - lt - 1] = '\0';
+		for (n = (size_t)(lt - v); n > 0 && v[n - 1] == ' '; n--)
+			;
+		if (n >= sizeof(m->from_name))
+			return -1;
+		memcpy(m->from_name, v, n);
+		m->from_name[n] = '\0';
+		if (strpbrk(m->from_name, "\r\n\"") != NULL)
+			return -1;
+	}
+	return validate_email(m->from);
+}
+
+/*
+ * One --smtp, --smtp-user, --smtp-password-file, --smtp-tls, --mail-from
+ * or --sendmail flag (the name without dashes in front). -1 with err set.
+ */
+int
+config_mail_set(struct mail_settings *m, const char *name, const char *value,
+    char *err, size_t errlen)
+{
+	if (*value == '\0') {
+		snprintf(err, errlen, "empty value");
+		return -1;
+	}
+	if (strcmp(name, "smtp") == 0) {
+		if (strncmp(value, "smtp://", 7) != 0 &&
+		    strncmp(value, "smtps://", 8) != 0) {
+			snprintf(err, errlen, "wants smtp://HOST[:PORT] or "
+			    "smtps://HOST[:PORT]");
+			return -1;
+		}
+		m->smtp = value;
+	} else if (strcmp(name, "smtp-user") == 0)
+		m->user = value;
+	else if (strcmp(name, "smtp-password-file") == 0)
+		m->password_file = value;
+	else if (strcmp(name, "smtp-tls") == 0) {
+		if (strcmp(value, "required") == 0)
+			m->tls = MAIL_TLS_REQUIRED;
+		else if (strcmp(value, "try") == 0)
+			m->tls = MAIL_TLS_TRY;
+		else if (strcmp(value, "none") == 0)
+			m->tls = MAIL_TLS_NONE;
+		else {
+			snprintf(err, errlen, "wants required, try or none");
+			return -1;
+		}
+	} else if (strcmp(name, "mail-from") == 0) {
+		if (validate_utf8(value) == -1 || parse_from(m, value) == -1) {
+			snprintf(err, errlen, "wants ADDRESS or \"Name "
+			    "<ADDRESS>\"");
+			return -1;
+		}
+	} else if (strcmp(name, "sendmail") == 0) {
+		if (value[0] != '/') {
+			snprintf(err, errlen, "wants an absolute path");
+			return -1;
+		}
+		m->sendmail = value;
+	} else {
+		snprintf(err, errlen, "unknown mail setting");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Set one setting by its file key (the flags use the same names with
  * '-' for '_'). The value must outlive cf. Returns -1 with err set.
@@ -465,7 +549,8 @@ config_line(struct config *cf, char *line, int lineno, int *seen,
 			for (i = 0; name[i] != '\0'; i++)
 				if (name[i] == '_')
 					name[i] = '-';
-			if (mail_config_set(name, value, why, sizeof(why)) == 0)
+			if (config_mail_set(&cf->mail, name, value, why,
+			    sizeof(why)) == 0)
 				return 0;
 			seterr(err, errlen, "%s: %s", key, why);
 			return -1;

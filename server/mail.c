@@ -1,5 +1,5 @@
 /*
- * E-mail: the settings, the sealed manage secret, the resend endpoint,
+ * E-mail: the resend endpoint,
  * the operator's view (/metrics, `rollcalld mail --status`), and starting
  * and stopping the sender (mail_worker.c).
  *
@@ -47,90 +47,6 @@ static const struct vfield resend_fields[] = {
 static const char resend_reply[] = "{\"status\":\"accepted\",\"message\":"
     "\"If this address is registered for this event, a message with new "
     "links is on its way to it. Links sent before stop working.\"}";
-
-/* "Name <addr>" or "addr" into cf.from_name and cf.from. */
-static int
-parse_from(const char *v)
-{
-	const char	*lt = strchr(v, '<'), *gt;
-	size_t		 n;
-
-	cf.from_name[0] = '\0';
-	if (lt == NULL) {
-		if (strlen(v) >= sizeof(cf.from))
-			return -1;
-		snprintf(cf.from, sizeof(cf.from), "%s", v);
-	} else {
-		if ((gt = strchr(lt, '>')) == NULL || gt[1] != '\0' ||
-		    (size_t)(gt - lt - 1) >= sizeof(cf.from))
-			return -1;
-		memcpy(cf.from, lt + 1, (size_t)(gt - lt - 1));
-		cf.from[gt - lt - 1] = '\0';
-		for (n = (size_t)(lt - v); n > 0 && v[n - 1] == ' '; n--)
-			;
-		if (n >= sizeof(cf.from_name))
-			return -1;
-		memcpy(cf.from_name, v, n);
-		cf.from_name[n] = '\0';
-		if (strpbrk(cf.from_name, "\r\n\"") != NULL)
-			return -1;
-	}
-	return validate_email(cf.from);
-}
-
-/*
- * One --smtp, --smtp-user, --smtp-password-file, --smtp-tls, --mail-from
- * or --sendmail flag (the name without dashes in front). -1 with err set.
- */
-int
-mail_config_set(const char *name, const char *value, char *err,
-    size_t errlen)
-{
-	if (*value == '\0') {
-		snprintf(err, errlen, "empty value");
-		return -1;
-	}
-	if (strcmp(name, "smtp") == 0) {
-		if (strncmp(value, "smtp://", 7) != 0 &&
-		    strncmp(value, "smtps://", 8) != 0) {
-			snprintf(err, errlen, "wants smtp://HOST[:PORT] or "
-			    "smtps://HOST[:PORT]");
-			return -1;
-		}
-		cf.smtp = value;
-	} else if (strcmp(name, "smtp-user") == 0)
-		cf.user = value;
-	else if (strcmp(name, "smtp-password-file") == 0)
-		cf.password_file = value;
-	else if (strcmp(name, "smtp-tls") == 0) {
-		if (strcmp(value, "required") == 0)
-			cf.tls = MAIL_TLS_REQUIRED;
-		else if (strcmp(value, "try") == 0)
-			cf.tls = MAIL_TLS_TRY;
-		else if (strcmp(value, "none") == 0)
-			cf.tls = MAIL_TLS_NONE;
-		else {
-			snprintf(err, errlen, "wants required, try or none");
-			return -1;
-		}
-	} else if (strcmp(name, "mail-from") == 0) {
-		if (validate_utf8(value) == -1 || parse_from(value) == -1) {
-			snprintf(err, errlen, "wants ADDRESS or \"Name "
-			    "<ADDRESS>\"");
-			return -1;
-		}
-	} else if (strcmp(name, "sendmail") == 0) {
-		if (value[0] != '/') {
-			snprintf(err, errlen, "wants an absolute path");
-			return -1;
-		}
-		cf.sendmail = value;
-	} else {
-		snprintf(err, errlen, "unknown mail setting");
-		return -1;
-	}
-	return 0;
-}
 
 /*
  * Read the SMTP password: the file's first line. A file every user may
@@ -194,12 +110,14 @@ load_catalog(const char *share, const char *lang)
  * thread, which also keeps the outbox counts for /metrics.
  */
 int
-mail_start(const char *conninfo, const char *share, const char *public_url)
+mail_start(const struct mail_settings *settings, const char *conninfo,
+    const char *share, const char *public_url)
 {
 	struct db_conn *pg;
 	size_t	 len;
 	int	 rc;
 
+	cf = *settings;
 	if (cf.smtp != NULL && cf.sendmail != NULL) {
 		log_warnx("--smtp and --sendmail: choose one");
 		return -1;

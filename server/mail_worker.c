@@ -62,13 +62,6 @@ struct outcome {
 	char		 error[MAIL_MAXERR];
 };
 
-/* A message ready to go. */
-struct built {
-	char		*data;
-	size_t		 len;
-	char		 to[256];
-};
-
 static struct {
 	struct mail_settings	*cf;
 	pthread_t		 thread;
@@ -233,327 +226,6 @@ flush_outcomes(struct db_conn *pg)
 	return 0;
 }
 
-/* Zero a JSON string in place before it is freed: it held a secret. */
-static void
-json_wipe(json_t *o, const char *k)
-{
-	json_t	*v = json_object_get(o, k);
-
-	if (json_is_string(v))
-		sodium_memzero((char *)json_string_value(v),
-		    json_string_length(v));
-}
-
-static void
-evbuffer_wipe_free(struct evbuffer *b)
-{
-	size_t	 len;
-
-	if (b == NULL)
-		return;
-	if ((len = evbuffer_get_length(b)) > 0)
-		sodium_memzero(evbuffer_pullup(b, -1), len);
-	evbuffer_free(b);
-}
-
-/*
- * A MIME part over bytes we own (so we can wipe them afterwards):
- * GMime reads them through a memory stream that does not own them.
- */
-static GMimePart *
-part_new(const char *type, const char *subtype, GByteArray *bytes,
-    GMimeContentEncoding enc)
-{
-	GMimePart		*p = g_mime_part_new_with_type(type, subtype);
-	GMimeStream		*st;
-	GMimeDataWrapper	*dw;
-
-	st = g_mime_stream_mem_new_with_byte_array(bytes);
-	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(st), FALSE);
-	dw = g_mime_data_wrapper_new_with_stream(st, GMIME_CONTENT_ENCODING_DEFAULT);
-	g_mime_part_set_content(p, dw);
-	g_object_unref(dw);
-	g_object_unref(st);
-	if (enc != GMIME_CONTENT_ENCODING_DEFAULT)
-		g_mime_part_set_content_encoding(p, enc);
-	else
-		g_mime_object_encode(GMIME_OBJECT(p),
-		    GMIME_ENCODING_CONSTRAINT_7BIT);
-	return p;
-}
-
-static GByteArray *
-bytes_of(struct evbuffer *b)
-{
-	GByteArray	*a = g_byte_array_new();
-	size_t		 len = evbuffer_get_length(b);
-
-	g_byte_array_append(a, evbuffer_pullup(b, -1), (guint)len);
-	return a;
-}
-
-static void
-bytes_wipe_free(GByteArray *a)
-{
-	if (a == NULL)
-		return;
-	sodium_memzero(a->data, a->len);
-	g_byte_array_free(a, TRUE);
-}
-
-/* Messages with the ticket and the calendar file, when confirmed. */
-static int
-kind_has_ticket(const char *kind)
-{
-	return strcmp(kind, "confirmed") == 0 || strcmp(kind, "promoted") == 0 ||
-	    strcmp(kind, "reminder") == 0 || strcmp(kind, "resend") == 0;
-}
-
-/*
- * Build message m (a row of rc_outbox_claim) into out. The context the
- * templates see is the recipient's own registration, their event, their
- * links: nothing of anyone else. With err set: -2 when the data cannot
- * make a message (retrying will not help), -1 when it may later (a
- * template that does not render until it is fixed, memory).
- */
-static int
-build(json_t *m, struct built *out, char *err, size_t errlen)
-{
-	const char	*kind = json_string_value(json_object_get(m, "kind"));
-	const char	*lang = json_string_value(json_object_get(m, "lang"));
-	json_t		*reg = json_object_get(m, "reg"), *ev, *t, *ctx = NULL;
-	json_t		*claims, *c;
-	const char	*email, *name, *status, *evkind, *s;
-	char		 secret[SECRET_LEN + 8], join[64], url[1024];
-	char		 subject[512], tname[64], msgid[320], *tok = NULL;
-	struct evbuffer	*text = NULL, *html = NULL, *ics = NULL;
-	GByteArray	*btext = NULL, *bhtml = NULL, *bics = NULL, *bpng = NULL;
-	GMimeMessage	*msg = NULL;
-	GMimeMultipart	*alt, *rel, *mixed;
-	GMimeObject	*body;
-	GMimePart	*part;
-	GMimeFormatOptions *fo;
-	GMimeStream	*st;
-	GByteArray	*wire;
-	GDateTime	*now;
-	unsigned char	*png = NULL;
-	size_t		 pnglen = 0, i;
-	int		 zh, have_secret = 0, rc = -1, confirmed;
-
-	secret[0] = '\0';
-	memset(out, 0, sizeof(*out));
-	ev = json_object_get(reg, "event");
-	email = json_string_value(json_object_get(reg, "email"));
-	name = json_string_value(json_object_get(reg, "name"));
-	status = json_string_value(json_object_get(reg, "status"));
-	evkind = json_string_value(json_object_get(ev, "kind"));
-	if (kind == NULL || lang == NULL || email == NULL || name == NULL ||
-	    status == NULL || evkind == NULL) {
-		snprintf(err, errlen, "message data incomplete");
-		return -2;
-	}
-	zh = strcmp(lang, "zh-CN") == 0;
-	t = W.cf->catalogs[zh];
-	confirmed = strcmp(status, "confirmed") == 0;
-	snprintf(out->to, sizeof(out->to), "%s", email);
-
-	ctx = json_pack("{s:O, s:s, s:O, s:O, s:s, s:b, s:b}", "t", t,
-	    "lang", lang, "reg", reg, "event", ev, "site_url",
-	    W.cf->public_url, "confirmed", confirmed, "is_online",
-	    strcmp(evkind, "nighttalk") == 0);
-	if (ctx == NULL)
-		goto nomem;
-	util_local_time(ev, "starts_at_local", "starts_display");
-	util_local_time(ev, "ends_at_local", "ends_display");
-	s = json_string_value(json_object_get(ev, "ends_display"));
-	if (s != NULL && strlen(s) > 11 && strncmp(s, json_string_value(
-	    json_object_get(ev, "starts_display")) ? json_string_value(
-	    json_object_get(ev, "starts_display")) : "", 10) == 0)
-		json_object_set_new(ev, "ends_short", json_string(s + 11));
-	else if (s != NULL)
-		json_object_set_new(ev, "ends_short", json_string(s));
-	snprintf(url, sizeof(url), "%s/events/%lld", W.cf->public_url,
-	    (long long)json_integer_value(json_object_get(ev, "id")));
-	json_object_set_new(ctx, "event_url", json_string(url));
-	json_array_foreach(json_object_get(json_object_get(m, "detail"),
-	    "changed"), i, c) {
-		if ((s = json_string_value(c)) == NULL)
-			continue;
-		snprintf(tname, sizeof(tname), "changed_%s", s);
-		json_object_set_new(ctx, tname, json_true());
-	}
-
-	/* The manage link: only in this attendee's own message. */
-	if ((s = json_string_value(json_object_get(m, "sealed"))) != NULL &&
-	    secret_unseal(s, secret, sizeof(secret)) == 0) {
-		have_secret = 1;
-		snprintf(url, sizeof(url), "%s/manage/%s", W.cf->public_url,
-		    secret);
-		json_object_set_new(ctx, "manage_url", json_string(url));
-		if (strcmp(evkind, "nighttalk") == 0 && confirmed) {
-			secret_join(secret, join, sizeof(join));
-			snprintf(url, sizeof(url), "%s/j/%s",
-			    W.cf->public_url, join);
-			json_object_set_new(ctx, "join_url", json_string(url));
-			sodium_memzero(join, sizeof(join));
-		}
-		sodium_memzero(url, sizeof(url));
-	}
-	json_object_set_new(ctx, "has_manage", json_boolean(have_secret));
-
-	/* The ticket, signed as the manage page signs it. */
-	claims = json_object_get(reg, "ticket_claims");
-	if (confirmed && kind_has_ticket(kind) && json_is_object(claims) &&
-	    W.tkey.priv_pem != NULL &&
-	    (tok = ticket_sign(&W.tkey, json_integer_value(json_object_get(
-	    claims, "ev")), json_integer_value(json_object_get(claims, "reg")),
-	    json_string_value(json_object_get(claims, "jti")),
-	    (long)json_integer_value(json_object_get(claims, "iat")))) != NULL) {
-		if (ticket_png(tok, &png, &pnglen) == -1) {
-			snprintf(err, errlen, "cannot draw the ticket");
-			goto out;
-		}
-		json_object_set_new(ctx, "has_ticket", json_true());
-	}
-
-	snprintf(tname, sizeof(tname), "subject_%s", kind);
-	snprintf(subject, sizeof(subject), "%s%s",
-	    json_string_value(json_object_get(t, tname)) ?
-	    json_string_value(json_object_get(t, tname)) : "",
-	    json_string_value(json_object_get(ev, "title")) ?
-	    json_string_value(json_object_get(ev, "title")) : "");
-	for (i = 0; subject[i] != '\0'; i++)
-		if (subject[i] == '\r' || subject[i] == '\n')
-			subject[i] = ' ';
-	if (confirmed && (kind_has_ticket(kind) ||
-	    strcmp(kind, "event_changed") == 0))
-		ics = web_ics_render(reg);
-	json_object_set_new(ctx, "has_ics", json_boolean(ics != NULL));
-	snprintf(tname, sizeof(tname), "mail_%s.txt", kind);
-	text = tmpl_render(tname, ctx);
-	snprintf(tname, sizeof(tname), "mail_%s", kind);
-	html = tmpl_render(tname, ctx);
-	if (text == NULL || html == NULL) {
-		snprintf(err, errlen, "template mail_%s does not render", kind);
-		goto out;
-	}
-
-	/* multipart/mixed [ related [ alternative [text, html], png ], ics ] */
-	msg = g_mime_message_new(TRUE);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_FROM,
-	    W.cf->from_name[0] ? W.cf->from_name : NULL, W.cf->from);
-	g_mime_message_add_mailbox(msg, GMIME_ADDRESS_TYPE_TO, name, email);
-	g_mime_message_set_subject(msg, subject, "utf-8");
-	now = g_date_time_new_now_utc();
-	g_mime_message_set_date(msg, now);
-	g_date_time_unref(now);
-	s = strrchr(W.cf->from, '@');
-	snprintf(msgid, sizeof(msgid), "rollcall.%lld.%lld@%s",
-	    (long long)json_integer_value(json_object_get(m, "id")),
-	    (long long)json_integer_value(json_object_get(m, "created_at")),
-	    s != NULL ? s + 1 : "rollcall");
-	g_mime_message_set_message_id(msg, msgid);
-	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
-	    "auto-generated", NULL);
-
-	btext = bytes_of(text);
-	bhtml = bytes_of(html);
-	alt = g_mime_multipart_new_with_subtype("alternative");
-	part = part_new("text", "plain", btext, GMIME_CONTENT_ENCODING_DEFAULT);
-	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part),
-	    "charset", "utf-8");
-	g_mime_multipart_add(alt, GMIME_OBJECT(part));
-	g_object_unref(part);
-	part = part_new("text", "html", bhtml, GMIME_CONTENT_ENCODING_DEFAULT);
-	g_mime_object_set_content_type_parameter(GMIME_OBJECT(part),
-	    "charset", "utf-8");
-	g_mime_multipart_add(alt, GMIME_OBJECT(part));
-	g_object_unref(part);
-	body = GMIME_OBJECT(alt);
-	if (png != NULL) {
-		bpng = g_byte_array_new();
-		g_byte_array_append(bpng, png, (guint)pnglen);
-		rel = g_mime_multipart_new_with_subtype("related");
-		g_mime_object_set_content_type_parameter(GMIME_OBJECT(rel),
-		    "type", "multipart/alternative");
-		g_mime_multipart_add(rel, body);
-		g_object_unref(body);
-		part = part_new("image", "png", bpng,
-		    GMIME_CONTENT_ENCODING_BASE64);
-		g_mime_part_set_content_id(part, "ticket@rollcall");
-		g_mime_object_set_disposition(GMIME_OBJECT(part), "inline");
-		g_mime_part_set_filename(part, "ticket.png");
-		g_mime_multipart_add(rel, GMIME_OBJECT(part));
-		g_object_unref(part);
-		body = GMIME_OBJECT(rel);
-	}
-	if (ics != NULL) {
-		bics = bytes_of(ics);
-		mixed = g_mime_multipart_new_with_subtype("mixed");
-		g_mime_multipart_add(mixed, body);
-		g_object_unref(body);
-		part = part_new("text", "calendar", bics,
-		    GMIME_CONTENT_ENCODING_BASE64);
-		g_mime_object_set_content_type_parameter(GMIME_OBJECT(part),
-		    "charset", "utf-8");
-		g_mime_object_set_content_type_parameter(GMIME_OBJECT(part),
-		    "method", "PUBLISH");
-		g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
-		g_mime_part_set_filename(part, "event.ics");
-		g_mime_multipart_add(mixed, GMIME_OBJECT(part));
-		g_object_unref(part);
-		body = GMIME_OBJECT(mixed);
-	}
-	g_mime_message_set_mime_part(msg, body);
-	g_object_unref(body);
-
-	/* SMTP wants CRLF; sendmail(8) reads local text, LF. */
-	fo = g_mime_format_options_new();
-	g_mime_format_options_set_newline_format(fo, W.cf->smtp != NULL ?
-	    GMIME_NEWLINE_FORMAT_DOS : GMIME_NEWLINE_FORMAT_UNIX);
-	st = g_mime_stream_mem_new();
-	if (g_mime_object_write_to_stream(GMIME_OBJECT(msg), fo, st) < 0) {
-		g_mime_format_options_free(fo);
-		g_object_unref(st);
-		snprintf(err, errlen, "cannot write the message");
-		goto out;
-	}
-	g_mime_format_options_free(fo);
-	wire = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(st));
-	if ((out->data = malloc(wire->len + 1)) != NULL) {
-		memcpy(out->data, wire->data, wire->len);
-		out->data[wire->len] = '\0';
-		out->len = wire->len;
-	}
-	sodium_memzero(wire->data, wire->len);
-	g_object_unref(st);
-	if (out->data == NULL)
-		goto nomem;
-	rc = 0;
-	goto out;
-nomem:
-	snprintf(err, errlen, "out of memory");
-out:
-	if (msg != NULL)
-		g_object_unref(msg);
-	bytes_wipe_free(btext);
-	bytes_wipe_free(bhtml);
-	bytes_wipe_free(bics);
-	bytes_wipe_free(bpng);
-	evbuffer_wipe_free(text);
-	evbuffer_wipe_free(html);
-	evbuffer_wipe_free(ics);
-	free(png);
-	free(tok);
-	if (ctx != NULL) {
-		json_wipe(ctx, "manage_url");
-		json_wipe(ctx, "join_url");
-		json_decref(ctx);
-	}
-	sodium_memzero(secret, sizeof(secret));
-	return rc;
-}
-
 struct upload {
 	const char	*data;
 	size_t		 len, off;
@@ -591,7 +263,7 @@ upload_progress(void *arg, curl_off_t dt, curl_off_t dn, curl_off_t ut,
  * is worth retrying.
  */
 static int
-send_smtp(const struct built *b, struct outcome *o)
+send_smtp(const struct mail_built *b, struct outcome *o)
 {
 	struct curl_slist	*rcpt = NULL;
 	struct upload		 u = { b->data, b->len, 0 };
@@ -658,7 +330,7 @@ send_smtp(const struct built *b, struct outcome *o)
  * MAIL_SEND_SECS) is retried.
  */
 static int
-send_sendmail(const struct built *b, struct outcome *o)
+send_sendmail(const struct mail_built *b, struct outcome *o)
 {
 	posix_spawn_file_actions_t fa;
 	char		*argv[] = { (char *)W.cf->sendmail, "-i", "-f",
@@ -728,12 +400,13 @@ static void
 deliver(json_t *m)
 {
 	struct outcome	*o = &W.pending[W.npending++];
-	struct built	 b;
+	struct mail_built	 b;
 	int		 rc;
 
 	memset(o, 0, sizeof(*o));
 	o->id = json_integer_value(json_object_get(m, "id"));
-	if ((rc = build(m, &b, o->error, sizeof(o->error))) < 0) {
+	if ((rc = mail_build(W.cf, &W.tkey, m, &b, o->error,
+	    sizeof(o->error))) < 0) {
 		o->permanent = rc == -2;
 		rc = -1;
 	} else {

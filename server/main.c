@@ -146,7 +146,7 @@ cmd_serve(const struct config *cf)
 		log_warnx("cannot start without the database");
 		return 1;
 	}
-	if (mail_start(conninfo, share_dir(cf->share), url) == -1)
+	if (mail_start(&cf->mail, conninfo, share_dir(cf->share), url) == -1)
 		return 1;
 	if ((base = event_base_new()) == NULL)
 		return 1;
@@ -179,6 +179,7 @@ struct flag {
 	const char	*key;		/* config key, or NULL for --db */
 	const char	*name;		/* as typed, for messages */
 	const char	*value;
+	int		 mail;		/* a mail setting (config_mail_set) */
 };
 
 /*
@@ -200,7 +201,7 @@ parse_flags(int argc, char *argv[], struct flag *flags, int *nflags,
 		{ "trusted-proxies", required_argument, NULL, 't' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "syslog", no_argument, NULL, 'S' },
-		/* mail.c's settings (flags only, for now): */
+		/* the mail settings (config_mail_set): */
 		{ "smtp", required_argument, NULL, 0x100 },
 		{ "smtp-user", required_argument, NULL, 0x100 },
 		{ "smtp-password-file", required_argument, NULL, 0x100 },
@@ -227,12 +228,17 @@ parse_flags(int argc, char *argv[], struct flag *flags, int *nflags,
 			continue;
 		}
 		if (ch == 0x100) {
-			if (mail_config_set(opts[idx].name, optarg, err,
-			    sizeof(err)) == -1) {
+			config_defaults(&scratch);
+			if (config_mail_set(&scratch.mail, opts[idx].name,
+			    optarg, err, sizeof(err)) == -1) {
 				fprintf(stderr, "rollcalld: --%s: %s\n",
 				    opts[idx].name, err);
 				return -1;
 			}
+			f = &flags[(*nflags)++];
+			f->key = f->name = opts[idx].name;
+			f->value = optarg;
+			f->mail = 1;
 			continue;
 		}
 		f = &flags[(*nflags)++];
@@ -291,7 +297,14 @@ load_config(struct config *cf, const char *path, const struct flag *flags,
 	if ((env = getenv("ROLLCALL_SHARE")) != NULL && *env != '\0')
 		cf->share = env;
 	for (i = 0; i < nflags; i++) {
-		if (flags[i].key == NULL)
+		if (flags[i].mail) {
+			if (config_mail_set(&cf->mail, flags[i].key,
+			    flags[i].value, err, sizeof(err)) == -1) {
+				fprintf(stderr, "rollcalld: --%s: %s\n",
+				    flags[i].name, err);
+				return -1;
+			}
+		} else if (flags[i].key == NULL)
 			cf->db = flags[i].value;
 		else if (config_set(cf, flags[i].key, flags[i].value, err,
 		    sizeof(err)) == -1) {

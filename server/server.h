@@ -183,7 +183,28 @@ struct req {
 	char			 addr[64];
 };
 
+enum mail_tls {
+	MAIL_TLS_DEFAULT = 0,	/* required with a password, else tried */
+	MAIL_TLS_REQUIRED,
+	MAIL_TLS_TRY,
+	MAIL_TLS_NONE,
+};
+/* What the sender needs; fixed before the worker starts. */
+struct mail_settings {
+	const char	*smtp;		/* smtp:// or smtps:// URL */
+	const char	*user;
+	const char	*password_file;
+	char		*password;	/* read from password_file: a secret */
+	enum mail_tls	 tls;
+	char		 from[256];	/* envelope and From: address */
+	char		 from_name[128];
+	const char	*sendmail;	/* path of a sendmail(8) interface */
+	const char	*conninfo;
+	char		 public_url[512];
+	json_t		*catalogs[2];	/* en, zh-CN */
+};
 struct config {
+	struct mail_settings mail;	/* smtp, mail_from, ... */
 	const char	*db;
 	const char	*listen;
 	const char	*public_url;
@@ -400,6 +421,9 @@ int	 tmpl_load_dir(const char *);
 struct evbuffer *tmpl_render(const char *, const json_t *);
 struct evbuffer *tmpl_render_text(const char *, size_t, const json_t *);
 
+/* ics.c */
+struct evbuffer *ics_render(json_t *);
+
 /* web.c */
 int	 web_init(const char *);
 void	 web_error_page(struct req *, int, const char *, const char *);
@@ -412,7 +436,6 @@ void	 web_erase(struct req *);
 void	 web_consent(struct req *);
 void	 web_ics(struct req *);
 void	 web_css(struct req *);
-struct evbuffer *web_ics_render(json_t *);
 
 /* ops.c */
 void	 ops_healthz(struct req *);
@@ -464,6 +487,8 @@ int	 config_load(struct config *, const char *, char *, size_t);
 int	 config_set(struct config *, const char *, const char *, char *,
 	    size_t);
 int	 config_check_listen(const char *);
+int	 config_mail_set(struct mail_settings *, const char *, const char *,
+	    char *, size_t);
 void	 config_free(struct config *);
 int	 proxy_trust(const char *);
 int	 proxy_is_trusted(const char *);
@@ -481,26 +506,6 @@ void	 notify_stop(void);
 #define MAIL_SEND_SECS		60	/* longest one delivery may take */
 #define MAIL_POLL_MS		2000	/* look for due messages this often */
 #define MAIL_STATS_SECS		5	/* refresh the outbox counts */
-enum mail_tls {
-	MAIL_TLS_DEFAULT = 0,	/* required with a password, else tried */
-	MAIL_TLS_REQUIRED,
-	MAIL_TLS_TRY,
-	MAIL_TLS_NONE,
-};
-/* What the sender needs; fixed before the worker starts. */
-struct mail_settings {
-	const char	*smtp;		/* smtp:// or smtps:// URL */
-	const char	*user;
-	const char	*password_file;
-	char		*password;	/* read from password_file: a secret */
-	enum mail_tls	 tls;
-	char		 from[256];	/* envelope and From: address */
-	char		 from_name[128];
-	const char	*sendmail;	/* path of a sendmail(8) interface */
-	const char	*conninfo;
-	char		 public_url[512];
-	json_t		*catalogs[2];	/* en, zh-CN */
-};
 struct mail_stats {
 	long long	 queued, scheduled, retrying, sent, failed, skipped;
 	long long	 oldest_secs;
@@ -509,12 +514,22 @@ struct mail_stats {
 	int		 enabled;	/* this process delivers */
 };
 struct evbuffer;
-int	 mail_config_set(const char *, const char *, char *, size_t);
-int	 mail_start(const char *, const char *, const char *);
+int	 mail_start(const struct mail_settings *, const char *, const char *,
+	    const char *);
 void	 mail_stop(void);
 void	 mail_metrics(struct evbuffer *);
 void	 mail_resend(struct req *);
 int	 mail_cmd(int, char **);
+
+/* mail_build.c */
+/* A message ready to go. */
+struct mail_built {
+	char		*data;
+	size_t		 len;
+	char		 to[256];
+};
+int	 mail_build(const struct mail_settings *, const struct ticket_key *,
+	    json_t *, struct mail_built *, char *, size_t);
 
 /* mail_worker.c */
 int	 mail_worker_start(struct mail_settings *);

@@ -449,26 +449,13 @@ manage_done(struct req *r, struct db_res *res)
 	web_page(r, 200, "manage", ctx);
 }
 
-/* The hash of {secret}; replies 404 when it cannot be one. */
-static int
-web_secret(struct req *r, char *hex, size_t hexsz)
-{
-	if (secret_hash_hex(r->params[0], hex, hexsz) == -1) {
-		http_error(r, 404, "not_found", "No such registration.");
-		return -1;
-	}
-	return 0;
-}
-
 /* GET /manage/{secret} */
 void
 web_manage(struct req *r)
 {
-	char		 hex[65];
-	const char	*vals[1] = { hex };
+	const char	*vals[1] = { r->secret_hash };
 
-	if (web_secret(r, hex, sizeof(hex)) == 0)
-		req_query(r, SQL_REG_GET, vals, 1, manage_done);
+	req_query(r, SQL_REG_GET, vals, 1, manage_done);
 }
 
 static void
@@ -488,10 +475,9 @@ back_to_manage(struct req *r, struct db_res *res)
 void
 web_cancel(struct req *r)
 {
-	char		 hex[65];
-	const char	*vals[1] = { hex };
+	const char	*vals[1] = { r->secret_hash };
 
-	if (web_secret(r, hex, sizeof(hex)) == 0 && web_csrf_ok(r))
+	if (web_csrf_ok(r))
 		req_query(r, SQL_REG_CANCEL, vals, 1, back_to_manage);
 }
 
@@ -499,10 +485,9 @@ web_cancel(struct req *r)
 void
 web_erase(struct req *r)
 {
-	char		 hex[65];
-	const char	*vals[1] = { hex };
+	const char	*vals[1] = { r->secret_hash };
 
-	if (web_secret(r, hex, sizeof(hex)) == 0 && web_csrf_ok(r))
+	if (web_csrf_ok(r))
 		req_query(r, SQL_REG_ERASE, vals, 1, back_to_manage);
 }
 
@@ -510,12 +495,11 @@ web_erase(struct req *r)
 void
 web_consent(struct req *r)
 {
-	char		 hex[65];
 	const char	*vals[2];
 	json_t		*reg, *c;
 	char		*text;
 
-	if (web_secret(r, hex, sizeof(hex)) == -1 || !web_csrf_ok(r))
+	if (!web_csrf_ok(r))
 		return;
 	reg = form_to_registration(r->body);
 	c = json_object_get(reg, "consent");
@@ -527,108 +511,10 @@ web_consent(struct req *r)
 		http_error(r, 503, "out_of_memory", "Try again.");
 		return;
 	}
-	vals[0] = hex;
+	vals[0] = r->secret_hash;
 	vals[1] = text;
 	req_query(r, SQL_REG_CONSENT, vals, 2, back_to_manage);
 	free(text);
-}
-
-/* iCalendar TEXT (RFC 5545 3.3.11): escape \\ ; , and newlines. */
-static void
-ics_text(json_t *o, const char *from, const char *to)
-{
-	const char	*s = json_string_value(json_object_get(o, from));
-	char		*out, *p;
-
-	if (s == NULL)
-		s = "";
-	if ((out = malloc(strlen(s) * 2 + 1)) == NULL)
-		return;
-	for (p = out; *s != '\0'; s++) {
-		if (*s == '\r')
-			continue;
-		if (*s == '\n') {
-			*p++ = '\\';
-			*p++ = 'n';
-			continue;
-		}
-		if (*s == '\\' || *s == ';' || *s == ',')
-			*p++ = '\\';
-		*p++ = *s;
-	}
-	*p = '\0';
-	json_object_set_new(o, to, json_string(out));
-	free(out);
-}
-
-/*
- * Fold lines longer than 75 octets (RFC 5545 3.1) with CRLF and a space,
- * never inside a UTF-8 sequence.
- */
-static struct evbuffer *
-ics_fold(struct evbuffer *in)
-{
-	struct evbuffer	*out = evbuffer_new();
-	const unsigned char *s = evbuffer_pullup(in, -1);
-	size_t		 len = evbuffer_get_length(in), i, col = 0;
-
-	if (out == NULL)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		if (s[i] == '\n')
-			col = 0;
-		else if (col >= 74 && (s[i] & 0xc0) != 0x80) {
-			evbuffer_add(out, "\r\n ", 3);
-			col = 1;
-		}
-		evbuffer_add(out, s + i, 1);
-		if (s[i] != '\n')
-			col++;
-	}
-	return out;
-}
-
-/* iCalendar time in UTC from "2026-12-03T06:00:00+00:00". */
-static void
-ics_time(json_t *o, const char *from, const char *to)
-{
-	const char	*s = json_string_value(json_object_get(o, from));
-	char		 buf[20];
-
-	if (s == NULL || strlen(s) < 19)
-		return;
-	snprintf(buf, sizeof(buf), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", s, s + 5,
-	    s + 8, s + 11, s + 14, s + 17);
-	json_object_set_new(o, to, json_string(buf));
-}
-
-/*
- * The .ics of a registration as rc_registration_json shows it (reg.event
- * is decorated in place). Also called by the mail sender's thread: it
- * touches nothing shared but the templates, which are read-only.
- */
-struct evbuffer *
-web_ics_render(json_t *reg)
-{
-	struct evbuffer	*b, *folded;
-	json_t		*ev;
-	char		 stamp[20];
-	time_t		 now = time(NULL);
-	struct tm	 tm;
-
-	if ((ev = json_object_get(reg, "event")) == NULL)
-		return NULL;
-	ics_time(ev, "starts_at", "dtstart");
-	ics_time(ev, "ends_at", "dtend");
-	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
-	json_object_set_new(ev, "dtstamp", json_string(stamp));
-	ics_text(ev, "title", "ics_title");
-	ics_text(ev, "venue", "ics_venue");
-	if ((b = tmpl_render("event.ics", reg)) == NULL)
-		return NULL;
-	folded = ics_fold(b);
-	evbuffer_free(b);
-	return folded;
 }
 
 static void
@@ -647,7 +533,7 @@ ics_done(struct req *r, struct db_res *res)
 		http_error(r, 404, "not_found", "No such registration.");
 		return;
 	}
-	b = web_ics_render(reg);
+	b = ics_render(reg);
 	json_decref(reg);
 	if (b == NULL) {
 		http_error(r, 503, "render_failed", "Try again.");
@@ -664,11 +550,9 @@ ics_done(struct req *r, struct db_res *res)
 void
 web_ics(struct req *r)
 {
-	char		 hex[65];
-	const char	*vals[1] = { hex };
+	const char	*vals[1] = { r->secret_hash };
 
-	if (web_secret(r, hex, sizeof(hex)) == 0)
-		req_query(r, SQL_REG_GET, vals, 1, ics_done);
+	req_query(r, SQL_REG_GET, vals, 1, ics_done);
 }
 
 /* GET /static/style.css */

@@ -1,0 +1,113 @@
+/*
+ * iCalendar (RFC 5545): a registration's event as an .ics file, from
+ * templates/event.ics. The template fills in the fields; here are the
+ * rules it cannot follow itself: TEXT escaping, UTC times, line folding.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+
+#include "server.h"
+
+/* iCalendar TEXT (RFC 5545 3.3.11): escape \\ ; , and newlines. */
+static void
+ics_text(json_t *o, const char *from, const char *to)
+{
+	const char	*s = json_string_value(json_object_get(o, from));
+	char		*out, *p;
+
+	if (s == NULL)
+		s = "";
+	if ((out = malloc(strlen(s) * 2 + 1)) == NULL)
+		return;
+	for (p = out; *s != '\0'; s++) {
+		if (*s == '\r')
+			continue;
+		if (*s == '\n') {
+			*p++ = '\\';
+			*p++ = 'n';
+			continue;
+		}
+		if (*s == '\\' || *s == ';' || *s == ',')
+			*p++ = '\\';
+		*p++ = *s;
+	}
+	*p = '\0';
+	json_object_set_new(o, to, json_string(out));
+	free(out);
+}
+
+/*
+ * Fold lines longer than 75 octets (RFC 5545 3.1) with CRLF and a space,
+ * never inside a UTF-8 sequence.
+ */
+static struct evbuffer *
+ics_fold(struct evbuffer *in)
+{
+	struct evbuffer	*out = evbuffer_new();
+	const unsigned char *s = evbuffer_pullup(in, -1);
+	size_t		 len = evbuffer_get_length(in), i, col = 0;
+
+	if (out == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if (s[i] == '\n')
+			col = 0;
+		else if (col >= 74 && (s[i] & 0xc0) != 0x80) {
+			evbuffer_add(out, "\r\n ", 3);
+			col = 1;
+		}
+		evbuffer_add(out, s + i, 1);
+		if (s[i] != '\n')
+			col++;
+	}
+	return out;
+}
+
+/* iCalendar time in UTC from "2026-12-03T06:00:00+00:00". */
+static void
+ics_time(json_t *o, const char *from, const char *to)
+{
+	const char	*s = json_string_value(json_object_get(o, from));
+	char		 buf[20];
+
+	if (s == NULL || strlen(s) < 19)
+		return;
+	snprintf(buf, sizeof(buf), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", s, s + 5,
+	    s + 8, s + 11, s + 14, s + 17);
+	json_object_set_new(o, to, json_string(buf));
+}
+
+/*
+ * The .ics of a registration as rc_registration_json shows it (reg.event
+ * is decorated in place). Called by the page handler and by the mail
+ * sender's thread: it touches nothing shared but the templates, which are
+ * read-only once loaded.
+ */
+struct evbuffer *
+ics_render(json_t *reg)
+{
+	struct evbuffer	*b, *folded;
+	json_t		*ev;
+	char		 stamp[20];
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+
+	if ((ev = json_object_get(reg, "event")) == NULL)
+		return NULL;
+	ics_time(ev, "starts_at", "dtstart");
+	ics_time(ev, "ends_at", "dtend");
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", gmtime_r(&now, &tm));
+	json_object_set_new(ev, "dtstamp", json_string(stamp));
+	ics_text(ev, "title", "ics_title");
+	ics_text(ev, "venue", "ics_venue");
+	if ((b = tmpl_render("event.ics", reg)) == NULL)
+		return NULL;
+	folded = ics_fold(b);
+	evbuffer_free(b);
+	return folded;
+}
+
