@@ -51,7 +51,7 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_SERIES_CREATE] = { "series_create",
 	    "SELECT rc_series_create($1::jsonb, $2)::text", 2 },
 	[SQL_REGISTER] = { "register",
-	    "SELECT rc_register_mail($1::bigint, $2::jsonb, decode($3, 'hex'), "
+	    "SELECT rc_register($1::bigint, $2::jsonb, decode($3, 'hex'), "
 	    "decode($4, 'hex'), decode($5, 'hex'))::text", 5 },
 	[SQL_REG_GET] = { "reg_get",
 	    "SELECT rc_registration_get(decode($1, 'hex'))::text", 1 },

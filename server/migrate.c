@@ -1,8 +1,28 @@
 /*
- * Migrations: sql/NNN_name.sql, applied in order, each once, each in its
- * own transaction and recorded in schema_migrations. A session advisory
- * lock serialises concurrent runs, so `rollcalld migrate` is idempotent
- * and safe while servers are up.
+ * Migrations and functions (docs/sql.md).
+ *
+ * sql/NNN_name.sql hold tables, indexes, constraints and data changes:
+ * applied in order, each once, each in its own transaction and recorded in
+ * schema_migrations. sql/functions/NOUN.sql hold every function, each once
+ * with its newest body (CREATE OR REPLACE FUNCTION), and the triggers that
+ * run them (CREATE OR REPLACE TRIGGER): after the migrations, every run
+ * applies all of them, in name order, in one transaction, so a changed
+ * body reaches an existing database by editing its file. A session
+ * advisory lock serialises concurrent runs, so `rollcalld migrate` is
+ * idempotent and safe while servers are up.
+ *
+ * The order traps, and how they are avoided:
+ * - A migration runs before the functions of its release exist (on a new
+ *   database, before any exist). So no migration calls a function: a
+ *   CHECK or DEFAULT spells its expression out, a data change is plain SQL,
+ *   and a trigger is made in its function's file, after its table.
+ * - Function files may call each other in any order: the pass creates
+ *   them with check_function_bodies off (as pg_restore does), then has
+ *   each language's validator check every body once all exist, before
+ *   the commit. One bad body rolls the whole pass back; the old bodies
+ *   stay.
+ * - CREATE OR REPLACE can neither drop a function nor change its
+ *   arguments or result: a migration drops it first (010_functions_once).
  */
 #include <sys/stat.h>
 
@@ -16,6 +36,17 @@
 
 #define MIGRATE_LOCK	"7201126"	/* any constant shared by all runs */
 
+/* Which names in sql/functions/ are function files: NAME.sql. */
+static int
+function_file(const struct dirent *d)
+{
+	const char	*n = d->d_name;
+	size_t		 len = strlen(n);
+
+	return len > 4 && n[0] != '.' && strcmp(n + len - 4, ".sql") == 0;
+}
+
+/* Which names in sql/ are migrations: NNN_NAME.sql. */
 static int
 migration_file(const struct dirent *d)
 {
@@ -27,6 +58,7 @@ migration_file(const struct dirent *d)
 	    strcmp(n + len - 4, ".sql") == 0;
 }
 
+/* A file's text, NUL-terminated, or NULL. */
 static char *
 slurp(const char *path)
 {
@@ -48,13 +80,16 @@ slurp(const char *path)
 	return buf;
 }
 
+/* Run sql; log what failed as what. */
 static int
 exec_ok(PGconn *pg, const char *sql, const char *what)
 {
 	PGresult	*res = PQexec(pg, sql);
 	ExecStatusType	 st = PQresultStatus(res);
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+	/* A file of comments alone (a migration whose functions moved out). */
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+	    st != PGRES_EMPTY_QUERY) {
 		log_warnx("%s: %s", what, PQresultErrorMessage(res));
 		PQclear(res);
 		return -1;
@@ -112,7 +147,74 @@ migrate_one(PGconn *pg, const char *dir, const char *name)
 	return 1;
 }
 
-/* rollcalld migrate: bring the database to the newest schema. */
+/*
+ * Every function body in the schema, checked by its language's validator
+ * now that all of them exist (the pass created them unchecked); an error
+ * names the function.
+ */
+#define FUNCTIONS_CHECK \
+	"DO $$ DECLARE f record; BEGIN " \
+	"FOR f IN SELECT p.oid, l.lanvalidator::regproc AS v " \
+	"FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang " \
+	"WHERE p.pronamespace = current_schema()::regnamespace " \
+	"AND l.lanname IN ('sql', 'plpgsql') AND NOT EXISTS (SELECT 1 " \
+	"FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass " \
+	"AND d.objid = p.oid AND d.deptype = 'e') LOOP " \
+	"BEGIN EXECUTE format('SELECT %s(%s)', f.v, f.oid); " \
+	"EXCEPTION WHEN OTHERS THEN RAISE EXCEPTION '%: %', " \
+	"f.oid::regprocedure, SQLERRM; END; " \
+	"END LOOP; END $$"
+
+/* Apply every file of dir/functions in one transaction; 0 or -1. */
+static int
+functions_apply(PGconn *pg, const char *dir)
+{
+	struct dirent	**list = NULL;
+	char		 fdir[4096], path[4096 + 256];
+	char		*sql;
+	int		 i, n, rc = -1;
+
+	snprintf(fdir, sizeof(fdir), "%s/functions", dir);
+	if ((n = scandir(fdir, &list, function_file, alphasort)) < 0) {
+		log_warn("cannot read functions in %s", fdir);
+		return -1;
+	}
+	if (exec_ok(pg, "BEGIN", "functions") == -1)
+		goto out;
+	if (exec_ok(pg, "SET LOCAL check_function_bodies = off", "functions"))
+		goto rollback;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", fdir, list[i]->d_name);
+		if ((sql = slurp(path)) == NULL) {
+			log_warn("%s", path);
+			goto rollback;
+		}
+		if (exec_ok(pg, sql, path) == -1) {
+			free(sql);
+			goto rollback;
+		}
+		free(sql);
+		log_debug("applied %s", path);
+	}
+	if (exec_ok(pg, "SET LOCAL check_function_bodies = on", "functions") ||
+	    exec_ok(pg, FUNCTIONS_CHECK, "checking function bodies"))
+		goto rollback;
+	if (exec_ok(pg, "COMMIT", "functions") == -1)
+		goto out;
+	log_info("functions up to date (%d files in %s applied, bodies checked)",
+	    n, fdir);
+	rc = 0;
+	goto out;
+rollback:
+	exec_ok(pg, "ROLLBACK", "functions");
+out:
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return rc;
+}
+
+/* rollcalld migrate: the newest schema, then every function file. */
 int
 migrate_run(const char *conninfo, const char *dir)
 {
@@ -139,6 +241,8 @@ migrate_run(const char *conninfo, const char *dir)
 	}
 	log_info("schema up to date (%d migrations, %d applied now)", n,
 	    applied);
+	if (functions_apply(pg, dir) == -1)
+		goto out;
 	rc = 0;
 out:
 	if (pg != NULL)
