@@ -179,6 +179,11 @@ functions_apply(PGconn *pg, const char *dir)
 		log_warn("cannot read functions in %s", fdir);
 		return -1;
 	}
+	if (n == 0) {
+		/* A tree without its functions: the daemon could not run. */
+		log_warnx("no function files in %s", fdir);
+		goto out;
+	}
 	if (exec_ok(pg, "BEGIN", "functions") == -1)
 		goto out;
 	if (exec_ok(pg, "SET LOCAL check_function_bodies = off", "functions"))
