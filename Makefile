@@ -121,7 +121,7 @@ run:
 
 test:
 	deploy/dev/deps.sh test
-	$(MAKE) unit integration e2e
+	$(MAKE) layering unit integration e2e
 	$(MAKE) fuzz FUZZ_SECS=10
 
 unit: check-pkgs $(UNIT_BINS)
@@ -137,6 +137,7 @@ integration: check-pkgs build/asan/rollcalld build/asan/rollcall-scan
 layering: build/asan/rollcalld
 	$(PYTHON) tests/layering/test_check.py
 	$(PYTHON) tests/layering/check.py $(ASAN_OBJS) build/asan/server/main.o
+	$(PYTHON) tests/check_sql.py sql
 
 # The attendee pages in headless Chromium (Debian's; tests/e2e/run.mjs):
 # playwright-core, axe-core, vnu-jar and ical.js from tests/e2e/package-lock.json.

@@ -55,7 +55,7 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_SERIES_CREATE] = { "series_create",
 	    "SELECT rc_series_create($1::jsonb, $2)::text", 2 },
 	[SQL_REGISTER] = { "register",
-	    "SELECT rc_register_mail($1::bigint, $2::jsonb, decode($3, 'hex'), "
+	    "SELECT rc_register($1::bigint, $2::jsonb, decode($3, 'hex'), "
 	    "decode($4, 'hex'), decode($5, 'hex'))::text", 5 },
 	[SQL_REG_GET] = { "reg_get",
 	    "SELECT rc_registration_get(decode($1, 'hex'))::text", 1 },
@@ -152,6 +152,27 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_MIGRATE_DONE] = { "migrate_done",
 	    "SELECT 1 FROM schema_migrations WHERE version = $1::int", 1,
 	    SQL_DIRECT },
+	[SQL_FUNCTIONS_UNCHECKED] = { "functions_unchecked",
+	    "SET LOCAL check_function_bodies = off", 0, SQL_DIRECT },
+	[SQL_FUNCTIONS_CHECKED] = { "functions_checked",
+	    "SET LOCAL check_function_bodies = on", 0, SQL_DIRECT },
+	/*
+	 * Every function body in the schema, checked by its language's
+	 * validator once all exist (the pass created them unchecked); an
+	 * error names the function.
+	 */
+	[SQL_FUNCTIONS_CHECK] = { "functions_check",
+	    "DO $$ DECLARE f record; BEGIN "
+	    "FOR f IN SELECT p.oid, l.lanvalidator::regproc AS v "
+	    "FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang "
+	    "WHERE p.pronamespace = current_schema()::regnamespace "
+	    "AND l.lanname IN ('sql', 'plpgsql') AND NOT EXISTS (SELECT 1 "
+	    "FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass "
+	    "AND d.objid = p.oid AND d.deptype = 'e') LOOP "
+	    "BEGIN EXECUTE format('SELECT %s(%s)', f.v, f.oid); "
+	    "EXCEPTION WHEN OTHERS THEN RAISE EXCEPTION '%: %', "
+	    "f.oid::regprocedure, SQLERRM; END; "
+	    "END LOOP; END $$", 0, SQL_DIRECT },
 	[SQL_MIGRATE_RECORD] = { "migrate_record",
 	    "INSERT INTO schema_migrations (version, name) "
 	    "VALUES ($1::int, $2)", 2, SQL_DIRECT },
@@ -463,7 +484,9 @@ db_script(struct db_conn *c, const char *text, const char *what)
 	PGresult	*res = PQexec(CONN(c), text);
 	ExecStatusType	 st = PQresultStatus(res);
 
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+	/* A file of comments alone is fine (PGRES_EMPTY_QUERY). */
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK &&
+	    st != PGRES_EMPTY_QUERY) {
 		log_warnx("%s: %s", what, PQresultErrorMessage(res));
 		PQclear(res);
 		return -1;

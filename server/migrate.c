@@ -1,8 +1,28 @@
 /*
- * Migrations: sql/NNN_name.sql, applied in order, each once, each in its
- * own transaction and recorded in schema_migrations. A session advisory
- * lock serialises concurrent runs, so `rollcalld migrate` is idempotent
- * and safe while servers are up.
+ * Migrations and functions (docs/sql.md).
+ *
+ * sql/NNN_name.sql hold tables, indexes, constraints and data changes:
+ * applied in order, each once, each in its own transaction and recorded in
+ * schema_migrations. sql/functions/NOUN.sql hold every function, each once
+ * with its newest body (CREATE OR REPLACE FUNCTION), and the triggers that
+ * run them (CREATE OR REPLACE TRIGGER): after the migrations, every run
+ * applies all of them, in name order, in one transaction, so a changed
+ * body reaches an existing database by editing its file. A session
+ * advisory lock serialises concurrent runs, so `rollcalld migrate` is
+ * idempotent and safe while servers are up.
+ *
+ * The order traps, and how they are avoided:
+ * - A migration runs before the functions of its release exist (on a new
+ *   database, before any exist). So no migration calls a function: a
+ *   CHECK or DEFAULT spells its expression out, a data change is plain SQL,
+ *   and a trigger is made in its function's file, after its table.
+ * - Function files may call each other in any order: the pass creates
+ *   them with check_function_bodies off (as pg_restore does), then has
+ *   each language's validator check every body once all exist, before
+ *   the commit. One bad body rolls the whole pass back; the old bodies
+ *   stay.
+ * - CREATE OR REPLACE can neither drop a function nor change its
+ *   arguments or result: a migration drops it first (010_functions_once).
  */
 #include <sys/stat.h>
 
@@ -15,7 +35,17 @@
 #include "server.h"
 
 
-/* True for a migration's file name: NNN_name.sql. */
+/* Which names in sql/functions/ are function files: NAME.sql. */
+static int
+function_file(const struct dirent *d)
+{
+	const char	*n = d->d_name;
+	size_t		 len = strlen(n);
+
+	return len > 4 && n[0] != '.' && strcmp(n + len - 4, ".sql") == 0;
+}
+
+/* Which names in sql/ are migrations: NNN_NAME.sql. */
 static int
 migration_file(const struct dirent *d)
 {
@@ -92,7 +122,61 @@ migrate_one(struct db_conn *pg, const char *dir, const char *name)
 	return 1;
 }
 
-/* rollcalld migrate: bring the database to the newest schema. */
+/* Apply every file of dir/functions in one transaction; 0 or -1. */
+static int
+functions_apply(struct db_conn *pg, const char *dir)
+{
+	struct dirent	**list = NULL;
+	char		 fdir[4096], path[4096 + 256];
+	char		*sql;
+	int		 i, n, rc = -1;
+
+	snprintf(fdir, sizeof(fdir), "%s/functions", dir);
+	if ((n = scandir(fdir, &list, function_file, alphasort)) < 0) {
+		log_warn("cannot read functions in %s", fdir);
+		return -1;
+	}
+	if (n == 0) {
+		/* A tree without its functions: the daemon could not run. */
+		log_warnx("no function files in %s", fdir);
+		goto out;
+	}
+	if (db_run_ok(pg, SQL_BEGIN, NULL, 0) == -1)
+		goto out;
+	if (db_run_ok(pg, SQL_FUNCTIONS_UNCHECKED, NULL, 0) == -1)
+		goto rollback;
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", fdir, list[i]->d_name);
+		if ((sql = slurp(path)) == NULL) {
+			log_warn("%s", path);
+			goto rollback;
+		}
+		if (db_script(pg, sql, path) == -1) {
+			free(sql);
+			goto rollback;
+		}
+		free(sql);
+		log_debug("applied %s", path);
+	}
+	if (db_run_ok(pg, SQL_FUNCTIONS_CHECKED, NULL, 0) == -1 ||
+	    db_run_ok(pg, SQL_FUNCTIONS_CHECK, NULL, 0) == -1)
+		goto rollback;
+	if (db_run_ok(pg, SQL_COMMIT, NULL, 0) == -1)
+		goto out;
+	log_info("functions up to date (%d files in %s applied, bodies checked)",
+	    n, fdir);
+	rc = 0;
+	goto out;
+rollback:
+	db_run_ok(pg, SQL_ROLLBACK, NULL, 0);
+out:
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	return rc;
+}
+
+/* rollcalld migrate: the newest schema, then every function file. */
 int
 migrate_run(const char *conninfo, const char *dir)
 {
@@ -117,6 +201,8 @@ migrate_run(const char *conninfo, const char *dir)
 	}
 	log_info("schema up to date (%d migrations, %d applied now)", n,
 	    applied);
+	if (functions_apply(pg, dir) == -1)
+		goto out;
 	rc = 0;
 out:
 	if (pg != NULL)

@@ -147,7 +147,7 @@ registration_rate_ok(struct req *r)
 
 /*
  * Register a checked body for event params[0]: new secrets in r->secret
- * and r->join, then rc_register_mail, which also queues the e-mails (in
+ * and r->join, then rc_register, which also queues the e-mails (in
  * the body's "lang", else the page's); they get the manage secret only
  * sealed (mail.c). done() gets the row.
  */

@@ -25,6 +25,8 @@ install -D -m 755 -s build/rollcalld "$stage/usr/bin/rollcalld"
 install -D -m 755 -s build/rollcall-scan "$stage/usr/bin/rollcall-scan"
 install -d "$stage/usr/share/rollcall/sql"
 install -m 644 sql/*.sql "$stage/usr/share/rollcall/sql/"
+install -d "$stage/usr/share/rollcall/sql/functions"
+install -m 644 sql/functions/*.sql "$stage/usr/share/rollcall/sql/functions/"
 cp -R templates "$stage/usr/share/rollcall/templates"
 install -D -m 640 deploy/rollcall.conf "$stage/etc/rollcall/rollcall.conf"
 install -D -m 644 deploy/systemd/rollcalld.service \

@@ -11,8 +11,8 @@
 #      after the HTTP runs (their mean is the baseline);
 #   3. wrk on the daemon for each pool size in BENCH_POOLS;
 #   4. registrations, on a daemon with the best pool size of 3: pgbench runs
-#      the daemon's registration statement (SQL_REGISTER: rc_register_mail; formerly rc_register3 when
-#      the database has it, else rc_register) before and after wrk POSTs
+#      the daemon's registration statement (SQL_REGISTER: rc_register,
+#      formerly rc_register_mail over rc_register3) before and after wrk POSTs
 #      registrations (tests/bench/register.lua), same client count, each on
 #      its own published event with room for everyone; for information, the
 #      per-seat SKIP LOCKED SQL of /work/shared/PERF_NOTES.md in scratch
@@ -27,7 +27,7 @@
 #      statement (SQL_CHECKIN_DOOR: rc_checkin_door with the same door, claims
 #      JSON, gate and nonce shapes), same client count, each on its own
 #      event of BENCH_TICKETS fresh confirmed registrations (made with
-#      rc_register3 in SQL), before and after; for information, pgbench
+#      rc_register in SQL), before and after; for information, pgbench
 #      running the daemon's grouped statement (rc_checkin_group) with the
 #      group size the daemon formed, on a fourth event; then at most one admission
 #      per ticket in the database; ticket PNGs per second (ticket_png() in
@@ -297,10 +297,10 @@ if start_daemon "$best" serve-reg; then
 		anomaly "a single registration did not answer 201: $check"
 	[ "$check" = "201 confirmed" ] || anomaly "a single registration answered '$check', expected '201 confirmed'"
 
-	# The statement: exactly SQL_REGISTER of server/db.c (rc_register_mail:
+	# The statement: exactly SQL_REGISTER of server/db.c (rc_register:
 	# event, body, manage-secret hash, join hash, the sealed secret that
 	# the outbox keeps for the confirmation mail).
-	regfn=rc_register_mail
+	regfn=rc_register
 	srvfn=$(sed -n '/\[SQL_REGISTER\]/,/}/p' server/db.c | grep -o 'rc_register[a-z0-9_]*' | head -n 1 || true)
 	[ "$srvfn" = "$regfn" ] ||
 		anomaly "pgbench runs $regfn but SQL_REGISTER in server/db.c calls ${srvfn:-?}: not like for like"
@@ -550,8 +550,10 @@ if start_daemon "$best" serve-tickets; then
 	fi
 
 	# NTICKETS confirmed registrations per event, through the daemon's own
-	# registration function, committing every 25 (one transaction would
-	# update the event's counter row 20,000 times: quadratic). Nothing else
+	# registration function (rc_register, which also queues each one's
+	# confirmation and reminder, unsealed), committing every 25 (one
+	# transaction would update the event's counter row 20,000 times:
+	# quadratic). Nothing else
 	# registers meanwhile, so ids and ticket jtis run in step. The HTTP
 	# run's event first: build/ticket-bench signs its tickets (PEM parsing
 	# makes that about as slow as registering) while the others fill.
@@ -564,14 +566,14 @@ if start_daemon "$best" serve-tickets; then
 	LANGUAGE plpgsql AS \$\$
 	BEGIN
 		FOR i IN 1..n LOOP
-			PERFORM rc_register3(p_event, jsonb_build_object(
+			PERFORM rc_register(p_event, jsonb_build_object(
 			    'name', 'Bench Attendee ' || i,
 			    'email', tag || '-' || i || '@bench.example.com',
 			    'company', 'Bench Co', 'job_title', 'Engineer',
 			    'identity', 'professional', 'consent',
 			    '{"sponsors": true, "fields": ["email", "job_title"]}'::jsonb),
 			    sha256(convert_to('m-' || tag || '-' || i, 'UTF8')),
-			    sha256(convert_to('j-' || tag || '-' || i, 'UTF8')));
+			    sha256(convert_to('j-' || tag || '-' || i, 'UTF8')), NULL);
 			IF i % 25 = 0 THEN
 				COMMIT;
 			END IF;
@@ -610,7 +612,7 @@ if start_daemon "$best" serve-tickets; then
 		ck_rbase[$e]=$rb ck_jbase[$e]=$jb
 	done
 	kid=$(psql -X -tAc "SELECT kid FROM ticket_keys WHERE retired_at IS NULL" "$conn")
-	note "registrations: 4 x $NTICKETS confirmed (rc_register3 in SQL, $fill_secs s); tickets of event $ev_ckh signed by $TBIN_SRC meanwhile ($sign_line), key $kid"
+	note "registrations: 4 x $NTICKETS confirmed (rc_register in SQL, $fill_secs s); tickets of event $ev_ckh signed by $TBIN_SRC meanwhile ($sign_line), key $kid"
 	# The signed tickets are what the daemon hands out: the first one,
 	# once more through the API's own signing, must be the same string
 	# (signatures are deterministic).

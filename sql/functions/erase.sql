@@ -1,0 +1,75 @@
+-- Erasure (by the attendee) and shredding (an ended event): personal data
+-- blanked, counts kept.
+
+-- Blank one registration's personal data; counts stay. Cancels it first
+-- (promoting the waitlist and revoking the ticket) when it is live.
+CREATE OR REPLACE FUNCTION rc_erase_one(p_id bigint, p_actor text)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	r registrations;
+BEGIN
+	SELECT * INTO r FROM registrations WHERE id = p_id;
+	IF r.erased_at IS NOT NULL THEN
+		RETURN;
+	END IF;
+	IF r.status <> 'cancelled' THEN
+		PERFORM rc_registration_cancel(r.secret_hash);
+	END IF;
+	UPDATE registrations SET name = '', email = NULL, company = '',
+	    job_title = '', phone = NULL, consent_sponsors = false,
+	    consent_fields = '{}', consent_at = now(), erased_at = now(),
+	    join_hash = NULL
+	WHERE id = p_id;
+	INSERT INTO audit_log (actor, action, event_id, detail)
+	VALUES (p_actor, 'registration.erase', r.event_id,
+	    jsonb_build_object('registration', p_id));
+END $$;
+
+-- An attendee erases their own data from the manage link.
+CREATE OR REPLACE FUNCTION rc_registration_erase(p_hash bytea)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	r registrations;
+BEGIN
+	SELECT * INTO r FROM registrations WHERE secret_hash = p_hash;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	PERFORM 1 FROM events WHERE id = r.event_id FOR UPDATE;
+	PERFORM rc_erase_one(r.id, 'attendee');
+	RETURN jsonb_build_object('id', r.id, 'status', 'cancelled',
+	    'erased', true);
+END $$;
+
+-- An organizer shreds an ended event's personal data, keeping counts.
+CREATE OR REPLACE FUNCTION rc_event_shred(p_event bigint, p_actor text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	e events;
+	n integer := 0;
+	rid bigint;
+BEGIN
+	SELECT * INTO e FROM events WHERE id = p_event FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	IF e.status NOT IN ('finished', 'cancelled') AND e.ends_at > now() THEN
+		PERFORM rc_fail(409, 'event_not_over', 'Personal data can be '
+		    'shredded once the event has ended.');
+	END IF;
+	-- Counts stay as they were: no cancellations, no promotions.
+	FOR rid IN SELECT id FROM registrations
+	    WHERE event_id = p_event AND erased_at IS NULL LOOP
+		UPDATE registrations SET name = '', email = NULL, company = '',
+		    job_title = '', phone = NULL, consent_sponsors = false,
+		    consent_fields = '{}', consent_at = now(), erased_at = now(),
+		    join_hash = NULL
+		WHERE id = rid;
+		n := n + 1;
+	END LOOP;
+	INSERT INTO audit_log (actor, action, event_id, detail)
+	VALUES (p_actor, 'event.shred', p_event,
+	    jsonb_build_object('registrations', n));
+	RETURN jsonb_build_object('event_id', p_event, 'shredded', n,
+	    'counts', rc_event_counts(p_event));
+END $$;

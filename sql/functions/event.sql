@@ -1,0 +1,299 @@
+-- Events and NightTalk series: their JSON, the rules they keep, create,
+-- edit, and the waitlist filling seats that raised capacity frees.
+
+-- The JSON clients see for an event; staff also see the counts.
+CREATE OR REPLACE FUNCTION rc_event_json(e events, staff boolean DEFAULT false)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object(
+	    'id', e.id, 'kind', e.kind, 'title', e.title,
+	    'description', e.description, 'chapter', e.chapter,
+	    'format', e.format, 'venue', e.venue, 'online_url', e.online_url,
+	    'starts_at', e.starts_at, 'ends_at', e.ends_at,
+	    'starts_at_local', to_char(e.starts_at AT TIME ZONE e.timezone,
+	        'YYYY-MM-DD"T"HH24:MI:SS'),
+	    'ends_at_local', to_char(e.ends_at AT TIME ZONE e.timezone,
+	        'YYYY-MM-DD"T"HH24:MI:SS'),
+	    'timezone', e.timezone, 'capacity', e.capacity,
+	    'seats_left', CASE WHEN e.capacity IS NULL THEN NULL
+	        ELSE greatest(e.capacity - e.confirmed, 0) END,
+	    'waitlist', e.waitlist,
+	    'registration_opens_at', e.registration_opens_at,
+	    'registration_closes_at', e.registration_closes_at,
+	    'members_only', e.members_only, 'status', e.status,
+	    'series_id', e.series_id, 'episode', e.episode,
+	    'sponsors', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+	        'id', s.id, 'name', s.name) ORDER BY s.id), '[]')
+	        FROM sponsors s WHERE s.event_id = e.id))
+	    || CASE WHEN staff THEN jsonb_build_object(
+	        'confirmed', e.confirmed, 'created_at', e.created_at,
+	        'updated_at', e.updated_at)
+	    ELSE '{}'::jsonb END
+$$;
+
+-- Published, public, not yet over; optionally one kind or chapter.
+CREATE OR REPLACE FUNCTION rc_event_list(p_kind text, p_chapter text)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('events', coalesce(jsonb_agg(
+	    rc_event_json(e) ORDER BY e.starts_at, e.id), '[]'))
+	FROM events e
+	WHERE e.status = 'published' AND NOT e.members_only
+	  AND e.ends_at > now()
+	  AND (p_kind IS NULL OR e.kind = p_kind)
+	  AND (p_chapter IS NULL OR e.chapter = p_chapter)
+$$;
+
+-- One event with its agenda; drafts only for staff in scope, who also see
+-- the counts. NULL when not visible.
+CREATE OR REPLACE FUNCTION rc_event_get(p_id bigint, p_staff boolean)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT rc_event_json(e, p_staff)
+	    || jsonb_build_object('sessions', rc_agenda(e.id))
+	    || CASE WHEN p_staff
+	    THEN jsonb_build_object('counts', rc_event_counts(e.id))
+	    ELSE '{}'::jsonb END
+	FROM events e
+	WHERE e.id = p_id AND (p_staff OR e.status <> 'draft')
+$$;
+
+-- The rules an event must keep after any create or edit.
+CREATE OR REPLACE FUNCTION rc_event_check(e events)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	local timestamp;
+BEGIN
+	IF NOT rc_tz_ok(e.timezone) THEN
+		PERFORM rc_fail(400, 'invalid_field', 'timezone: "' ||
+		    e.timezone || '" is not an IANA time zone such as Asia/Shanghai.');
+	END IF;
+	IF e.ends_at <= e.starts_at THEN
+		PERFORM rc_fail(400, 'invalid_field',
+		    'ends_at: must be after starts_at.');
+	END IF;
+	IF e.kind = 'meetup' AND e.format IS NULL THEN
+		PERFORM rc_fail(400, 'invalid_field',
+		    'format: a meetup is a workshop, hands_on or panel.');
+	END IF;
+	IF e.kind <> 'meetup' AND e.format IS NOT NULL THEN
+		PERFORM rc_fail(400, 'invalid_field',
+		    'format: only meetups have a format.');
+	END IF;
+	IF e.kind IN ('meetup', 'community_day')
+	    AND coalesce(btrim(e.venue), '') = '' THEN
+		PERFORM rc_fail(400, 'invalid_field',
+		    'venue: an in-person event needs a venue.');
+	END IF;
+	IF e.kind = 'nighttalk' THEN
+		IF e.online_url IS NULL THEN
+			PERFORM rc_fail(400, 'invalid_field',
+			    'online_url: a NightTalk needs its stream address.');
+		END IF;
+		local := e.starts_at AT TIME ZONE e.timezone;
+		IF extract(isodow FROM local) <> 4 OR local::time <> '20:00'
+		    OR e.ends_at - e.starts_at <> interval '1 hour' THEN
+			PERFORM rc_fail(400, 'invalid_field',
+			    'starts_at: a NightTalk runs Thursdays 20:00-21:00 ' ||
+			    'in its time zone.');
+		END IF;
+	END IF;
+	IF e.registration_opens_at IS NOT NULL
+	    AND e.registration_closes_at IS NOT NULL
+	    AND e.registration_closes_at <= e.registration_opens_at THEN
+		PERFORM rc_fail(400, 'invalid_field',
+		    'registration_closes_at: must be after registration_opens_at.');
+	END IF;
+	IF e.capacity IS NOT NULL AND e.capacity < e.confirmed THEN
+		PERFORM rc_fail(409, 'capacity_below_confirmed',
+		    'capacity: ' || e.confirmed || ' registrations are already ' ||
+		    'confirmed.');
+	END IF;
+END $$;
+
+-- A new event, as a draft. A scoped organizer's token gains it.
+CREATE OR REPLACE FUNCTION rc_event_create(p jsonb, p_actor text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	e events;
+	k text := p->>'kind';
+BEGIN
+	IF (p->>'ends_at')::timestamptz <= (p->>'starts_at')::timestamptz THEN
+		PERFORM rc_fail(400, 'invalid_field',
+		    'ends_at: must be after starts_at.');
+	END IF;
+	INSERT INTO events (kind, title, description, chapter, format, venue,
+	    online_url, starts_at, ends_at, timezone, capacity, waitlist,
+	    registration_opens_at, registration_closes_at, members_only,
+	    created_by)
+	VALUES (k, p->>'title', coalesce(p->>'description', ''), p->>'chapter',
+	    p->>'format', p->>'venue', p->>'online_url',
+	    (p->>'starts_at')::timestamptz, (p->>'ends_at')::timestamptz,
+	    coalesce(p->>'timezone', 'Asia/Shanghai'),
+	    CASE WHEN p ? 'capacity' THEN (p->>'capacity')::integer
+	        WHEN k = 'meetup' THEN 100
+	        WHEN k = 'community_day' THEN 300 END,
+	    coalesce((p->>'waitlist')::boolean, true),
+	    (p->>'registration_opens_at')::timestamptz,
+	    (p->>'registration_closes_at')::timestamptz,
+	    coalesce((p->>'members_only')::boolean, k = 'nighttalk'),
+	    p_actor)
+	RETURNING * INTO e;
+	PERFORM rc_event_check(e);
+	UPDATE tokens SET events = array_append(events, e.id)
+	WHERE jti = p_actor AND events IS NOT NULL;
+	INSERT INTO audit_log (actor, action, event_id, detail)
+	VALUES (p_actor, 'event.create', e.id, jsonb_build_object('kind', k));
+	RETURN rc_event_json(e, true);
+END $$;
+
+-- Edit fields, or move status: draft -> published | cancelled,
+-- published -> cancelled | finished.
+CREATE OR REPLACE FUNCTION rc_event_update(p_id bigint, p jsonb, p_actor text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	e events;
+	old_status text;
+	new_status text := p->>'status';
+BEGIN
+	SELECT * INTO e FROM events WHERE id = p_id FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM rc_fail(404, 'not_found', 'No such event.');
+	END IF;
+	old_status := e.status;
+	IF p ? 'kind' AND p->>'kind' <> e.kind THEN
+		PERFORM rc_fail(400, 'invalid_field',
+		    'kind: an event''s kind cannot change.');
+	END IF;
+	IF e.status IN ('cancelled', 'finished') THEN
+		PERFORM rc_fail(409, 'event_closed',
+		    'This event is ' || e.status || ' and can no longer change.');
+	END IF;
+	IF new_status IS NOT NULL AND new_status <> old_status AND NOT (
+	    (old_status = 'draft' AND new_status IN ('published', 'cancelled'))
+	    OR (old_status = 'published'
+	        AND new_status IN ('cancelled', 'finished'))) THEN
+		PERFORM rc_fail(409, 'invalid_transition', 'status: an event ' ||
+		    'cannot go from ' || old_status || ' to ' || new_status || '.');
+	END IF;
+	IF coalesce((p->>'ends_at')::timestamptz, e.ends_at) <=
+	    coalesce((p->>'starts_at')::timestamptz, e.starts_at) THEN
+		PERFORM rc_fail(400, 'invalid_field',
+		    'ends_at: must be after starts_at.');
+	END IF;
+	UPDATE events SET
+	    title = CASE WHEN p ? 'title' THEN p->>'title' ELSE title END,
+	    description = CASE WHEN p ? 'description' THEN p->>'description'
+	        ELSE description END,
+	    chapter = CASE WHEN p ? 'chapter' THEN p->>'chapter' ELSE chapter END,
+	    format = CASE WHEN p ? 'format' THEN p->>'format' ELSE format END,
+	    venue = CASE WHEN p ? 'venue' THEN p->>'venue' ELSE venue END,
+	    online_url = CASE WHEN p ? 'online_url' THEN p->>'online_url'
+	        ELSE online_url END,
+	    starts_at = CASE WHEN p ? 'starts_at'
+	        THEN (p->>'starts_at')::timestamptz ELSE starts_at END,
+	    ends_at = CASE WHEN p ? 'ends_at'
+	        THEN (p->>'ends_at')::timestamptz ELSE ends_at END,
+	    timezone = CASE WHEN p ? 'timezone' THEN p->>'timezone'
+	        ELSE timezone END,
+	    capacity = CASE WHEN p ? 'capacity' THEN (p->>'capacity')::integer
+	        ELSE capacity END,
+	    waitlist = CASE WHEN p ? 'waitlist' THEN (p->>'waitlist')::boolean
+	        ELSE waitlist END,
+	    registration_opens_at = CASE WHEN p ? 'registration_opens_at'
+	        THEN (p->>'registration_opens_at')::timestamptz
+	        ELSE registration_opens_at END,
+	    registration_closes_at = CASE WHEN p ? 'registration_closes_at'
+	        THEN (p->>'registration_closes_at')::timestamptz
+	        ELSE registration_closes_at END,
+	    members_only = CASE WHEN p ? 'members_only'
+	        THEN (p->>'members_only')::boolean ELSE members_only END,
+	    status = coalesce(new_status, status),
+	    updated_at = now()
+	WHERE id = p_id
+	RETURNING * INTO e;
+	PERFORM rc_event_check(e);
+	-- Re-read: triggers (the waitlist filling new seats) may have run.
+	SELECT * INTO e FROM events WHERE id = p_id;
+	INSERT INTO audit_log (actor, action, event_id, detail)
+	VALUES (p_actor, CASE WHEN e.status <> old_status
+	        THEN 'event.' || e.status ELSE 'event.update' END, e.id,
+	    jsonb_build_object('fields', (SELECT jsonb_agg(k)
+	        FROM jsonb_object_keys(p) k)));
+	RETURN rc_event_json(e, true);
+END $$;
+
+-- A NightTalk series: episodes on consecutive Thursdays from the first
+-- Thursday on or after starts_on, 20:00-21:00 in the series' time zone.
+CREATE OR REPLACE FUNCTION rc_series_create(p jsonb, p_actor text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	tz text := coalesce(p->>'timezone', 'Asia/Shanghai');
+	n integer := (p->>'episodes')::integer;
+	first date;
+	sid bigint;
+	e events;
+	st timestamptz;
+	ids bigint[] := '{}';
+	out jsonb := '[]';
+	k integer;
+BEGIN
+	IF NOT rc_tz_ok(tz) THEN
+		PERFORM rc_fail(400, 'invalid_field', 'timezone: "' || tz ||
+		    '" is not an IANA time zone such as Asia/Shanghai.');
+	END IF;
+	first := (p->>'starts_on')::date;
+	first := first + ((11 - extract(isodow FROM first)::integer) % 7);
+	INSERT INTO series (title, description, chapter, track_owner, timezone,
+	    created_by)
+	VALUES (p->>'title', coalesce(p->>'description', ''), p->>'chapter',
+	    p->>'track_owner', tz, p_actor)
+	RETURNING id INTO sid;
+	FOR k IN 1..n LOOP
+		st := ((first + (k - 1) * 7)::timestamp + time '20:00')
+		    AT TIME ZONE tz;
+		INSERT INTO events (kind, title, description, chapter,
+		    online_url, starts_at, ends_at, timezone, capacity, waitlist,
+		    members_only, series_id, episode, created_by)
+		VALUES ('nighttalk',
+		    coalesce(p->'episode_titles'->>(k - 1),
+		        left(p->>'title', 195) || ' #' || k),
+		    coalesce(p->>'description', ''), p->>'chapter',
+		    p->>'online_url', st, st + interval '1 hour', tz,
+		    (p->>'capacity')::integer,
+		    coalesce((p->>'waitlist')::boolean, true),
+		    coalesce((p->>'members_only')::boolean, true), sid, k, p_actor)
+		RETURNING * INTO e;
+		PERFORM rc_event_check(e);
+		ids := ids || e.id;
+		out := out || jsonb_build_array(rc_event_json(e, true));
+	END LOOP;
+	UPDATE tokens SET events = events || ids
+	WHERE jti = p_actor AND events IS NOT NULL;
+	INSERT INTO audit_log (actor, action, detail)
+	VALUES (p_actor, 'series.create', jsonb_build_object('series', sid,
+	    'events', to_jsonb(ids)));
+	RETURN jsonb_build_object('id', sid, 'title', p->>'title',
+	    'chapter', p->>'chapter', 'track_owner', p->>'track_owner',
+	    'timezone', tz, 'events', out);
+END $$;
+
+-- Counts per status, for organizers.
+CREATE OR REPLACE FUNCTION rc_event_counts(p_event bigint)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object(
+	    'confirmed', count(*) FILTER (WHERE status = 'confirmed'),
+	    'waitlisted', count(*) FILTER (WHERE status = 'waitlisted'),
+	    'cancelled', count(*) FILTER (WHERE status = 'cancelled'))
+	FROM registrations WHERE event_id = p_event
+$$;
+
+-- Raising capacity fills the new seats from the waitlist.
+CREATE OR REPLACE FUNCTION rc_event_fill_after_update()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.status = 'published' AND (NEW.capacity IS DISTINCT FROM OLD.capacity)
+	    AND (NEW.capacity IS NULL OR NEW.capacity > NEW.confirmed) THEN
+		PERFORM rc_promote(NEW.id);
+	END IF;
+	RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER events_fill AFTER UPDATE OF capacity ON events
+    FOR EACH ROW EXECUTE FUNCTION rc_event_fill_after_update();

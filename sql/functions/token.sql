@@ -1,0 +1,75 @@
+-- Staff tokens: issuing and revoking (the signature is the server's).
+
+-- Record a new staff token. A sponsor token is bound to its sponsor's
+-- event; p_scope (the issuer's events, NULL for all) bounds what an
+-- organizer may hand out.
+CREATE OR REPLACE FUNCTION rc_token_issue(p_jti text, p_role text, p_name text,
+    p_events bigint[], p_sponsor bigint, p_expires timestamptz,
+    p_issued_by text, p_scope bigint[])
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	sponsor_event bigint;
+	missing bigint;
+BEGIN
+	IF p_sponsor IS NOT NULL THEN
+		IF p_role <> 'sponsor' THEN
+			PERFORM rc_fail(400, 'invalid_field',
+			    'sponsor: only sponsor tokens belong to a sponsor.');
+		END IF;
+		SELECT event_id INTO sponsor_event FROM sponsors
+		WHERE id = p_sponsor;
+		IF NOT FOUND THEN
+			PERFORM rc_fail(404, 'not_found', 'No such sponsor.');
+		END IF;
+		IF p_scope IS NOT NULL AND NOT sponsor_event = ANY (p_scope) THEN
+			PERFORM rc_fail(403, 'out_of_scope',
+			    'That sponsor belongs to an event outside your scope.');
+		END IF;
+		p_events := ARRAY[sponsor_event];
+	END IF;
+	SELECT x INTO missing FROM unnest(p_events) x
+	WHERE NOT EXISTS (SELECT 1 FROM events WHERE id = x) LIMIT 1;
+	IF FOUND THEN
+		PERFORM rc_fail(404, 'not_found', 'No event ' || missing || '.');
+	END IF;
+	INSERT INTO tokens (jti, role, name, events, sponsor_id, issued_by,
+	    expires_at)
+	VALUES (p_jti, p_role, p_name, p_events, p_sponsor, p_issued_by,
+	    p_expires);
+	INSERT INTO audit_log (actor, action, event_id, detail)
+	VALUES (p_issued_by, 'token.issue', p_events[1], jsonb_build_object(
+	    'jti', p_jti, 'role', p_role, 'name', p_name,
+	    'events', to_jsonb(p_events), 'sponsor', p_sponsor,
+	    'expires_at', p_expires));
+	RETURN jsonb_build_object('jti', p_jti, 'role', p_role,
+	    'name', p_name, 'events', to_jsonb(p_events),
+	    'sponsor_id', p_sponsor, 'expires_at', p_expires,
+	    'expires_epoch', extract(epoch FROM p_expires)::bigint);
+END $$;
+
+-- Revoke a token. An organizer may revoke what it issued, or door and
+-- sponsor tokens wholly inside its scope.
+CREATE OR REPLACE FUNCTION rc_token_revoke(p_jti text, p_actor text,
+    p_actor_role text, p_scope bigint[])
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	t tokens;
+BEGIN
+	SELECT * INTO t FROM tokens WHERE jti = p_jti FOR UPDATE;
+	IF NOT FOUND THEN
+		PERFORM rc_fail(404, 'not_found', 'No such token.');
+	END IF;
+	IF p_actor_role <> 'admin' AND NOT (t.issued_by = p_actor
+	    OR (t.role IN ('door', 'sponsor') AND (p_scope IS NULL
+	        OR (t.events IS NOT NULL AND t.events <@ p_scope)))) THEN
+		PERFORM rc_fail(403, 'out_of_scope',
+		    'You may not revoke that token.');
+	END IF;
+	UPDATE tokens SET revoked_at = coalesce(revoked_at, now()),
+	    revoked_by = coalesce(revoked_by, p_actor)
+	WHERE jti = p_jti RETURNING * INTO t;
+	INSERT INTO audit_log (actor, action, event_id, detail)
+	VALUES (p_actor, 'token.revoke', t.events[1],
+	    jsonb_build_object('jti', p_jti, 'role', t.role));
+	RETURN jsonb_build_object('jti', t.jti, 'revoked_at', t.revoked_at);
+END $$;
