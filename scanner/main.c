@@ -111,11 +111,10 @@ usage(void)
 	exit(SCAN_EXIT_USAGE);
 }
 
-/* A usage error: say what is wrong, point at --help, exit 2. */
-static void
-die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2),
-    noreturn));
+static void	die_usage(const char *, ...)
+    __attribute__((format(printf, 1, 2), noreturn));
 
+/* A usage error: say what is wrong, point at --help, exit 2. */
 static void
 die_usage(const char *fmt, ...)
 {
@@ -337,8 +336,9 @@ parse_args(int argc, char **argv, struct options *o)
 			errno = 0;
 			t = strtol(optarg, &end, 10);
 			if (end == optarg || *end != '\0' || errno != 0 ||
-			    t < 1 || t > 300)
-				die_usage("--timeout: seconds from 1 to 300");
+			    t < 1 || t > SCAN_MAXTIMEOUT)
+				die_usage("--timeout: seconds from 1 to %d",
+				    SCAN_MAXTIMEOUT);
 			o->timeout = t;
 			break;
 		case OPT_DEVICE:

@@ -90,7 +90,7 @@ bundle_load(const char *path, char *err, size_t errsz)
 		if (kid == NULL || *kid == '\0' ||
 		    strlen(kid) >= sizeof(b->keys[0].kid) || pem == NULL ||
 		    strstr(pem, "-----BEGIN PUBLIC KEY-----") == NULL ||
-		    strlen(pem) > 4096) {
+		    strlen(pem) > SCAN_MAXPEM) {
 			snprintf(err, errsz, "keys[%zu]: needs a kid and a "
 			    "PEM public_key", i);
 			goto fail;
@@ -114,7 +114,7 @@ bundle_load(const char *path, char *err, size_t errsz)
 	}
 	json_array_foreach(revoked, i, r) {
 		if ((s = json_string_value(r)) == NULL || *s == '\0' ||
-		    strlen(s) > 64) {
+		    strlen(s) > SCAN_MAXJTI) {
 			snprintf(err, errsz, "revoked[%zu]: not a ticket id", i);
 			goto fail;
 		}

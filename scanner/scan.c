@@ -67,11 +67,10 @@ scan_nonce(char *buf, size_t sz)
 	sodium_bin2hex(buf, sz, rnd, sizeof(rnd));
 }
 
-/* A result made here: {result, source, message}. */
-static json_t *
-scan_local(const char *result, const char *source, const char *fmt, ...)
+static json_t	*scan_local(const char *, const char *, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* A result made here: {result, source, message}. */
 static json_t *
 scan_local(const char *result, const char *source, const char *fmt, ...)
 {

@@ -19,23 +19,38 @@
 
 #include "common.h"
 
-/* Limits on untrusted input, enforced while reading it. */
+/*
+ * Limits on untrusted input, enforced while reading it.
+ *
+ * SCAN_MAXCODE stays below the server's CHECKIN_MAXTOKEN, so whatever the
+ * scanner sends the server reads. Both lie well above a real ticket
+ * (TICKET_MAXLEN); a code over SCAN_MAXCODE is refused here as INVALID.
+ */
 #define SCAN_MAXCODE		4096	/* bytes of one code or stdin line */
+#if SCAN_MAXCODE > CHECKIN_MAXTOKEN
+#error "the server would refuse a code the scanner sends"
+#endif
 #define SCAN_MAXDIM		8000	/* image width or height, pixels */
 #define SCAN_MAXREPLY		(1024 * 1024)	/* bytes of a server answer */
 #define SCAN_MAXBUNDLE		(16 * 1024 * 1024)
 #define SCAN_MAXJOURNAL		(64 * 1024 * 1024)
 #define SCAN_MAXKEYS		16	/* public keys in a bundle */
+#define SCAN_MAXPEM		4096	/* bytes of a bundle key's PEM */
+#define SCAN_MAXJTI		64	/* bytes of a revoked ticket id */
 #define SCAN_MAXGATE		CHECKIN_MAXGATE
 #define SCAN_MAXDEVICE		CHECKIN_MAXDEVICE
 #define SCAN_TIMEOUT		5	/* seconds for one request, default */
+#define SCAN_MAXTIMEOUT		300	/* --timeout: at most this */
 #define SCAN_RETRY_MS		300	/* pause before the one retry */
 #define SCAN_OFFLINE_SECS	30	/* after a failure, decide offline this long */
 #define SCAN_REPEAT_MS		3000	/* camera: the same code again is ignored */
 #define SCAN_FRAME_MS		100	/* --frames: 10 frames a second */
 #define SCAN_RECENT		8	/* camera: codes remembered for that */
 #define SCAN_BATCH		(CHECKIN_MAXBATCH / 2)	/* scans in one upload */
-#define SCAN_NONCE_BYTES	16
+#define SCAN_NONCE_BYTES	16	/* sent as hex: within CHECKIN_MAXNONCE */
+#if 2 * SCAN_NONCE_BYTES > CHECKIN_MAXNONCE
+#error "the server would refuse the scanner's nonces"
+#endif
 
 /* Exit codes, also listed in --help. The worst outcome of a run wins. */
 enum scan_exit {

@@ -20,7 +20,7 @@ static const struct vfield checkin_fields[] = {
 	{ "token", V_STRING, 1, 0, 1, CHECKIN_MAXTOKEN, NULL },
 	{ "gate", V_STRING, 0, 1, 0, CHECKIN_MAXGATE, NULL },
 	{ "nonce", V_STRING, 0, 1, 1, CHECKIN_MAXNONCE, NULL },
-	{ "event_id", V_INT, 0, 1, 1, INT64_C(1) << 53, NULL },
+	{ "event_id", V_INT, 0, 1, 1, ID_MAX, NULL },
 };
 
 /*
@@ -55,6 +55,7 @@ static uint64_t		 ngroups, ngrouped;
 
 static void	group_send(void);
 
+/* Free a scan that has been answered (not its request). */
 static void
 scan_free(struct scan *s)
 {
@@ -118,6 +119,12 @@ group_reply(struct group *g, struct db_res *res)
 	return 0;
 }
 
+/*
+ * A group's verdicts: answer each of its scans. The group's slot goes to
+ * the scans waiting (group_send) before any reply is written, so the next
+ * group is already on its way. When the group failed as a whole, or its
+ * rows do not fit the group, each scan not yet answered is decided alone.
+ */
 static void
 group_done(void *arg, struct db_res *res, enum db_err err)
 {
@@ -231,6 +238,7 @@ checkin_run(struct req *r)
 	group_send();
 }
 
+/* The keys re-read for an unknown kid: take them, then decide the scan. */
 static void
 checkin_keys_done(struct req *r, struct db_res *res)
 {

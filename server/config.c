@@ -66,10 +66,10 @@ struct proxy {
 static struct proxy	proxies[CONFIG_MAXPROXIES];
 static int		nproxies;
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
+static void	seterr(char *, size_t, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Write a formatted error message into err. */
 static void
 seterr(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -109,6 +109,7 @@ config_free(struct config *cf)
 	}
 }
 
+/* The setting called name, or CK__MAX. */
 static enum ckey
 ckey_find(const char *name)
 {
@@ -120,6 +121,7 @@ ckey_find(const char *name)
 	return CK__MAX;
 }
 
+/* yes/true/on/1 or no/false/off/0 into *out; -1 for anything else. */
 static int
 parse_bool(const char *s, int *out)
 {

@@ -36,8 +36,7 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_PING] = { "ping", "SELECT 1", 0 },
 	[SQL_TOKEN_LOOKUP] = { "token_lookup",
 	    "SELECT role, name, events, coalesce(sponsor_id, 0) "
-	    "FROM tokens WHERE jti = $1 AND revoked_at IS NULL "
-	    "AND expires_at > now()", 1 },
+	    "FROM rc_token_live($1, $2)", 2 },
 	[SQL_TOKEN_ISSUE] = { "token_issue",
 	    "SELECT rc_token_issue($1, $2, $3, $4::bigint[], "
 	    "nullif($5, '')::bigint, to_timestamp($6::bigint), $7, "
@@ -227,6 +226,7 @@ static void	conn_start(struct conn *);
 static void	conn_cb(evutil_socket_t, short, void *);
 static void	pool_dispatch(void);
 
+/* Seconds since a CLOCK_MONOTONIC time. */
 static double
 elapsed(const struct timespec *since)
 {
@@ -544,6 +544,7 @@ db_secret(struct db_conn *c, const char *name, unsigned char *out, size_t len)
 	return rc;
 }
 
+/* Free a job that is finished or abandoned. */
 static void
 job_free(struct job *j)
 {
@@ -561,6 +562,7 @@ job_finish(struct job *j, PGresult *res, enum db_err err)
 	cb(arg, (struct db_res *)res, err);
 }
 
+/* True while some connection can run queries. */
 static int
 pool_live(void)
 {
@@ -595,6 +597,7 @@ conn_watch(struct conn *c, short what)
 	return event_add(c->ev, NULL);
 }
 
+/* The reconnect timer: connect again. */
 static void
 conn_retry_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -671,6 +674,7 @@ next_pooled(int i)
 	return i;
 }
 
+/* Send the next statement to prepare on a new connection. */
 static void
 conn_prepare_next(struct conn *c)
 {
@@ -740,6 +744,7 @@ conn_command_done(struct conn *c)
 	conn_idle_watch(c);
 }
 
+/* Move a connection on while it connects; once up, prepare the statements. */
 static void
 conn_connect_step(struct conn *c)
 {
@@ -772,6 +777,7 @@ conn_connect_step(struct conn *c)
 	}
 }
 
+/* A connection's socket is ready: write what is pending, read results. */
 static void
 conn_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -869,6 +875,7 @@ pool_dispatch(void)
 	}
 }
 
+/* The sweep timer: hand out queued jobs, expire those waiting too long. */
 static void
 pool_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {

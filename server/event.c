@@ -15,8 +15,6 @@ static const char *const formats[] = { "workshop", "hands_on", "panel", NULL };
 static const char *const statuses[] = { "draft", "published", "cancelled",
     "finished", NULL };
 
-#define CAPACITY_MAX	1000000
-
 /* The event body; `create` says which fields are required. */
 #define EVENT_FIELDS(create)						\
 	{ "kind", V_ENUM, create, 0, 0, 0, kinds },			\
@@ -24,12 +22,12 @@ static const char *const statuses[] = { "draft", "published", "cancelled",
 	{ "description", V_STRING, 0, 0, 0, FIELD_MAXLONG, NULL },	\
 	{ "chapter", V_STRING, create, 0, 1, FIELD_MAXTEXT, NULL },	\
 	{ "format", V_ENUM, 0, 1, 0, 0, formats },			\
-	{ "venue", V_STRING, 0, 1, 0, 500, NULL },			\
+	{ "venue", V_STRING, 0, 1, 0, FIELD_MAXVENUE, NULL },		\
 	{ "online_url", V_URL, 0, 1, 0, 0, NULL },			\
 	{ "starts_at", V_TIME, create, 0, 0, 0, NULL },			\
 	{ "ends_at", V_TIME, create, 0, 0, 0, NULL },			\
 	{ "timezone", V_TZ, 0, 0, 0, 0, NULL },				\
-	{ "capacity", V_INT, 0, 1, 0, CAPACITY_MAX, NULL },		\
+	{ "capacity", V_INT, 0, 1, 0, EVENT_MAXCAPACITY, NULL },	\
 	{ "waitlist", V_BOOL, 0, 0, 0, 0, NULL },			\
 	{ "registration_opens_at", V_TIME, 0, 1, 0, 0, NULL },		\
 	{ "registration_closes_at", V_TIME, 0, 1, 0, 0, NULL },		\
@@ -49,10 +47,12 @@ static const struct vfield series_fields[] = {
 	{ "track_owner", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
 	{ "timezone", V_TZ, 0, 0, 0, 0, NULL },
 	{ "starts_on", V_DATE, 1, 0, 0, 0, NULL },
-	{ "episodes", V_INT, 1, 0, 4, 8, NULL },
-	{ "episode_titles", V_ARRAY_STRING, 0, 0, 1, 8, NULL },
+	{ "episodes", V_INT, 1, 0, SERIES_MINEPISODES, SERIES_MAXEPISODES,
+	    NULL },
+	{ "episode_titles", V_ARRAY_STRING, 0, 0, 1, SERIES_MAXEPISODES,
+	    NULL },
 	{ "online_url", V_URL, 1, 0, 0, 0, NULL },
-	{ "capacity", V_INT, 0, 1, 0, CAPACITY_MAX, NULL },
+	{ "capacity", V_INT, 0, 1, 0, EVENT_MAXCAPACITY, NULL },
 	{ "waitlist", V_BOOL, 0, 0, 0, 0, NULL },
 	{ "members_only", V_BOOL, 0, 0, 0, 0, NULL },
 };
@@ -179,13 +179,13 @@ event_shred(struct req *r)
 static const char *const session_kinds[] = { "talk", "keynote", "panel",
     "hands_on", "lab", "break", NULL };
 static const struct vfield agenda_fields[] = {
-	{ "sessions", V_ARRAY_ANY, 1, 0, 0, 50, NULL },
+	{ "sessions", V_ARRAY_ANY, 1, 0, 0, AGENDA_MAXSESSIONS, NULL },
 };
 static const struct vfield session_fields[] = {
 	{ "title", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
 	{ "speaker", V_STRING, 0, 1, 0, FIELD_MAXTEXT, NULL },
 	{ "kind", V_ENUM, 0, 1, 0, 0, session_kinds },
-	{ "room", V_STRING, 0, 1, 0, 100, NULL },
+	{ "room", V_STRING, 0, 1, 0, FIELD_MAXROOM, NULL },
 	{ "starts_at", V_TIME, 0, 1, 0, 0, NULL },
 	{ "ends_at", V_TIME, 0, 1, 0, 0, NULL },
 };

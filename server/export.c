@@ -12,6 +12,7 @@
 
 #include "server.h"
 
+/* Reply with the attendance as a CSV download. */
 static void
 attendance_done(struct req *r, struct db_res *res)
 {
@@ -39,19 +40,20 @@ export_audit(struct req *r)
 
 	vals[0] = NULL;
 	if ((arg = req_query_arg(r, "event")) != NULL) {
-		if (parse_int64(arg, 1, INT64_C(1) << 53, &id) == -1) {
+		if (parse_int64(arg, 1, ID_MAX, &id) == -1) {
 			http_error(r, 400, "invalid_field", "event: an event id.");
 			return;
 		}
 		vals[0] = arg;
 	}
 	if ((arg = req_query_arg(r, "limit")) != NULL &&
-	    parse_int64(arg, 1, 1000, &limit) == -1) {
-		http_error(r, 400, "invalid_field", "limit: 1 to 1000.");
+	    parse_int64(arg, 1, AUDIT_PAGE_MAX, &limit) == -1) {
+		http_error(r, 400, "invalid_field", "limit: 1 to %d.",
+		    AUDIT_PAGE_MAX);
 		return;
 	}
 	if ((arg = req_query_arg(r, "offset")) != NULL &&
-	    parse_int64(arg, 0, 100000000, &offset) == -1) {
+	    parse_int64(arg, 0, PAGE_MAXOFFSET, &offset) == -1) {
 		http_error(r, 400, "invalid_field", "offset: 0 or more.");
 		return;
 	}

@@ -43,10 +43,11 @@ static struct {
 /* Per-request query arguments, parsed on first use. */
 struct req_priv {
 	struct req		 pub;
-	struct evkeyvalq	 query;
+	json_t			*query;		/* its arguments, or NULL */
 	int			 query_parsed;
 };
 
+/* The reason phrase of an HTTP status. */
 static const char *
 status_reason(int status)
 {
@@ -70,6 +71,7 @@ status_reason(int status)
 	}
 }
 
+/* Seconds since the request arrived. */
 static double
 req_seconds(const struct req *r)
 {
@@ -80,6 +82,7 @@ req_seconds(const struct req *r)
 	    (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
 }
 
+/* Free a request, wiping it first: it may hold secrets. */
 static void
 req_free(struct req *r)
 {
@@ -90,8 +93,7 @@ req_free(struct req *r)
 		free(r->params[i]);
 	if (r->body != NULL)
 		json_decref(r->body);
-	if (p->query_parsed)
-		evhttp_clear_headers(&p->query);
+	json_decref(p->query);
 	free(r->auth.events);
 	sodium_memzero(p, sizeof(*p));
 	free(p);
@@ -106,6 +108,7 @@ req_complete(void)
 		event_base_loopexit(H.base, NULL);
 }
 
+/* evhttp has written the reply: the request is no longer in flight. */
 static void
 req_written(struct evhttp_request *ev, void *arg)
 {
@@ -445,7 +448,7 @@ req_validate(struct req *r, const struct vfield *fields, int n)
 	return -1;
 }
 
-/* A query-string argument, or NULL. */
+/* A query-string argument (the first, if repeated), or NULL. */
 const char *
 req_query_arg(struct req *r, const char *key)
 {
@@ -453,13 +456,12 @@ req_query_arg(struct req *r, const char *key)
 	const char	*q;
 
 	if (!p->query_parsed) {
-		TAILQ_INIT(&p->query);
 		p->query_parsed = 1;
 		q = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(r->ev));
-		if (q != NULL && evhttp_parse_query_str(q, &p->query) == -1)
-			evhttp_clear_headers(&p->query);
+		if (q != NULL)
+			p->query = http_form_parse(q, strlen(q), 0);
 	}
-	return evhttp_find_header(&p->query, key);
+	return json_string_value(json_object_get(p->query, key));
 }
 
 /*
@@ -510,55 +512,79 @@ req_read_json(struct req *r)
 }
 
 /*
+ * Parse "a=1&b=2" (a form body or a query string; in values, %-escapes
+ * and '+' are decoded, keys are taken as sent) into an object of strings. Strict, for forms: every key and
+ * value UTF-8, keys at most FORM_MAXKEY bytes, each key once, else NULL.
+ * Lenient, for query strings: the first value of a key wins and values
+ * are passed on unchecked for the handler to judge. NULL when the text
+ * cannot be read at all or memory is short.
+ */
+json_t *
+http_form_parse(const char *text, size_t len, int strict)
+{
+	struct evkeyvalq	 kv;
+	struct evkeyval		*e;
+	json_t			*o;
+	char			*copy;
+
+	if ((copy = malloc(len + 1)) == NULL)
+		return NULL;
+	if (len > 0)
+		memcpy(copy, text, len);
+	copy[len] = '\0';
+	TAILQ_INIT(&kv);
+	/* Strict: a NUL, raw or as %00, would cut a value short unseen. */
+	if ((o = json_object()) == NULL || strlen(copy) != len ||
+	    (strict && strcasestr(copy, "%00") != NULL) ||
+	    (len > 0 && evhttp_parse_query_str(copy, &kv) == -1))
+		goto bad;
+	TAILQ_FOREACH(e, &kv, next) {
+		if (json_object_get(o, e->key) != NULL) {
+			if (strict)
+				goto bad;
+			continue;
+		}
+		if (strict && (validate_utf8(e->key) == -1 ||
+		    validate_utf8(e->value) == -1 ||
+		    strlen(e->key) > FORM_MAXKEY))
+			goto bad;
+		if (json_object_set_new_nocheck(o, e->key,
+		    json_string_nocheck(e->value)) == -1)
+			goto bad;
+	}
+	evhttp_clear_headers(&kv);
+	free(copy);
+	return o;
+bad:
+	evhttp_clear_headers(&kv);
+	free(copy);
+	json_decref(o);
+	return NULL;
+}
+
+/*
  * Read an application/x-www-form-urlencoded body into r->body as an
- * object of strings. Limits as for JSON; every value must be UTF-8
- * without NUL, and a key may appear once.
+ * object of strings (http_form_parse, strict). Limits as for JSON.
  */
 int
 req_read_form(struct req *r)
 {
 	struct evbuffer		*in = evhttp_request_get_input_buffer(r->ev);
 	size_t			 len = evbuffer_get_length(in);
-	struct evkeyvalq	 kv;
-	struct evkeyval		*e;
-	char			*text;
-	int			 rc = -1;
 
 	if (len > HTTP_MAXBODY) {
 		http_error(r, 413, "body_too_large", "The form is over %d KiB.",
 		    HTTP_MAXBODY / 1024);
 		return -1;
 	}
-	if ((text = malloc(len + 1)) == NULL || (r->body = json_object()) ==
-	    NULL) {
-		free(text);
-		http_error(r, 503, "out_of_memory", "Try again.");
-		return -1;
-	}
-	evbuffer_copyout(in, text, len);
-	text[len] = '\0';
-	TAILQ_INIT(&kv);
-	if (strlen(text) != len || (len > 0 &&
-	    evhttp_parse_query_str(text, &kv) == -1)) {
+	r->body = http_form_parse((const char *)evbuffer_pullup(in, -1), len,
+	    1);
+	if (r->body == NULL) {
 		http_error(r, 400, "malformed_form", "The form could not be "
 		    "read.");
-		goto out;
+		return -1;
 	}
-	TAILQ_FOREACH(e, &kv, next) {
-		if (validate_utf8(e->key) == -1 || validate_utf8(e->value) ==
-		    -1 || strlen(e->key) > 64 ||
-		    json_object_get(r->body, e->key) != NULL) {
-			http_error(r, 400, "malformed_form", "The form could "
-			    "not be read.");
-			goto out;
-		}
-		json_object_set_new(r->body, e->key, json_string(e->value));
-	}
-	rc = 0;
-out:
-	evhttp_clear_headers(&kv);
-	free(text);
-	return rc;
+	return 0;
 }
 
 /*
@@ -610,6 +636,7 @@ http_gencb(struct evhttp_request *ev, void *arg)
 	H.dispatch(r);
 }
 
+/* Requests still running DRAIN_SECS after SIGTERM: exit regardless. */
 static void
 drain_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {

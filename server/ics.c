@@ -49,19 +49,23 @@ ics_fold(struct evbuffer *in)
 {
 	struct evbuffer	*out = evbuffer_new();
 	const unsigned char *s = evbuffer_pullup(in, -1);
-	size_t		 len = evbuffer_get_length(in), i, col = 0;
+	size_t		 len = evbuffer_get_length(in), i, col = 0, n;
 
 	if (out == NULL)
 		return NULL;
 	for (i = 0; i < len; i++) {
 		if (s[i] == '\n')
 			col = 0;
-		else if (col >= 74 && (s[i] & 0xc0) != 0x80) {
-			evbuffer_add(out, "\r\n ", 3);
-			col = 1;
+		else if (s[i] != '\r' && (s[i] & 0xc0) != 0x80) {
+			/* A character starts: fold first if it would not fit. */
+			n = s[i] < 0x80 ? 1 : s[i] < 0xe0 ? 2 : s[i] < 0xf0 ? 3 : 4;
+			if (col + n > ICS_MAXLINE) {
+				evbuffer_add(out, "\r\n ", 3);
+				col = 1;
+			}
 		}
 		evbuffer_add(out, s + i, 1);
-		if (s[i] != '\n')
+		if (s[i] != '\n' && s[i] != '\r')
 			col++;
 	}
 	return out;
@@ -72,12 +76,32 @@ static void
 ics_time(json_t *o, const char *from, const char *to)
 {
 	const char	*s = json_string_value(json_object_get(o, from));
+	struct tm	 tm;
 	char		 buf[20];
+	int		 oh = 0, om = 0, sign = 0;
+	time_t		 t;
 
-	if (s == NULL || strlen(s) < 19)
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6 ||
+	    strlen(s) < 19)
 		return;
-	snprintf(buf, sizeof(buf), "%.4s%.2s%.2sT%.2s%.2s%.2sZ", s, s + 5,
-	    s + 8, s + 11, s + 14, s + 17);
+	/* The offset after the seconds (and any fraction): Z or +HH:MM. */
+	for (s += 19; *s == '.' || (*s >= '0' && *s <= '9'); s++)
+		;
+	if (*s == '+' || *s == '-') {
+		sign = *s == '+' ? 1 : -1;
+		if (sscanf(s + 1, "%2d:%2d", &oh, &om) != 2)
+			return;
+	}
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return;
+	t -= sign * (oh * 3600 + om * 60);
+	if (gmtime_r(&t, &tm) == NULL)
+		return;
+	strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
 	json_object_set_new(o, to, json_string(buf));
 }
 
@@ -96,7 +120,7 @@ ics_render(json_t *reg)
 	time_t		 now = time(NULL);
 	struct tm	 tm;
 
-	if ((ev = json_object_get(reg, "event")) == NULL)
+	if (!json_is_object(ev = json_object_get(reg, "event")))
 		return NULL;
 	ics_time(ev, "starts_at", "dtstart");
 	ics_time(ev, "ends_at", "dtend");

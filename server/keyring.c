@@ -19,6 +19,7 @@ static int			nkeys;
 static int			signing = -1;	/* index of the signing key */
 static struct event		*refresh_ev;
 
+/* Forget every key, wiping the private ones. */
 static void
 keyring_clear(void)
 {
@@ -110,6 +111,7 @@ keyring_load(struct db_conn *pg)
 	return rc;
 }
 
+/* The periodic read of the keys: reload when they differ from ours. */
 static void
 keyring_refreshed(void *arg, struct db_res *res, enum db_err err)
 {
@@ -123,6 +125,7 @@ keyring_refreshed(void *arg, struct db_res *res, enum db_err err)
 	}
 }
 
+/* Every KEYRING_REFRESH_SECS: read the keys again. */
 static void
 keyring_refresh_cb(evutil_socket_t fd, short what, void *arg)
 {

@@ -18,8 +18,8 @@ static const struct vfield sponsor_fields[] = {
 };
 static const struct vfield lead_fields[] = {
 	{ "token", V_STRING, 1, 0, 1, CHECKIN_MAXTOKEN, NULL },
-	{ "note", V_STRING, 0, 1, 0, 2000, NULL },
-	{ "rating", V_INT, 0, 1, 1, 5, NULL },
+	{ "note", V_STRING, 0, 1, 0, LEAD_MAXNOTE, NULL },
+	{ "rating", V_INT, 0, 1, 1, LEAD_MAXRATING, NULL },
 };
 
 #define NFIELDS(a)	((int)(sizeof(a) / sizeof((a)[0])))
@@ -113,6 +113,7 @@ lead_list(struct req *r)
 	free(scope);
 }
 
+/* Reply with the leads as a CSV download. */
 static void
 csv_done(struct req *r, struct db_res *res)
 {

@@ -34,13 +34,11 @@
 
 #include "server.h"
 
-#define MAIL_MAXPASSWORD	1024
-
 static struct mail_settings	 cf;
 static int			 started;
 
 static const struct vfield resend_fields[] = {
-	{ "email", V_EMAIL, 1, 0, 0, 254, NULL },
+	{ "email", V_EMAIL, 1, 0, 0, FIELD_MAXEMAIL, NULL },
 };
 
 /* The one answer of the resend endpoint, whoever asks about whatever. */
@@ -222,6 +220,7 @@ mail_metrics(struct evbuffer *b)
 	    s.oldest_secs);
 }
 
+/* The same answer whatever rc_resend found. */
 static void
 resend_done(struct req *r, struct db_res *res)
 {

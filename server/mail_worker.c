@@ -51,8 +51,6 @@
 
 extern char **environ;
 
-#define MAIL_MAXERR	300
-
 
 /* One attempt's outcome, kept until the database has it. */
 struct outcome {
@@ -75,6 +73,7 @@ static struct {
 	CURL			*curl;
 } W = { .mu = PTHREAD_MUTEX_INITIALIZER, .wake = { -1, -1 } };
 
+/* True once mail_worker_stop has asked the thread to end. */
 static int
 stopping(void)
 {
@@ -86,6 +85,7 @@ stopping(void)
 	return s;
 }
 
+/* True when mail can be sent: SMTP or sendmail is configured. */
 static int
 delivering(void)
 {
@@ -159,6 +159,7 @@ refresh_stats(struct db_conn *pg)
 	return 0;
 }
 
+/* Drop this thread's copy of the signing key, wiping the private one. */
 static void
 tkey_clear(void)
 {
@@ -231,6 +232,7 @@ struct upload {
 	size_t		 len, off;
 };
 
+/* libcurl's read callback: the next bytes of the message. */
 static size_t
 upload_read(char *buf, size_t size, size_t n, void *arg)
 {
@@ -491,6 +493,11 @@ batch(struct db_conn *pg)
 	return (int)n;
 }
 
+/*
+ * The sender thread: send due messages in batches and refresh the outbox
+ * counts until stopped, reconnecting with backoff when the database is
+ * lost; after a reconnect, outcomes not yet recorded are written first.
+ */
 static void *
 worker_main(void *arg)
 {

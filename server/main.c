@@ -18,6 +18,7 @@
 
 #include "server.h"
 
+/* Print every command with its flags to stderr. */
 static void
 usage(void)
 {
@@ -76,6 +77,7 @@ share_dir(const char *flag)
 	return "/usr/share/rollcall";
 }
 
+/* SIGTERM, SIGINT: stop accepting; let the requests in flight finish. */
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -120,6 +122,13 @@ serve_load(const char *conninfo)
 	return -1;
 }
 
+/*
+ * rollcalld serve. The templates, the token secret and the ticket keys
+ * are loaded, and the mail thread started, before the socket is opened,
+ * so no request arrives before the server can answer it. The loop ends
+ * once SIGTERM's requests in flight are answered (or DRAIN_SECS passed);
+ * only then are the pool, the key refresh and the mail thread stopped.
+ */
 static int
 cmd_serve(const struct config *cf)
 {
@@ -425,6 +434,7 @@ static const struct command {
 	{ "mail", NULL, cmd_mail, 0 },
 };
 
+/* Find the command, read the config file and flags, run the command. */
 int
 main(int argc, char *argv[])
 {

@@ -62,6 +62,7 @@ notify_send(const char *state)
 	return rc;
 }
 
+/* Ping systemd's watchdog. */
 static void
 watchdog_cb(evutil_socket_t fd, short what, void *arg)
 {

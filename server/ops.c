@@ -13,6 +13,7 @@
 
 #include "server.h"
 
+/* Reply with the metrics rendered into b (which is freed). */
 static void
 metrics_done(struct req *r, struct evbuffer *b)
 {
@@ -80,6 +81,7 @@ ops_metrics(struct req *r)
 	metrics_done(r, b);
 }
 
+/* The database answered: ok, with the pool's counts. */
 static void
 healthz_done(struct req *r, struct db_res *res)
 {

@@ -32,7 +32,9 @@ rate_allow(const char *key, time_t now, int limit, int *retry)
 	for (p = key; *p != '\0'; p++)
 		h = (h ^ (unsigned char)*p) * 16777619u;
 	s = &rate_table[h % RATE_SLOTS];
-	if (strcmp(s->key, key) != 0 || s->window != window) {
+	/* A key too long to keep is known by the part of it that is kept. */
+	if (strncmp(s->key, key, sizeof(s->key) - 1) != 0 ||
+	    s->window != window) {
 		snprintf(s->key, sizeof(s->key), "%s", key);
 		s->window = window;
 		s->count = 0;

@@ -31,17 +31,17 @@ static const char *const reg_langs[] = { "en", "zh-CN", NULL };
 
 static const struct vfield reg_fields[] = {
 	{ "name", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
-	{ "email", V_EMAIL, 1, 0, 0, 254, NULL },
+	{ "email", V_EMAIL, 1, 0, 0, FIELD_MAXEMAIL, NULL },
 	{ "company", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
 	{ "job_title", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
-	{ "phone", V_PHONE, 0, 1, 0, 32, NULL },
+	{ "phone", V_PHONE, 0, 1, 0, FIELD_MAXPHONE, NULL },
 	{ "identity", V_ENUM, 1, 0, 0, 0, identities },
 	{ "consent", V_OBJECT, 0, 0, 0, 0, NULL },
 	{ "lang", V_ENUM, 0, 0, 0, 0, reg_langs },	/* of the e-mails */
 };
 static const struct vfield consent_fields[] = {
 	{ "sponsors", V_BOOL, 0, 0, 0, 0, NULL },
-	{ "fields", V_ARRAY_STRING, 0, 0, 0, 3, NULL },
+	{ "fields", V_ARRAY_STRING, 0, 0, 0, CONSENT_MAXFIELDS, NULL },
 };
 static const struct vfield update_fields[] = {
 	{ "consent", V_OBJECT, 1, 0, 0, 0, NULL },
@@ -224,6 +224,7 @@ reply_or_404(struct req *r, struct db_res *res)
 	http_reply_json(r, 200, o);
 }
 
+/* Registered: answer with the registration, its manage link and ticket. */
 static void
 register_done(struct req *r, struct db_res *res)
 {
@@ -341,7 +342,7 @@ registration_list(struct req *r)
 		return;
 	}
 	if ((arg = req_query_arg(r, "offset")) != NULL &&
-	    parse_int64(arg, 0, 100000000, &offset) == -1) {
+	    parse_int64(arg, 0, PAGE_MAXOFFSET, &offset) == -1) {
 		http_error(r, 400, "invalid_field", "offset: 0 or more.");
 		return;
 	}

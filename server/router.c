@@ -226,7 +226,7 @@ static void
 router_dispatch(struct req *r)
 {
 	const struct route	*rt;
-	const char		*hdr, *params[1];
+	const char		*hdr, *params[2];
 	struct claims		 c;
 	int			 idx;
 
@@ -276,7 +276,8 @@ router_dispatch(struct req *r)
 		return;
 	}
 	params[0] = r->auth.jti;
-	req_query(r, SQL_TOKEN_LOOKUP, params, 1, router_token_done);
+	params[1] = role_str(r->auth.role);
+	req_query(r, SQL_TOKEN_LOOKUP, params, 2, router_token_done);
 }
 
 /* The token's row is back: who is asking, and may they? */
@@ -309,7 +310,7 @@ router_run(struct req *r)
 	const struct route	*rt = r->route;
 
 	if (strstr(rt->pattern, "{id}") != NULL &&
-	    parse_int64(r->params[0], 1, INT64_C(1) << 53, &r->id) == -1) {
+	    parse_int64(r->params[0], 1, ID_MAX, &r->id) == -1) {
 		http_error(r, 404, "not_found", "No such %s.", rt->thing);
 		return;
 	}

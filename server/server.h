@@ -23,9 +23,21 @@ struct evbuffer;
 #define HTTP_TIMEOUT		10	/* seconds for a slow or idle client */
 #define HTTP_MAXPATH		2048
 #define HTTP_MAXPARAMS		4
+#define FORM_MAXKEY		64	/* bytes of a form field's name */
 #define FIELD_MAXTEXT		200	/* titles, names, chapters */
 #define FIELD_MAXLONG		20000	/* descriptions */
 #define FIELD_MAXURL		2048
+#define FIELD_MAXEMAIL		254	/* bytes of an address (RFC 5321) */
+#define EMAIL_MAXLOCAL		64	/* bytes of its part before the '@' */
+#define FIELD_MAXPHONE		32	/* bytes of a phone number as written */
+#define PHONE_MINDIGITS		5	/* digits in a phone number */
+#define PHONE_MAXDIGITS		20
+#define FIELD_MAXTZ		64	/* bytes of a time zone name */
+#define FIELD_MAXTIME		40	/* bytes of an RFC 3339 timestamp */
+#define FIELD_MAXVENUE		500	/* bytes of an event's venue */
+#define FIELD_MAXROOM		100	/* bytes of an agenda session's room */
+#define ID_MAX			(INT64_C(1) << 53) /* ids stay exact in JSON */
+#define PAGE_MAXOFFSET		100000000 /* offset= of a paged list */
 #define SCOPE_MAXEVENTS		256
 #define DB_MAXWAIT		2048	/* default: queued queries before 503 busy */
 #define DB_WAITSECS		10	/* longest a query waits for a connection */
@@ -291,6 +303,7 @@ int	 req_validate(struct req *, const struct vfield *, int);
 const char *req_query_arg(struct req *, const char *);
 int	 req_read_json(struct req *);
 int	 req_read_form(struct req *);
+json_t	*http_form_parse(const char *, size_t, int);
 int	 req_cookie(struct req *, const char *, char *, size_t);
 int	 req_lang(struct req *);
 
@@ -320,12 +333,18 @@ const char *role_str(enum role);
 enum role role_from_str(const char *);
 
 /* token.c */
+#define TOKEN_MAXTTL		(3650L * 86400)	/* ten years, in seconds */
+#define TOKEN_MAXTTLLEN		16	/* bytes of a ttl, as "90d" */
 long	 token_parse_ttl(const char *);
 int	 token_cmd(int, char **);
 void	 token_issue(struct req *);
 void	 token_revoke(struct req *);
 
 /* event.c */
+#define EVENT_MAXCAPACITY	1000000	/* seats of one event */
+#define SERIES_MINEPISODES	4	/* events a series creates */
+#define SERIES_MAXEPISODES	8
+#define AGENDA_MAXSESSIONS	50	/* sessions in one agenda */
 void	 event_list(struct req *);
 void	 event_get(struct req *);
 void	 event_create(struct req *);
@@ -337,7 +356,8 @@ void	 event_agenda(struct req *);
 /* registration.c */
 #define SECRET_BYTES		32	/* manage secret: 256 random bits */
 #define SECRET_LEN		43	/* as URL-safe base64 */
-#define REG_PAGE_MAX		500
+#define REG_PAGE_MAX		500	/* limit= of the registrations list */
+#define CONSENT_MAXFIELDS	3	/* email, phone and job_title */
 void	 registration_init(int, const char *);
 void	 registration_create(struct req *);
 void	 registration_get(struct req *);
@@ -406,16 +426,22 @@ void	 ticket_reissue(struct req *);
 void	 join_get(struct req *);
 
 /* lead.c */
+#define LEAD_MAXNOTE		2000	/* bytes of a sponsor's note */
+#define LEAD_MAXRATING		5	/* a rating is 1 to this */
 void	 sponsor_create(struct req *);
 void	 lead_capture(struct req *);
 void	 lead_list(struct req *);
 void	 lead_csv(struct req *);
 
 /* export.c */
+#define AUDIT_PAGE_MAX		1000	/* limit= of the audit log */
 void	 export_attendance(struct req *);
 void	 export_audit(struct req *);
 
 /* template.c */
+#define TMPL_MAXDEPTH		16	/* nested sections and partials */
+#define TMPL_MAX		64	/* templates loaded */
+#define TMPL_MAXSIZE		(256 * 1024)	/* bytes of one template */
 struct evbuffer;
 void	 tmpl_escape(struct evbuffer *, const char *, size_t);
 int	 tmpl_add(const char *, const char *, size_t);
@@ -425,6 +451,7 @@ struct evbuffer *tmpl_render(const char *, const json_t *);
 struct evbuffer *tmpl_render_text(const char *, size_t, const json_t *);
 
 /* ics.c */
+#define ICS_MAXLINE		75	/* octets of a line before folding (RFC 5545) */
 struct evbuffer *ics_render(json_t *);
 
 /* web.c */
@@ -509,6 +536,7 @@ void	 notify_stop(void);
 #define MAIL_SEND_SECS		60	/* longest one delivery may take */
 #define MAIL_POLL_MS		2000	/* look for due messages this often */
 #define MAIL_STATS_SECS		5	/* refresh the outbox counts */
+#define MAIL_MAXPASSWORD	1024	/* bytes of the SMTP password file */
 struct mail_stats {
 	long long	 queued, scheduled, retrying, sent, failed, skipped;
 	long long	 oldest_secs;
@@ -535,6 +563,7 @@ int	 mail_build(const struct mail_settings *, const struct ticket_key *,
 	    json_t *, struct mail_built *, char *, size_t);
 
 /* mail_worker.c */
+#define MAIL_MAXERR		300	/* bytes kept of a delivery error */
 int	 mail_worker_start(struct mail_settings *);
 void	 mail_worker_stop(void);
 void	 mail_worker_stats(struct mail_stats *);

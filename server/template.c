@@ -28,10 +28,6 @@
 
 #include "server.h"
 
-#define TMPL_MAXDEPTH	16
-#define TMPL_MAX	64
-#define TMPL_MAXSIZE	(256 * 1024)
-
 static struct tmpl {
 	char	*name;
 	char	*text;
@@ -205,6 +201,7 @@ lookup(const char *name, size_t len, const struct frame *fr)
 	return v;
 }
 
+/* False for missing, null, false, "", 0 or an empty array (Mustache's rule). */
 static int
 truthy(const json_t *v)
 {
@@ -219,6 +216,7 @@ truthy(const json_t *v)
 	return 1;
 }
 
+/* Append a value as text, HTML-escaped unless raw. */
 static void
 emit_value(struct evbuffer *b, const json_t *v, int raw)
 {
@@ -287,6 +285,7 @@ section_end(const char *p, const char *end, const char *name, size_t nlen,
 	return -1;
 }
 
+/* Render template text with a frame of values; -1: malformed or too deep. */
 static int
 render(struct evbuffer *b, const char *t, size_t len, const struct frame *fr,
     int depth)

@@ -53,8 +53,8 @@ token_parse_ttl(const char *s)
 	case 'd': unit = 86400; num[--len] = '\0'; break;
 	default: break;
 	}
-	if (parse_int64(num, 1, 3650L * 86400, &v) == -1 ||
-	    v * unit > 3650L * 86400)
+	if (parse_int64(num, 1, TOKEN_MAXTTL, &v) == -1 ||
+	    v * unit > TOKEN_MAXTTL)
 		return -1;
 	return (long)(v * unit);
 }
@@ -148,8 +148,8 @@ static const struct vfield issue_fields[] = {
 	{ "role", V_ENUM, 1, 0, 0, 0, issue_roles },
 	{ "name", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
 	{ "events", V_ARRAY_INT, 0, 1, 0, SCOPE_MAXEVENTS, NULL },
-	{ "sponsor", V_INT, 0, 1, 1, INT64_C(1) << 53, NULL },
-	{ "ttl", V_STRING, 0, 0, 1, 16, NULL },
+	{ "sponsor", V_INT, 0, 1, 1, ID_MAX, NULL },
+	{ "ttl", V_STRING, 0, 0, 1, TOKEN_MAXTTLLEN, NULL },
 };
 
 /* Read the checked body into t; replies 400 or 403 and returns -1. */
@@ -290,7 +290,7 @@ token_spec_from_argv(int argc, char **argv, struct token_spec *t,
 			break;
 		case 'e':
 			if (t->nids == SCOPE_MAXEVENTS || parse_int64(optarg, 1,
-			    INT64_C(1) << 53, &t->ids[t->nids]) == -1) {
+			    ID_MAX, &t->ids[t->nids]) == -1) {
 				fprintf(stderr, "rollcalld: --event wants an "
 				    "event id\n");
 				return 2;
@@ -298,8 +298,7 @@ token_spec_from_argv(int argc, char **argv, struct token_spec *t,
 			t->nids++;
 			break;
 		case 's':
-			if (parse_int64(optarg, 1, INT64_C(1) << 53,
-			    &t->sponsor)) {
+			if (parse_int64(optarg, 1, ID_MAX, &t->sponsor)) {
 				fprintf(stderr, "rollcalld: --sponsor wants a "
 				    "sponsor id\n");
 				return 2;

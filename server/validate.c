@@ -38,6 +38,7 @@ parse_int64(const char *s, int64_t min, int64_t max, int64_t *out)
 	return 0;
 }
 
+/* Exactly n decimal digits as a number; -1 otherwise. */
 static int
 digits(const char *s, int n, int *out)
 {
@@ -52,6 +53,7 @@ digits(const char *s, int n, int *out)
 	return 0;
 }
 
+/* Days in month m (1 to 12) of year y. */
 static int
 days_in_month(int y, int m)
 {
@@ -87,7 +89,7 @@ validate_time(const char *s)
 	int	 h, mi, sec, oh, om;
 	char	 date[11];
 
-	if (strlen(s) < 17 || strlen(s) > 40)
+	if (strlen(s) < 17 || strlen(s) > FIELD_MAXTIME)
 		return -1;
 	memcpy(date, s, 10);
 	date[10] = '\0';
@@ -147,7 +149,7 @@ validate_tz(const char *s)
 {
 	size_t	 len = strlen(s);
 
-	if (len == 0 || len > 64)
+	if (len == 0 || len > FIELD_MAXTZ)
 		return -1;
 	for (; *s != '\0'; s++)
 		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
@@ -159,7 +161,7 @@ validate_tz(const char *s)
 
 /*
  * A deliverable-looking address: local@domain, a dot in the domain, no
- * spaces, quotes or control characters; at most 254 bytes (RFC 5321).
+ * spaces, quotes or control characters; at most FIELD_MAXEMAIL bytes.
  */
 int
 validate_email(const char *s)
@@ -167,7 +169,8 @@ validate_email(const char *s)
 	const char	*at = strrchr(s, '@'), *p;
 	size_t		 len = strlen(s);
 
-	if (at == NULL || at == s || len > 254 || (size_t)(at - s) > 64)
+	if (at == NULL || at == s || len > FIELD_MAXEMAIL ||
+	    (size_t)(at - s) > EMAIL_MAXLOCAL)
 		return -1;
 	for (p = s; p < at; p++)
 		if ((unsigned char)*p <= 0x20 || *p == 0x7f ||
@@ -199,7 +202,8 @@ validate_phone(const char *s)
 		else if (strchr(" +-().", *s) == NULL)
 			return -1;
 	}
-	return ndigits >= 5 && ndigits <= 20 ? 0 : -1;
+	return ndigits >= PHONE_MINDIGITS && ndigits <= PHONE_MAXDIGITS ? 0 :
+	    -1;
 }
 
 /* Well-formed UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF). */
@@ -246,6 +250,7 @@ text_ok(const char *s)
 	return 1;
 }
 
+/* True when s is only spaces, tabs and line breaks. */
 static int
 blank(const char *s)
 {
@@ -255,10 +260,10 @@ blank(const char *s)
 	return 1;
 }
 
-static int
-fail(char *field, size_t fieldsz, char *msg, size_t msgsz, const char *name,
-    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static int	fail(char *, size_t, char *, size_t, const char *, const char *,
+    ...) __attribute__((format(printf, 6, 7)));
 
+/* Name the wrong field and say why ("name: why"); returns -1. */
 static int
 fail(char *field, size_t fieldsz, char *msg, size_t msgsz, const char *name,
     const char *fmt, ...)
@@ -274,6 +279,7 @@ fail(char *field, size_t fieldsz, char *msg, size_t msgsz, const char *name,
 	return -1;
 }
 
+/* Check one string against its field's type and length. */
 static int
 check_string(const char *name, const struct vfield *f, const char *s,
     char *field, size_t fieldsz, char *msg, size_t msgsz)
@@ -418,8 +424,7 @@ validate_object(const json_t *o, const struct vfield *fields, int n,
 				if (f->type == V_ARRAY_INT) {
 					if (!json_is_integer(e) ||
 					    json_integer_value(e) < 1 ||
-					    json_integer_value(e) >
-					    (INT64_C(1) << 53))
+					    json_integer_value(e) > ID_MAX)
 						return fail(field, fieldsz, msg,
 						    msgsz, f->name, "must be "
 						    "a list of ids");

@@ -200,6 +200,7 @@ event_decorate(json_t *e, const json_t *t)
 	    json_integer_value(left) == 0));
 }
 
+/* Render the index page: the upcoming events. */
 static void
 index_done(struct req *r, struct db_res *res)
 {
@@ -300,6 +301,7 @@ event_page(struct req *r, struct db_res *res, json_t *form, const char *field,
 	web_page(r, field ? 400 : 200, "event", ctx);
 }
 
+/* Render an event's page. */
 static void
 event_done(struct req *r, struct db_res *res)
 {
@@ -345,12 +347,14 @@ form_to_registration(const json_t *f)
 	return o;
 }
 
+/* The form was refused: the event's page again, as typed, with the error. */
 static void
 register_form_failed(struct req *r, struct db_res *res)
 {
 	event_page(r, res, r->body, r->errfield, r->errmsg);
 }
 
+/* Registered from the form: to the manage page, with a welcome. */
 static void
 register_form_done(struct req *r, struct db_res *res)
 {
@@ -458,6 +462,7 @@ web_manage(struct req *r)
 	req_query(r, SQL_REG_GET, vals, 1, manage_done);
 }
 
+/* Back to the registration's manage page; 404 when there is none. */
 static void
 back_to_manage(struct req *r, struct db_res *res)
 {
@@ -517,6 +522,7 @@ web_consent(struct req *r)
 	free(text);
 }
 
+/* Reply with the registration's event as an iCalendar file. */
 static void
 ics_done(struct req *r, struct db_res *res)
 {
@@ -528,7 +534,7 @@ ics_done(struct req *r, struct db_res *res)
 		http_error(r, 404, "not_found", "No such registration.");
 		return;
 	}
-	if (json_object_get(reg, "event") == NULL) {
+	if (!json_is_object(json_object_get(reg, "event"))) {
 		json_decref(reg);
 		http_error(r, 404, "not_found", "No such registration.");
 		return;

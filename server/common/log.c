@@ -29,6 +29,7 @@ log_init(int foreground, int verbose)
 		openlog("rollcalld", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
 
+/* Write one line: to stderr in the foreground, else to syslog. */
 static void
 log_vemit(int pri, const char *fn, const char *err, const char *fmt,
     va_list ap)

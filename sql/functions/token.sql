@@ -73,3 +73,16 @@ BEGIN
 	    jsonb_build_object('jti', p_jti, 'role', t.role));
 	RETURN jsonb_build_object('jti', t.jti, 'revoked_at', t.revoked_at);
 END $$;
+
+-- The one rule for a staff token still in force: its row, not revoked,
+-- not expired, with the role its signed claims name (the signature and
+-- expiry were checked by the server; this re-reads what can change).
+-- Who may call what is the route table's business (server/router.c);
+-- every token check, in C (SQL_TOKEN_LOOKUP) or in a statement that
+-- re-reads the token itself (rc_door_check), goes through here.
+CREATE OR REPLACE FUNCTION rc_token_live(p_jti text, p_role text)
+RETURNS SETOF tokens LANGUAGE sql STABLE AS $$
+	SELECT * FROM tokens
+	WHERE jti = p_jti AND role = p_role AND revoked_at IS NULL
+	    AND expires_at > now()
+$$;
