@@ -10,6 +10,11 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <openssl/bio.h>
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <sodium.h>
 
 #include "server.h"
@@ -18,6 +23,7 @@ static struct ticket_key	keyring[KEYRING_MAX];
 static int			nkeys;
 static int			signing = -1;	/* index of the signing key */
 static struct event		*refresh_ev;
+static char			*jwks;		/* the keys as a JWK Set */
 
 /* Forget every key, wiping the private ones. */
 static void
@@ -37,6 +43,79 @@ keyring_clear(void)
 	memset(keyring, 0, sizeof(keyring));
 	nkeys = 0;
 	signing = -1;
+	free(jwks);
+	jwks = NULL;
+}
+
+/* One P-256 coordinate of pkey as unpadded base64url (32 bytes), or -1. */
+static int
+jwk_coord(EVP_PKEY *pkey, const char *param, char *out, size_t outsz)
+{
+	BIGNUM		*bn = NULL;
+	unsigned char	 bin[JWK_COORD_BYTES];
+	int		 rc = -1;
+
+	if (EVP_PKEY_get_bn_param(pkey, param, &bn) == 1 &&
+	    BN_bn2binpad(bn, bin, sizeof(bin)) == (int)sizeof(bin) &&
+	    outsz >= sodium_base64_ENCODED_LEN(sizeof(bin),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING)) {
+		sodium_bin2base64(out, outsz, bin, sizeof(bin),
+		    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+		rc = 0;
+	}
+	BN_free(bn);
+	return rc;
+}
+
+/* One public PEM as a JWK (EC P-256, ES256, use sig), or NULL. */
+static json_t *
+jwk_from_pem(const char *kid, const char *pem)
+{
+	BIO		*bio = NULL;
+	EVP_PKEY	*pkey = NULL;
+	json_t		*jwk = NULL;
+	char		 x[64], y[64];
+
+	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL ||
+	    (pkey = PEM_read_bio_PUBKEY(bio, NULL, NULL, NULL)) == NULL ||
+	    !EVP_PKEY_is_a(pkey, "EC") ||
+	    jwk_coord(pkey, OSSL_PKEY_PARAM_EC_PUB_X, x, sizeof(x)) == -1 ||
+	    jwk_coord(pkey, OSSL_PKEY_PARAM_EC_PUB_Y, y, sizeof(y)) == -1)
+		goto out;
+	jwk = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kty", "EC",
+	    "crv", "P-256", "x", x, "y", y, "kid", kid, "alg", "ES256",
+	    "use", "sig");
+out:
+	EVP_PKEY_free(pkey);
+	BIO_free(bio);
+	return jwk;
+}
+
+/* Render the JWK Set of the keys held now into jwks (NULL on failure). */
+static void
+keyring_render_jwks(void)
+{
+	json_t	*set, *keys, *jwk;
+	int	 i;
+
+	free(jwks);
+	jwks = NULL;
+	if ((set = json_object()) == NULL || (keys = json_array()) == NULL ||
+	    json_object_set_new(set, "keys", keys) == -1) {
+		json_decref(set);
+		return;
+	}
+	for (i = 0; i < nkeys; i++) {
+		if ((jwk = jwk_from_pem(keyring[i].kid,
+		    keyring[i].pub_pem)) == NULL) {
+			log_warnx("key %s: no JWK from its public PEM",
+			    keyring[i].kid);
+			continue;
+		}
+		json_array_append_new(keys, jwk);
+	}
+	jwks = json_dumps(set, JSON_COMPACT);
+	json_decref(set);
 }
 
 /* Replace the keyring with rows (kid, public, private, signing). */
@@ -60,6 +139,7 @@ keyring_set(const struct db_res *res)
 			signing = i;
 		nkeys++;
 	}
+	keyring_render_jwks();
 	return signing >= 0 ? 0 : -1;
 }
 
@@ -261,4 +341,11 @@ int
 keyring_count(void)
 {
 	return nkeys;
+}
+
+/* The public keys as a JWK Set (JSON text), made when the keys load. */
+const char *
+keyring_jwks(void)
+{
+	return jwks;
 }

@@ -43,6 +43,8 @@ static const struct route routes[] = {
 	    ANYONE, 0, 0, "database", "healthz", 0 },
 	{ GET, "/metrics", ops_metrics,
 	    ANYONE, 0, 0, "metrics", "metrics", 0 },
+	{ GET, "/.well-known/jwks.json", jwks_get,
+	    ANYONE, 0, 0, "key set", "jwks", 0 },
 	{ GET, "/api/v1/events", event_list,
 	    ANYONE, 0, 0, "event", "events_list", 0 },
 	{ POST, "/api/v1/events", event_create,

@@ -410,6 +410,12 @@ int	 keyring_verify(const char *, struct ticket_claims *);
 json_t	*keyring_claims(const char *);
 int	 keyring_unknown_kid(const char *, char *, size_t);
 int	 keyring_count(void);
+#define JWK_COORD_BYTES		32	/* a P-256 coordinate */
+const char *keyring_jwks(void);
+
+/* jwks.c */
+#define JWKS_MAXAGE		300	/* seconds a client may cache the keys */
+void	 jwks_get(struct req *);
 
 /* checkin.c */
 void	 checkin_group_stats(uint64_t *, uint64_t *);
