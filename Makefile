@@ -3,7 +3,7 @@
 
 CC	?= cc
 PKGS	 = libpq libjwt libevent jansson libsodium libqrencode libpng libcrypto \
-	   gmime-3.0 libcurl
+	   gmime-3.0 libcurl xlsxwriter
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2
 CFLAGS	?= -O2 -g
@@ -24,7 +24,7 @@ SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/checkin.c server/config.c \
 	      server/notify.c server/ops.c server/ratelimit.c \
 	      server/registration.c server/router.c server/secret.c \
 	      server/template.c server/tickets.c server/token.c \
-	      server/validate.c server/web.c
+	      server/validate.c server/web.c server/xlsx.c
 HEADERS	    = server/server.h server/common/common.h
 MAIN_SRC    = server/main.c
 TEST_PKGS   = cmocka zbar
@@ -32,7 +32,8 @@ UNIT_TESTS  = tests/unit/test_validate.c tests/unit/test_auth.c \
 	      tests/unit/test_config.c \
 	      tests/unit/test_ticket.c tests/unit/test_template.c tests/unit/test_scanner.c \
 	      tests/unit/test_router.c tests/unit/test_form.c tests/unit/test_secret.c \
-	      tests/unit/test_ratelimit.c tests/unit/test_ics.c
+	      tests/unit/test_ratelimit.c tests/unit/test_ics.c \
+	      tests/unit/test_xlsx.c
 
 SERVER_OBJS = $(SERVER_SRCS:%.c=build/obj/%.o)
 ASAN_OBJS   = $(SERVER_SRCS:%.c=build/asan/%.o)

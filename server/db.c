@@ -91,6 +91,11 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "SELECT rc_leads_csv($1::bigint, $2::bigint[], $3::bigint, $4)", 4 },
 	[SQL_ATTENDANCE_CSV] = { "attendance_csv",
 	    "SELECT rc_attendance_csv($1::bigint, $2)", 2 },
+	[SQL_ATTENDANCE_ROWS] = { "attendance_rows",
+	    "SELECT rc_attendance_rows($1::bigint, $2)::text", 2 },
+	[SQL_LEADS_ROWS] = { "leads_rows",
+	    "SELECT rc_leads_rows($1::bigint, $2::bigint[], $3::bigint, $4)"
+	    "::text", 4 },
 	[SQL_REG_ERASE] = { "reg_erase",
 	    "SELECT rc_registration_erase(decode($1, 'hex'))::text", 1 },
 	[SQL_EVENT_SHRED] = { "event_shred",

@@ -133,3 +133,24 @@ lead_csv(struct req *r)
 	req_query(r, SQL_LEADS_CSV, vals, 4, csv_done);
 	free(scope);
 }
+
+/* Reply with the leads as an XLSX download. */
+static void
+xlsx_done(struct req *r, struct db_res *res)
+{
+	export_reply_xlsx(r, res, "leads.xlsx");
+}
+
+/* GET /api/v1/sponsors/{id}/leads.xlsx (audited) */
+void
+lead_xlsx(struct req *r)
+{
+	const char	*vals[4];
+	char		 sp[24], *scope;
+
+	if (lead_read_args(r, vals, sp, sizeof(sp), &scope) == -1)
+		return;
+	vals[3] = r->auth.jti;
+	req_query(r, SQL_LEADS_ROWS, vals, 4, xlsx_done);
+	free(scope);
+}

@@ -75,6 +75,8 @@ enum sql_id {
 	SQL_LEADS,
 	SQL_LEADS_CSV,
 	SQL_ATTENDANCE_CSV,
+	SQL_ATTENDANCE_ROWS,
+	SQL_LEADS_ROWS,
 	SQL_REG_ERASE,
 	SQL_EVENT_SHRED,
 	SQL_AUDIT,
@@ -438,11 +440,27 @@ void	 sponsor_create(struct req *);
 void	 lead_capture(struct req *);
 void	 lead_list(struct req *);
 void	 lead_csv(struct req *);
+void	 lead_xlsx(struct req *);
 
 /* export.c */
 #define AUDIT_PAGE_MAX		1000	/* limit= of the audit log */
 void	 export_attendance(struct req *);
+void	 export_attendance_xlsx(struct req *);
+void	 export_reply_xlsx(struct req *, struct db_res *, const char *);
 void	 export_audit(struct req *);
+
+/* xlsx.c */
+#define XLSX_MAXQUEUE		16	/* workbooks waiting for the thread */
+#define XLSX_MAXCOLS		32	/* columns of one sheet */
+#define XLSX_MAXROWS		1000000	/* rows of one sheet (Excel: 1048576) */
+#define XLSX_MAXCELL		32767	/* bytes of a text cell (Excel's) */
+#define XLSX_MAXBYTES		(256 * 1024 * 1024) /* of one workbook */
+#define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+typedef void (*xlsx_done_fn)(void *, const unsigned char *, size_t);
+int	 xlsx_build(const json_t *, unsigned char **, size_t *);
+int	 xlsx_start(struct event_base *);
+int	 xlsx_submit(json_t *, xlsx_done_fn, void *);
+void	 xlsx_stop(void);
 
 /* template.c */
 #define TMPL_MAXDEPTH		16	/* nested sections and partials */

@@ -28,6 +28,7 @@ need_pc zbar libzbar-dev
 need_pc libjpeg libjpeg62-turbo-dev
 need_pc libcurl libcurl4-openssl-dev
 need_pc gmime-3.0 libgmime-3.0-dev
+need_pc xlsxwriter libxlsxwriter-dev
 case "${1:-build}" in
 run|test|bench)
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want+=(postgresql)
@@ -47,6 +48,7 @@ test|bench)
 	need_py cryptography python3-cryptography
 	need_py PIL python3-pil
 	need_py aiosmtpd python3-aiosmtpd
+	need_py openpyxl python3-openpyxl
 	need_cmd zbarimg zbar-tools
 	need_cmd chromium chromium
 	need_cmd node nodejs

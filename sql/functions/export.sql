@@ -55,3 +55,46 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	    ORDER BY id DESC LIMIT p_limit OFFSET p_offset) a
 	LEFT JOIN tokens t ON t.jti = a.actor
 $$;
+
+-- A local wall time as the spreadsheet exports read it (no offset: the
+-- sheet says the event's time zone), or NULL.
+CREATE OR REPLACE FUNCTION rc_sheet_time(t timestamptz, tz text)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT to_char(t AT TIME ZONE tz, 'YYYY-MM-DD"T"HH24:MI:SS')
+$$;
+
+-- The attendance export as rows for a spreadsheet (server/xlsx.c), with
+-- the same audit entry as rc_attendance_csv: {sheet, timezone, columns:
+-- [{name, type?}], rows: [[...]]}; times are the event's local time.
+CREATE OR REPLACE FUNCTION rc_attendance_rows(p_event bigint, p_actor text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	e events;
+	body jsonb;
+BEGIN
+	SELECT * INTO e FROM events WHERE id = p_event;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	SELECT coalesce(jsonb_agg(jsonb_build_array(r.id, r.status, r.name,
+	    r.email, r.company, r.job_title, r.identity,
+	    rc_sheet_time(r.created_at, e.timezone),
+	    rc_sheet_time(r.checked_in_at, e.timezone), r.checkin_gate,
+	    rc_sheet_time(r.joined_at, e.timezone)) ORDER BY r.id), '[]')
+	INTO body FROM registrations r WHERE r.event_id = p_event;
+	INSERT INTO audit_log (actor, action, event_id, detail)
+	VALUES (p_actor, 'export.attendance', p_event, '{}');
+	RETURN jsonb_build_object('sheet', 'Attendance', 'timezone', e.timezone,
+	    'columns', jsonb_build_array(jsonb_build_object('name', 'id'),
+	        jsonb_build_object('name', 'status'),
+	        jsonb_build_object('name', 'name'),
+	        jsonb_build_object('name', 'email'),
+	        jsonb_build_object('name', 'company'),
+	        jsonb_build_object('name', 'job_title'),
+	        jsonb_build_object('name', 'identity'),
+	        jsonb_build_object('name', 'registered_at', 'type', 'datetime'),
+	        jsonb_build_object('name', 'checked_in_at', 'type', 'datetime'),
+	        jsonb_build_object('name', 'gate'),
+	        jsonb_build_object('name', 'joined_at', 'type', 'datetime')),
+	    'rows', body);
+END $$;

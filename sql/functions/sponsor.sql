@@ -145,3 +145,42 @@ BEGIN
 	RETURN 'name,company,email,phone,job_title,note,rating,captured_at'
 	    || E'\r\n' || coalesce(body || E'\r\n', '');
 END $$;
+
+-- A sponsor's leads as rows for a spreadsheet (server/xlsx.c), with the
+-- same access rule and audit entry as rc_leads_csv; consented fields only.
+CREATE OR REPLACE FUNCTION rc_leads_rows(p_sponsor bigint, p_scope bigint[],
+    p_sponsor_of bigint, p_actor text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	s sponsors;
+	tz text;
+	body jsonb;
+BEGIN
+	SELECT * INTO s FROM sponsors WHERE id = p_sponsor
+	  AND (p_sponsor_of IS NULL OR p_sponsor_of = id)
+	  AND (p_scope IS NULL OR event_id = ANY (p_scope));
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	SELECT timezone INTO tz FROM events WHERE id = s.event_id;
+	SELECT coalesce(jsonb_agg(jsonb_build_array(f->>'name',
+	    f->>'company', f->>'email', f->>'phone', f->>'job_title', l.note,
+	    l.rating, rc_sheet_time(l.captured_at, tz)) ORDER BY l.id), '[]')
+	INTO body
+	FROM leads l JOIN registrations r ON r.id = l.registration_id,
+	    LATERAL (SELECT coalesce(rc_lead_fields(r), '{}'::jsonb) AS f) x
+	WHERE l.sponsor_id = s.id;
+	INSERT INTO audit_log (actor, action, event_id, detail)
+	VALUES (p_actor, 'export.leads', s.event_id,
+	    jsonb_build_object('sponsor', s.id));
+	RETURN jsonb_build_object('sheet', 'Leads', 'timezone', tz,
+	    'columns', jsonb_build_array(jsonb_build_object('name', 'name'),
+	        jsonb_build_object('name', 'company'),
+	        jsonb_build_object('name', 'email'),
+	        jsonb_build_object('name', 'phone'),
+	        jsonb_build_object('name', 'job_title'),
+	        jsonb_build_object('name', 'note'),
+	        jsonb_build_object('name', 'rating'),
+	        jsonb_build_object('name', 'captured_at', 'type', 'datetime')),
+	    'rows', body);
+END $$;

@@ -2,7 +2,11 @@
 (SPEC §1, §6): the part of Rollcall that must be exact about personal
 data."""
 import csv
+import datetime as dt
 import io
+import zipfile
+
+import openpyxl
 
 import pytest
 
@@ -196,6 +200,88 @@ def test_attendance_export_has_checkin_time_and_gate(api, w):
         rec["checked_in_at"] and rec["registered_at"], rec
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def read_xlsx(resp):
+    """The first sheet of an XLSX reply, read by openpyxl: (sheet, rows)."""
+    assert resp.status == 200, resp
+    assert resp.headers.get("Content-Type") == XLSX, resp.headers
+    assert resp.headers.get("Content-Disposition", "").startswith(
+        "attachment; filename="), resp.headers
+    assert zipfile.is_zipfile(io.BytesIO(resp.raw)), resp.raw[:20]
+    wb = openpyxl.load_workbook(io.BytesIO(resp.raw))
+    ws = wb.worksheets[0]
+    return ws, [list(r) for r in ws.iter_rows(values_only=True)]
+
+
+def test_attendance_xlsx_has_typed_dates_frozen_header_and_chinese(api, w,
+                                                                   pg):
+    reg = expect(api("POST", "/api/v1/events/%d/registrations" % w.ev,
+                     person(name="张伟", company="=HYPERLINK(\"x\")")), 201)
+    expect(api("POST", "/api/v1/checkins", {"token": reg["ticket"]["token"],
+                                            "gate": "东门"},
+               token=w.tok["door"]), 200)
+    n = int(pg.scalar("SELECT count(*) FROM audit_log WHERE action = "
+                      "'export.attendance' AND event_id = %d" % w.ev))
+    ws, rows = read_xlsx(api("GET", "/api/v1/events/%d/attendance.xlsx"
+                             % w.ev, token=w.tok["organizer"]))
+    assert ws.freeze_panes == "A2", \
+        "the header row must be frozen: freeze_panes is %r" % ws.freeze_panes
+    h = rows[0]
+    assert h[:3] == ["id", "status", "name"] and "checked_in_at" in h, h
+    at = [i for i, r in enumerate(rows) if r[0] == reg["id"]]
+    assert len(at) == 1, "registration %d is not in %r" % (reg["id"], rows)
+    rec = dict(zip(h, rows[at[0]]))
+    assert rec["name"] == "张伟" and rec["gate"] == "东门", rec
+    # Text stays text: a formula-looking company is a string, not a formula.
+    assert rec["company"] == "=HYPERLINK(\"x\")", rec
+    assert ws.cell(row=at[0] + 1,
+                   column=h.index("company") + 1).data_type == "s"
+    assert isinstance(rec["checked_in_at"], dt.datetime), \
+        "checked_in_at must be an Excel date, not %r" % (rec["checked_in_at"],)
+    assert isinstance(rec["registered_at"], dt.datetime), rec
+    assert rec["joined_at"] is None, rec
+    # The local time of the event (Asia/Shanghai), as in the CSV.
+    local = pg.scalar("SELECT to_char(checked_in_at AT TIME ZONE "
+                      "'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS') FROM "
+                      "registrations WHERE id = %d" % reg["id"])
+    assert rec["checked_in_at"].strftime("%Y-%m-%d %H:%M:%S") == local, \
+        (rec["checked_in_at"], local)
+    # The same audit entry as the CSV.
+    assert int(pg.scalar("SELECT count(*) FROM audit_log WHERE action = "
+                         "'export.attendance' AND event_id = %d"
+                         % w.ev)) == n + 1
+
+
+def test_leads_xlsx_has_consented_fields_only(api, w, pg):
+    expect(api("POST", "/api/v1/leads", {"token": ticket(w, "alice"),
+                                         "note": "聊了 Rust", "rating": 4},
+               token=w.tok["sponsor_a"]), 200)
+    n = int(pg.scalar("SELECT count(*) FROM audit_log WHERE action = "
+                      "'export.leads'"))
+    ws, rows = read_xlsx(api("GET", "/api/v1/sponsors/%d/leads.xlsx"
+                             % w.sp_a, token=w.tok["sponsor_a"]))
+    assert ws.freeze_panes == "A2"
+    h = rows[0]
+    assert h == ["name", "company", "email", "phone", "job_title", "note",
+                 "rating", "captured_at"], h
+    alice = [dict(zip(h, r)) for r in rows[1:] if r[0] == "Alice"]
+    assert alice, rows
+    a = alice[0]
+    assert a["email"] == w.people["alice"]["body"]["email"] and \
+        a["phone"] is None, "alice shared email and job title only: %r" % a
+    assert a["note"] == "聊了 Rust" and a["rating"] == 4, a
+    assert isinstance(a["captured_at"], dt.datetime), a
+    assert int(pg.scalar("SELECT count(*) FROM audit_log WHERE action = "
+                         "'export.leads'")) == n + 1
+    # Another sponsor's leads are not this sponsor's to read, as in CSV.
+    expect(api("GET", "/api/v1/sponsors/%d/leads.csv" % w.sp_b,
+               token=w.tok["sponsor_a"]), 403, "out_of_scope")
+    expect(api("GET", "/api/v1/sponsors/%d/leads.xlsx" % w.sp_b,
+               token=w.tok["sponsor_a"]), 403, "out_of_scope")
+
+
 def test_exports_tokens_consent_and_erasure_are_audited(api, w, pg, issue):
     n = int(pg.scalar("SELECT count(*) FROM audit_log"))
     expect(api("GET", "/api/v1/events/%d/attendance.csv" % w.ev,
@@ -293,6 +379,14 @@ def matrix(w):
               admin=200)),
         ("GET", "/api/v1/sponsors/%d/leads.csv" % a, None,
          dict(staff_only, sponsor_a=200, organizer_other=404, organizer=200,
+              admin=200)),
+        ("GET", "/api/v1/events/%d/attendance.xlsx" % ev, None,
+         dict(staff_only, organizer=200, admin=200)),
+        ("GET", "/api/v1/sponsors/%d/leads.xlsx" % a, None,
+         dict(staff_only, sponsor_a=200, organizer_other=404, organizer=200,
+              admin=200)),
+        ("GET", "/api/v1/sponsors/%d/leads.xlsx" % b, None,
+         dict(staff_only, sponsor_b=200, organizer_other=404, organizer=200,
               admin=200)),
         ("GET", "/api/v1/sponsors/%d/leads" % b, None,
          dict(staff_only, sponsor_b=200, organizer_other=404, organizer=200,
