@@ -131,7 +131,8 @@ test:
 unit: check-pkgs $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
-integration: check-pkgs build/asan/rollcalld build/asan/rollcall-scan
+integration: check-pkgs build/asan/rollcalld build/asan/rollcall-scan \
+	    tests/e2e/node_modules/.package-lock.json
 	ROLLCALLD=$(CURDIR)/build/asan/rollcalld \
 	ROLLCALL_SCAN=$(CURDIR)/build/asan/rollcall-scan $(PYTHON) -m pytest -q \
 	    -p no:cacheprovider tests/integration

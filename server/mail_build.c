@@ -243,7 +243,9 @@ draft_render(struct draft *d, char *err, size_t errlen)
 			d->subject[i] = ' ';
 	if (d->confirmed && (kind_has_ticket(d->kind) ||
 	    strcmp(d->kind, "event_changed") == 0))
-		d->ics = ics_render(d->reg);
+		d->ics = ics_render(d->reg, json_string_value(json_object_get(
+		    d->ctx, "event_url")), json_string_value(json_object_get(
+		    d->ctx, "join_url")));
 	json_object_set_new(d->ctx, "has_ics", json_boolean(d->ics != NULL));
 	snprintf(tname, sizeof(tname), "mail_%s.txt", d->kind);
 	d->text = tmpl_render(tname, d->ctx);

@@ -367,3 +367,10 @@ registration_erase(struct req *r)
 
 	req_query(r, SQL_REG_ERASE, vals, 1, http_reply_row);
 }
+
+/* The site's public URL, without a trailing slash. */
+const char *
+registration_public_url(void)
+{
+	return public_url;
+}

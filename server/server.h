@@ -371,6 +371,7 @@ int	 registration_check(json_t *, char *, size_t, char *, size_t);
 int	 registration_rate_ok(struct req *);
 void	 registration_submit(struct req *, json_t *, req_done_fn);
 void	 reg_attach_ticket(json_t *, const char *);
+const char *registration_public_url(void);
 
 /* secret.c */
 #define SECRET_SEAL_NAME	"mail_secretbox"	/* its row in `secrets` */
@@ -476,7 +477,7 @@ struct evbuffer *tmpl_render_text(const char *, size_t, const json_t *);
 
 /* ics.c */
 #define ICS_MAXLINE		75	/* octets of a line before folding (RFC 5545) */
-struct evbuffer *ics_render(json_t *);
+struct evbuffer *ics_render(json_t *, const char *, const char *);
 
 /* web.c */
 int	 web_init(const char *);

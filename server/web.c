@@ -527,7 +527,9 @@ static void
 ics_done(struct req *r, struct db_res *res)
 {
 	struct evbuffer	*b;
-	json_t		*reg;
+	json_t		*reg, *ev;
+	const char	*kind, *status;
+	char		 url[1024], loc[1024], join[64];
 
 	if (db_rows(res) != 1 || db_isnull(res, 0, 0) ||
 	    (reg = json_loads(db_value(res, 0, 0), 0, NULL)) == NULL) {
@@ -539,7 +541,22 @@ ics_done(struct req *r, struct db_res *res)
 		http_error(r, 404, "not_found", "No such registration.");
 		return;
 	}
-	b = ics_render(reg);
+	loc[0] = '\0';
+	ev = json_object_get(reg, "event");
+	snprintf(url, sizeof(url), "%s/events/%lld", registration_public_url(),
+	    (long long)json_integer_value(json_object_get(ev, "id")));
+	kind = json_string_value(json_object_get(ev, "kind"));
+	status = json_string_value(json_object_get(reg, "status"));
+	/* An online event's place is the attendee's own join link. */
+	if (kind != NULL && strcmp(kind, "nighttalk") == 0 && status != NULL &&
+	    strcmp(status, "confirmed") == 0) {
+		secret_join(r->params[0], join, sizeof(join));
+		snprintf(loc, sizeof(loc), "%s/j/%s", registration_public_url(),
+		    join);
+		sodium_memzero(join, sizeof(join));
+	}
+	b = ics_render(reg, url, loc[0] != '\0' ? loc : NULL);
+	sodium_memzero(loc, sizeof(loc));
 	json_decref(reg);
 	if (b == NULL) {
 		http_error(r, 503, "render_failed", "Try again.");

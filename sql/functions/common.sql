@@ -24,3 +24,30 @@ BEGIN
 	RAISE EXCEPTION USING ERRCODE = 'RC' || status::text, MESSAGE = code,
 	    DETAIL = msg;
 END $$;
+
+-- The UTC offset of zone tz at instant t, in seconds east of UTC:
+-- PostgreSQL's tz database, not the C library's (setting TZ for
+-- localtime_r would race the mail thread).
+CREATE OR REPLACE FUNCTION rc_tz_secs(t timestamptz, tz text)
+RETURNS integer LANGUAGE sql STABLE AS $$
+	SELECT extract(epoch FROM (t AT TIME ZONE tz) - (t AT TIME ZONE 'UTC'))
+	    ::integer
+$$;
+
+-- That offset as iCalendar writes it: "+0800", "-0430".
+CREATE OR REPLACE FUNCTION rc_tz_offset(t timestamptz, tz text)
+RETURNS text LANGUAGE sql STABLE AS $$
+	SELECT CASE WHEN s < 0 THEN '-' ELSE '+' END ||
+	    to_char(abs(s) / 3600, 'FM00') || to_char(abs(s) % 3600 / 60, 'FM00')
+	FROM (SELECT rc_tz_secs(t, tz) AS s) x
+$$;
+
+-- Whether zone tz keeps standard time at t: its offset is the smaller of
+-- those on 1 January and 1 July of that year (a zone without DST: always).
+CREATE OR REPLACE FUNCTION rc_tz_standard(t timestamptz, tz text)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+	SELECT rc_tz_secs(t, tz) <= least(
+	    rc_tz_secs(date_trunc('year', t AT TIME ZONE tz) AT TIME ZONE tz, tz),
+	    rc_tz_secs((date_trunc('year', t AT TIME ZONE tz) +
+	        interval '6 months') AT TIME ZONE tz, tz))
+$$;

@@ -206,6 +206,7 @@ BEGIN
 	    members_only = CASE WHEN p ? 'members_only'
 	        THEN (p->>'members_only')::boolean ELSE members_only END,
 	    status = coalesce(new_status, status),
+	    ics_sequence = ics_sequence + 1,
 	    updated_at = now()
 	WHERE id = p_id
 	RETURNING * INTO e;

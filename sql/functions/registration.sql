@@ -40,6 +40,9 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	        'ends_at_local', to_char(e.ends_at AT TIME ZONE e.timezone,
 	            'YYYY-MM-DD"T"HH24:MI:SS'),
 	        'timezone', e.timezone, 'venue', e.venue, 'status', e.status,
+	        'description', e.description, 'sequence', e.ics_sequence,
+	        'tz_offset', rc_tz_offset(e.starts_at, e.timezone),
+	        'tz_standard', rc_tz_standard(e.starts_at, e.timezone),
 	        'sponsors', (SELECT coalesce(jsonb_agg(s.name ORDER BY s.id),
 	            '[]') FROM sponsors s WHERE s.event_id = e.id))
 	        FROM events e WHERE e.id = r.event_id))

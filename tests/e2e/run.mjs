@@ -370,6 +370,8 @@ async function downloadIcs(page, linkName, ev) {
   await dl.saveAs(file);
   const text = fs.readFileSync(file, 'utf8');
   const cal = new ICAL.Component(ICAL.parse(text));
+  // The event's zone comes as a VTIMEZONE: register it, as calendar apps do.
+  for (const z of cal.getAllSubcomponents('vtimezone')) ICAL.TimezoneService.register(z);
   const vevent = cal.getFirstSubcomponent('vevent');
   assert(vevent, `no VEVENT in the .ics:\n${text}`);
   const e = new ICAL.Event(vevent);

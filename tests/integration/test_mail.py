@@ -185,7 +185,8 @@ def test_confirmation_carries_ticket_calendar_and_link(
     assert ics.get_filename() == "event.ics"
     cal = ics.get_content()
     assert cal.startswith("BEGIN:VCALENDAR") and "END:VCALENDAR" in cal
-    assert re.search(r"^DTSTART:\d{8}T\d{6}Z\r?$", cal, re.M), cal
+    assert re.search(r"^DTSTART;TZID=Asia/Shanghai:\d{8}T\d{6}\r?$", cal,
+                     re.M) and "BEGIN:VTIMEZONE" in cal, cal
 
     # The manage link is this attendee's, and it works.
     links = set(MANAGE_RE.findall(text)) | set(MANAGE_RE.findall(html))

@@ -81,7 +81,7 @@ registration(const char *title, const char *venue, const char *starts,
 static struct ics
 render(json_t *reg)
 {
-	struct evbuffer	*b = ics_render(reg);
+	struct evbuffer	*b = ics_render(reg, NULL, NULL);
 	struct ics	 out;
 
 	if (b == NULL)
@@ -458,7 +458,7 @@ a_registration_without_its_event_gives_null(void **state)
 	reg = json_pack("{s:I, s:s}", "id", (json_int_t)77, "status",
 	    "confirmed");
 	assert_non_null(reg);
-	b = ics_render(reg);
+	b = ics_render(reg, NULL, NULL);
 	if (b != NULL) {
 		print_error("ics_render of a registration without \"event\" "
 		    "gave %zu bytes, expected NULL\n",
@@ -498,7 +498,7 @@ a_null_event_gives_null(void **state)
 	reg = json_pack("{s:I, s:s, s:n}", "id", (json_int_t)78, "status",
 	    "confirmed", "event");
 	assert_non_null(reg);
-	b = ics_render(reg);
+	b = ics_render(reg, NULL, NULL);
 	if (b != NULL) {
 		print_error("ics_render with \"event\": null gave %zu bytes, "
 		    "expected NULL\n", evbuffer_get_length(b));
