@@ -154,6 +154,9 @@ draft_context(struct draft *d, char *err, size_t errlen)
 		return -1;
 	}
 	util_local_time(d->ev, "starts_at_local", "starts_display");
+	/* Online, people join from anywhere: the start in UTC as well. */
+	if (d->online)
+		util_local_time(d->ev, "starts_at", "starts_utc");
 	util_local_time(d->ev, "ends_at_local", "ends_display");
 	s = json_string_value(json_object_get(d->ev, "ends_display"));
 	start = json_string_value(json_object_get(d->ev, "starts_display"));
@@ -208,7 +211,8 @@ draft_ticket(struct draft *d, char *err, size_t errlen)
 {
 	json_t	*claims = json_object_get(d->reg, "ticket_claims");
 
-	if (!d->confirmed || !kind_has_ticket(d->kind) ||
+	/* Online events have no door: their mails carry the join link. */
+	if (d->online || !d->confirmed || !kind_has_ticket(d->kind) ||
 	    !json_is_object(claims) || d->tkey->priv_pem == NULL)
 		return 0;
 	d->tok = ticket_sign(d->tkey, json_integer_value(json_object_get(

@@ -364,3 +364,30 @@ def test_sendmail_interface(start_daemon, cluster, admin, tmp_path):
                                    policy=email.policy.default)
     assert msg["subject"] == "Registered: Sendmail meetup"
     assert "image/png" in parts(msg)
+
+
+def test_nighttalk_confirmation_gives_the_join_link_not_a_door_ticket(
+        start_daemon, cluster, admin, sink):
+    """An online event has no door: its confirmation carries the personal
+    join link and the start in UTC, and no QR to show at a door."""
+    d = mail_daemon(start_daemon, cluster, sink)
+    s = expect(d.api("POST", "/api/v1/series", series(chapter=uniq("nt")),
+                     token=admin), 201)
+    ep = s["events"][0]
+    expect(d.api("PATCH", "/api/v1/events/%d" % ep["id"],
+                 {"status": "published"}, token=admin), 200)
+    reg = register(d, ep)
+    msg = sink.wait_for(reg["email"])[0]
+    p = parts(msg)
+    text, html = p["text/plain"].get_content(), p["text/html"].get_content()
+    assert "image/png" not in p, \
+        "a NightTalk confirmation carries a door QR: %s" % list(p)
+    for body, what in ((text, "text"), (html, "HTML")):
+        assert re.search(r"/j/[A-Za-z0-9_-]{43}", body), \
+            "no personal join link in the %s part:\n%s" % (what, body)
+        assert "door" not in body.lower(), \
+            "the %s part speaks of a door:\n%s" % (what, body)
+        assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", body), \
+            "the %s part does not give the start in UTC:\n%s" % (what, body)
+    assert "live.example.com" not in msg.as_bytes().decode("ascii", "replace"),\
+        "the stream URL is in the mail"
