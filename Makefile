@@ -21,8 +21,9 @@ SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/checkin.c server/config.c \
 	      server/ics.c server/join.c server/keyring.c server/lead.c \
 	      server/mail.c server/mail_build.c server/mail_worker.c \
 	      server/metrics.c server/migrate.c server/notify.c server/ops.c \
-	      server/ratelimit.c server/registration.c server/router.c \
-	      server/secret.c server/template.c server/tickets.c \
+	      server/ratelimit.c server/registration.c server/retention.c \
+	      server/router.c server/secret.c server/template.c \
+	      server/tickets.c \
 	      server/token.c server/validate.c server/web.c
 HEADERS	    = server/server.h server/common/common.h
 MAIN_SRC    = server/main.c
