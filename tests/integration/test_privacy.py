@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from support import _apply, expect, meetup, uniq, wait_until
+from support import _apply, expect, jwt_claims, meetup, uniq, wait_until
 
 
 def distinctive():
@@ -210,6 +210,12 @@ def test_cancelled_event_admits_no_one_and_makes_no_lead(
         token=booth.door), 200)
     assert up["results"][0]["result"] == "cancelled" and \
         up["admitted"] == 0, up
+    bundle = expect(api("GET", "/api/v1/events/%d/offline-bundle" % booth.ev,
+                        token=booth.door), 200)
+    assert {jwt_claims(r["ticket"]["token"])["jti"] for r in regs} <= \
+        set(bundle["revoked"]), \
+        "an offline scanner would admit a cancelled event's tickets: %r" \
+        % bundle["revoked"]
     assert pg.scalar("SELECT count(*) FROM registrations WHERE event_id = "
                      "%d AND checked_in_at IS NOT NULL" % booth.ev) == "0"
     assert pg.scalar("SELECT count(*) FROM leads l JOIN sponsors s ON "
