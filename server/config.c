@@ -36,6 +36,7 @@ enum ckey {
 	CK_SYSLOG,
 	CK_VERBOSE,
 	CK_TRUSTED_PROXIES,
+	CK_LEAD_RETENTION_DAYS,
 	CK__MAX
 };
 
@@ -54,6 +55,8 @@ static const struct {
 	[CK_SYSLOG] =		{ "syslog", 0, 0 },
 	[CK_VERBOSE] =		{ "verbose", 0, 0 },
 	[CK_TRUSTED_PROXIES] =	{ "trusted_proxies", 0, 0 },
+	[CK_LEAD_RETENTION_DAYS] = { "lead_retention_days", 0,
+	    RETENTION_MAXDAYS },
 };
 
 /* One trusted proxy: an address and how many leading bits must match. */
@@ -90,6 +93,7 @@ config_defaults(struct config *cf)
 	cf->queue_max = DB_MAXWAIT;
 	cf->foreground = 1;
 	cf->rate_limit = 60;
+	cf->lead_retention_days = RETENTION_LEAD_DAYS;
 }
 
 /* Release what config_load read, wiping it: db and db_file may hold a
@@ -444,6 +448,7 @@ config_set(struct config *cf, const char *key, const char *value, char *err,
 	case CK_RATE_LIMIT:
 	case CK_POOL:
 	case CK_QUEUE:
+	case CK_LEAD_RETENTION_DAYS:
 		if (parse_int64(value, ckeys[k].min, ckeys[k].max, &v) == -1) {
 			seterr(err, errlen, "%s: wants a whole number from "
 			    "%lld to %lld%s", key, (long long)ckeys[k].min,
@@ -455,6 +460,8 @@ config_set(struct config *cf, const char *key, const char *value, char *err,
 			cf->rate_limit = (int)v;
 		else if (k == CK_POOL)
 			cf->pool_size = (int)v;
+		else if (k == CK_LEAD_RETENTION_DAYS)
+			cf->lead_retention_days = (int)v;
 		else
 			cf->queue_max = (int)v;
 		break;

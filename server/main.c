@@ -27,7 +27,7 @@ usage(void)
 	    "[--listen ADDR:PORT] [--rate-limit N]\n"
 	    "                 [--pool N] [--queue N] [--public-url URL] "
 	    "[--trusted-proxies LIST]\n"
-	    "                 [--syslog] [-v]\n"
+	    "                 [--lead-retention-days N] [--syslog] [-v]\n"
 	    "                 [--smtp URL [--smtp-user U --smtp-password-file F]"
 	    " [--smtp-tls required|try|none]\n"
 	    "                  | --sendmail PATH] [--mail-from ADDRESS]\n"
@@ -160,7 +160,12 @@ cmd_serve(const struct config *cf)
 	if ((base = event_base_new()) == NULL)
 		return 1;
 	if (db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
+<<<<<<< HEAD
 	    keyring_start(base) == -1 || xlsx_start(base) == -1 ||
+=======
+	    keyring_start(base) == -1 ||
+	    retention_start(base, cf->lead_retention_days) == -1 ||
+>>>>>>> i14-privacy
 	    router_start(base, cf->listen) == -1)
 		return 1;
 	sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
@@ -177,6 +182,7 @@ cmd_serve(const struct config *cf)
 	db_pool_stop();
 	xlsx_stop();
 	keyring_stop();
+	retention_stop();
 	mail_stop();
 	event_free(sigterm);
 	event_free(sigint);
@@ -209,6 +215,7 @@ parse_flags(int argc, char *argv[], struct flag *flags, int *nflags,
 		{ "share", required_argument, NULL, 's' },
 		{ "public-url", required_argument, NULL, 'u' },
 		{ "trusted-proxies", required_argument, NULL, 't' },
+		{ "lead-retention-days", required_argument, NULL, 'L' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "syslog", no_argument, NULL, 'S' },
 		/* the mail settings (config_mail_set): */
@@ -263,6 +270,7 @@ parse_flags(int argc, char *argv[], struct flag *flags, int *nflags,
 		case 's': f->key = "share"; break;
 		case 'u': f->key = "public_url"; break;
 		case 't': f->key = "trusted_proxies"; break;
+		case 'L': f->key = "lead_retention_days"; break;
 		case 'S': f->key = "syslog"; f->value = "yes"; break;
 		case 'v': f->key = "verbose"; f->value = "yes"; break;
 		}
@@ -338,6 +346,7 @@ cmd_check(const struct config *cf, const char *path)
 	    "(libpq defaults)" : "(set, not shown)");
 	printf("rate_limit = %d\npool = %d\nqueue = %d\n", cf->rate_limit,
 	    cf->pool_size, cf->queue_max);
+	printf("lead_retention_days = %d\n", cf->lead_retention_days);
 	printf("share = %s\n", share_dir(cf->share));
 	printf("syslog = %s\nverbose = %s\n", cf->foreground ? "no" : "yes",
 	    cf->verbose ? "yes" : "no");

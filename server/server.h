@@ -88,6 +88,7 @@ enum sql_id {
 	SQL_AGENDA_SET,
 	SQL_CHECKIN_DOOR,
 	SQL_CHECKIN_GROUP,
+	SQL_RETENTION,
 	/* Blocking connections only (start-up, commands, the mail thread). */
 	SQL_BEGIN,
 	SQL_COMMIT,
@@ -228,6 +229,7 @@ struct config {
 	const char	*share;		/* directory holding sql/ and templates/ */
 	const char	*trusted_proxies; /* whose X-Forwarded-For is believed */
 	int		 rate_limit;
+	int		 lead_retention_days; /* leads kept after the event */
 	int		 pool_size;
 	int		 queue_max;
 	int		 verbose;
@@ -419,6 +421,14 @@ const char *keyring_jwks(void);
 /* jwks.c */
 #define JWKS_MAXAGE		300	/* seconds a client may cache the keys */
 void	 jwks_get(struct req *);
+
+/* retention.c */
+#define RETENTION_SECS		3600	/* rc_retention runs this often */
+#define RETENTION_RETRY_SECS	5	/* and again this soon after a failure */
+#define RETENTION_LEAD_DAYS	90	/* default: leads kept after the event */
+#define RETENTION_MAXDAYS	36500
+int	 retention_start(struct event_base *, int);
+void	 retention_stop(void);
 
 /* checkin.c */
 void	 checkin_group_stats(uint64_t *, uint64_t *);

@@ -8,6 +8,18 @@
 -- from the row, as every request must. Scans that arrive together share
 -- one transaction and one commit (rc_checkin_group).
 
+-- A recorded verdict as the door sees it. checkins.result holds no
+-- personal data: the name and company come from the registration as it
+-- is now, so a replayed scan of an erased attendee shows none.
+CREATE OR REPLACE FUNCTION rc_checkin_answer(p_res jsonb, p_reg bigint)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT p_res || jsonb_build_object('attendee', (SELECT
+	    jsonb_build_object('name', r.name, 'company', r.company)
+	    FROM registrations r WHERE r.id = p_reg
+	      AND p_res->>'result' IN ('admitted', 'already_checked_in',
+	          'cancelled', 'not_confirmed')))
+$$;
+
 -- One scan at a door. p_claims is what the server verified from the
 -- ticket (NULL when it was not a valid ticket at all); p_scope the door
 -- token's events; p_event the event the door says it is checking.
@@ -21,13 +33,14 @@ DECLARE
 	reg bigint := (p_claims->>'reg')::bigint;
 	jti text := p_claims->>'jti';
 	res jsonb;
+	rid bigint;
 	n integer;
 BEGIN
 	IF p_nonce IS NOT NULL THEN
-		SELECT result INTO res FROM checkins
+		SELECT result, registration_id INTO res, rid FROM checkins
 		WHERE door_jti = p_door AND nonce = p_nonce;
 		IF FOUND THEN
-			RETURN res;
+			RETURN rc_checkin_answer(res, rid);
 		END IF;
 	END IF;
 	IF p_claims IS NULL THEN
@@ -35,6 +48,11 @@ BEGIN
 	ELSIF (p_event IS NOT NULL AND ev <> p_event)
 	    OR (p_scope IS NOT NULL AND NOT ev = ANY (p_scope)) THEN
 		v := 'wrong_event';
+	ELSIF rc_event_cancelled(ev) THEN
+		-- Its registrations stay as they were; no ticket admits.
+		SELECT * INTO r FROM registrations
+		WHERE id = reg AND event_id = ev AND ticket_jti = jti;
+		v := CASE WHEN FOUND THEN 'cancelled' ELSE 'invalid' END;
 	ELSE
 		-- The admission: one statement, exactly one winner.
 		UPDATE registrations SET checked_in_at = now(),
@@ -60,32 +78,42 @@ BEGIN
 			END IF;
 		END IF;
 	END IF;
+	-- What is recorded: the verdict, never the person (rc_checkin_answer).
 	res := jsonb_build_object('result', v, 'event_id', ev,
-	    'attendee', CASE WHEN v IN ('admitted', 'already_checked_in',
-	        'cancelled', 'not_confirmed')
-	        THEN jsonb_build_object('name', r.name, 'company', r.company) END,
 	    'first_checked_in_at', CASE WHEN v IN ('admitted',
 	        'already_checked_in') THEN r.checked_in_at END,
 	    'gate', CASE WHEN v IN ('admitted', 'already_checked_in')
 	        THEN r.checkin_gate END);
+	IF v = 'cancelled' AND rc_event_cancelled(ev) THEN
+		res := res || '{"message": "the event was cancelled"}';
+	END IF;
+	rid := r.id;
 	INSERT INTO checkins (event_id, registration_id, jti, verdict, gate,
 	    door_jti, nonce, result)
-	VALUES (ev, CASE WHEN r.id IS NOT NULL THEN r.id END, jti, v, p_gate,
-	    p_door, p_nonce, res)
+	VALUES (ev, rid, jti, v, p_gate, p_door, p_nonce, res)
 	ON CONFLICT (door_jti, nonce) WHERE nonce IS NOT NULL DO NOTHING;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	IF n = 0 THEN
 		-- A retry with the same nonce raced us and was recorded first.
-		SELECT result INTO res FROM checkins
+		SELECT result, registration_id INTO res, rid FROM checkins
 		WHERE door_jti = p_door AND nonce = p_nonce;
 	END IF;
-	RETURN res;
+	RETURN rc_checkin_answer(res, rid);
 END $$;
 
 -- Offline scans, earliest first. p_scans: [{claims|null, scanned_at,
 -- gate, nonce}]. The earliest admission of a ticket wins; later ones are
 -- conflicts. A scan already uploaded (same door token and nonce) changes
 -- nothing and is reported as a duplicate.
+--
+-- Two uploads of the same scans can run at once (a scanner retrying
+-- while its first upload is still in flight, or two laptops syncing one
+-- journal). A scan's row is claimed by INSERT ... ON CONFLICT DO NOTHING
+-- before the scan changes anything: the second upload's insert waits for
+-- the first's transaction and then finds the row, so it reports the scan
+-- as a duplicate instead of failing the whole batch on the unique index.
+-- The registration is locked (FOR UPDATE) while its verdict is decided,
+-- so the verdict still holds when it is applied after the insert.
 CREATE OR REPLACE FUNCTION rc_checkin_batch(p_door text, p_scope bigint[],
     p_device text, p_scans jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -104,16 +132,10 @@ DECLARE
 	invalid integer := 0;
 	res jsonb;
 	displaced timestamptz;
+	n integer;
 BEGIN
 	FOR s IN SELECT x FROM jsonb_array_elements(p_scans) x
 	    ORDER BY (x->>'scanned_at')::timestamptz, x->>'nonce' LOOP
-		IF EXISTS (SELECT 1 FROM checkins WHERE door_jti = p_door
-		    AND nonce = s->>'nonce') THEN
-			duplicates := duplicates + 1;
-			results := results || jsonb_build_array(jsonb_build_object(
-			    'nonce', s->>'nonce', 'result', 'duplicate'));
-			CONTINUE;
-		END IF;
 		at := (s->>'scanned_at')::timestamptz;
 		ev := (s->'claims'->>'ev')::bigint;
 		reg := (s->'claims'->>'reg')::bigint;
@@ -135,11 +157,10 @@ BEGIN
 				v := 'cancelled';
 			ELSIF r.ticket_jti IS DISTINCT FROM jti THEN
 				v := 'invalid';
+			ELSIF rc_event_cancelled(ev) THEN
+				v := 'cancelled';
 			ELSIF r.checked_in_at IS NULL OR r.checked_in_at > at THEN
 				displaced := r.checked_in_at;
-				UPDATE registrations SET checked_in_at = at,
-				    checkin_gate = s->>'gate'
-				WHERE id = r.id RETURNING * INTO r;
 				v := 'admitted';
 			ELSE
 				v := 'conflict';
@@ -147,13 +168,28 @@ BEGIN
 		END IF;
 		res := jsonb_build_object('nonce', s->>'nonce', 'result', v,
 		    'registration_id', r.id,
-		    'first_checked_in_at', r.checked_in_at,
-		    'gate', r.checkin_gate,
+		    'first_checked_in_at', CASE WHEN v = 'admitted' THEN at
+		        ELSE r.checked_in_at END,
+		    'gate', CASE WHEN v = 'admitted' THEN s->>'gate'
+		        ELSE r.checkin_gate END,
 		    'displaced_checked_in_at', displaced);
 		INSERT INTO checkins (event_id, registration_id, jti, verdict, gate,
 		    door_jti, nonce, device, source, scanned_at, result)
 		VALUES (ev, r.id, jti, v, s->>'gate', p_door, s->>'nonce',
-		    p_device, 'offline', at, res);
+		    p_device, 'offline', at, res)
+		ON CONFLICT (door_jti, nonce) WHERE nonce IS NOT NULL DO NOTHING;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		IF n = 0 THEN
+			duplicates := duplicates + 1;
+			results := results || jsonb_build_array(jsonb_build_object(
+			    'nonce', s->>'nonce', 'result', 'duplicate'));
+			CONTINUE;
+		END IF;
+		IF v = 'admitted' THEN
+			UPDATE registrations SET checked_in_at = at,
+			    checkin_gate = s->>'gate'
+			WHERE id = r.id;
+		END IF;
 		results := results || jsonb_build_array(res);
 		IF v = 'admitted' THEN
 			admitted := admitted + 1;

@@ -298,3 +298,11 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER events_fill AFTER UPDATE OF capacity ON events
     FOR EACH ROW EXECUTE FUNCTION rc_event_fill_after_update();
+
+-- Whether the event was cancelled: its tickets admit no one at the door
+-- and make no lead at a booth (verdict `cancelled`).
+CREATE OR REPLACE FUNCTION rc_event_cancelled(p_event bigint)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+	SELECT EXISTS (SELECT 1 FROM events WHERE id = p_event
+	    AND status = 'cancelled')
+$$;

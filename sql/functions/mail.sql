@@ -142,12 +142,20 @@ CREATE OR REPLACE TRIGGER events_mail AFTER UPDATE ON events FOR EACH ROW
 -- new one, and a 'resend' message is queued: all in one transaction.
 -- Nothing is said about whether the address is registered; at most one
 -- resend per registration per 10 minutes is honoured.
+--
+-- Nor does the time the answer takes say it. A transaction that writes
+-- nothing commits without waiting for the disk; one that writes waits for
+-- its WAL flush, milliseconds that a client can measure. So every request
+-- writes: an audit row (no address in it, no word of what was found) on
+-- every path, registered or not, honoured or not.
 CREATE OR REPLACE FUNCTION rc_resend(p_event bigint, p_email text, p_hash bytea,
     p_join bytea, p_sealed bytea)
 RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
 	r registrations;
 BEGIN
+	INSERT INTO audit_log (actor, action, event_id)
+	VALUES ('attendee', 'registration.resend', p_event);
 	SELECT * INTO r FROM registrations WHERE event_id = p_event
 	    AND lower(email) = lower(p_email) AND status <> 'cancelled'
 	    AND erased_at IS NULL
@@ -237,6 +245,11 @@ BEGIN
 		    finished_at = now()
 		WHERE id = p_id;
 		RETURN 'sent';
+	END IF;
+	-- A refusal quotes the address: none is kept once it was erased.
+	IF EXISTS (SELECT 1 FROM registrations WHERE id = o.registration_id
+	    AND erased_at IS NOT NULL) THEN
+		p_error := 'personal data erased';
 	END IF;
 	IF p_permanent OR now() - o.due_at > interval '3 days' THEN
 		UPDATE outbox SET state = 'failed', secret_sealed = NULL,

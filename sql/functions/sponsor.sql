@@ -69,6 +69,9 @@ BEGIN
 	IF NOT FOUND OR r.ticket_jti IS DISTINCT FROM p_claims->>'jti' THEN
 		RETURN jsonb_build_object('result', 'invalid');
 	END IF;
+	IF r.status = 'cancelled' OR rc_event_cancelled(s.event_id) THEN
+		RETURN jsonb_build_object('result', 'cancelled', 'lead', NULL);
+	END IF;
 	IF r.status <> 'confirmed' THEN
 		RETURN jsonb_build_object('result', 'not_confirmed');
 	END IF;

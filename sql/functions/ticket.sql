@@ -85,8 +85,12 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	    'keys', (SELECT jsonb_agg(jsonb_build_object('kid', kid,
 	        'public_key', public_pem) ORDER BY created_at) FROM ticket_keys),
 	    'issuer', 'rc',
-	    'revoked', coalesce((SELECT jsonb_agg(jti ORDER BY jti)
-	        FROM revoked_tickets WHERE event_id = p_event), '[]'),
+	    -- A cancelled event's tickets are all refused, offline too.
+	    'revoked', coalesce((SELECT jsonb_agg(j ORDER BY j) FROM (
+	        SELECT jti AS j FROM revoked_tickets WHERE event_id = p_event
+	        UNION SELECT ticket_jti FROM registrations
+	        WHERE event_id = p_event AND ticket_jti IS NOT NULL
+	          AND rc_event_cancelled(p_event)) x), '[]'),
 	    'generated_at', now()) END
 $$;
 
