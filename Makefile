@@ -18,23 +18,13 @@ PYTHON	 = /usr/bin/python3
 COMMON_SRCS = server/common/log.c server/common/ticket.c server/common/util.c
 SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/checkin.c server/config.c \
 	      server/db.c server/event.c server/export.c server/http.c \
-<<<<<<< HEAD
 	      server/ics.c server/join.c server/jwks.c server/keyring.c \
 	      server/lead.c server/mail.c server/mail_build.c \
 	      server/mail_worker.c server/metrics.c server/migrate.c \
 	      server/notify.c server/ops.c server/ratelimit.c \
-	      server/registration.c server/router.c server/secret.c \
-	      server/template.c server/tickets.c server/token.c \
-	      server/validate.c server/web.c server/xlsx.c
-=======
-	      server/ics.c server/join.c server/keyring.c server/lead.c \
-	      server/mail.c server/mail_build.c server/mail_worker.c \
-	      server/metrics.c server/migrate.c server/notify.c server/ops.c \
-	      server/ratelimit.c server/registration.c server/retention.c \
-	      server/router.c server/secret.c server/template.c \
-	      server/tickets.c \
-	      server/token.c server/validate.c server/web.c
->>>>>>> i14-privacy
+	      server/registration.c server/retention.c server/router.c \
+	      server/secret.c server/template.c server/tickets.c \
+	      server/token.c server/validate.c server/web.c server/xlsx.c
 HEADERS	    = server/server.h server/common/common.h
 MAIN_SRC    = server/main.c
 TEST_PKGS   = cmocka zbar

@@ -160,12 +160,8 @@ cmd_serve(const struct config *cf)
 	if ((base = event_base_new()) == NULL)
 		return 1;
 	if (db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
-<<<<<<< HEAD
 	    keyring_start(base) == -1 || xlsx_start(base) == -1 ||
-=======
-	    keyring_start(base) == -1 ||
 	    retention_start(base, cf->lead_retention_days) == -1 ||
->>>>>>> i14-privacy
 	    router_start(base, cf->listen) == -1)
 		return 1;
 	sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
