@@ -117,6 +117,8 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_CHECKIN_GROUP] = { "checkin_group",
 	    "SELECT ord, status, code, body FROM rc_checkin_group($1::jsonb)",
 	    1 },
+	[SQL_REGISTER_GROUP] = { "register_group",
+	    "SELECT ord, status, body FROM rc_register_group($1::jsonb)", 1 },
 	/* Blocking: start-up and commands only, never prepared on the pool. */
 	[SQL_BEGIN] = { "begin", "BEGIN", 0, SQL_DIRECT },
 	[SQL_COMMIT] = { "commit", "COMMIT", 0, SQL_DIRECT },
