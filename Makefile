@@ -23,7 +23,7 @@ SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/checkin.c server/config.c \
 	      server/metrics.c server/migrate.c server/notify.c server/ops.c \
 	      server/ratelimit.c server/registration.c server/router.c \
 	      server/secret.c server/template.c server/tickets.c \
-	      server/token.c server/validate.c server/web.c
+	      server/token.c server/validate.c server/web.c server/worker.c
 HEADERS	    = server/server.h server/common/common.h
 MAIN_SRC    = server/main.c
 TEST_PKGS   = cmocka zbar

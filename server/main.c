@@ -160,7 +160,7 @@ cmd_serve(const struct config *cf)
 	if ((base = event_base_new()) == NULL)
 		return 1;
 	if (db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
-	    keyring_start(base) == -1 ||
+	    keyring_start(base) == -1 || worker_start(base) == -1 ||
 	    router_start(base, cf->listen) == -1)
 		return 1;
 	sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
@@ -174,6 +174,7 @@ cmd_serve(const struct config *cf)
 	    cf->pool_size, cf->rate_limit);
 	event_base_dispatch(base);
 	notify_stop();
+	worker_stop();
 	db_pool_stop();
 	keyring_stop();
 	mail_stop();

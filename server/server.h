@@ -418,6 +418,15 @@ json_t	*keyring_claims(const char *);
 int	 keyring_unknown_kid(const char *, char *, size_t);
 int	 keyring_count(void);
 
+/* worker.c */
+#define WORKER_THREADS		2	/* threads drawing ticket images */
+#define WORKER_MAXQUEUE		1024	/* jobs waiting before 503 busy */
+#define WORKER_NICE		10	/* their priority below the loop's */
+typedef void (*worker_fn)(void *);
+int	 worker_start(struct event_base *);
+int	 worker_submit(worker_fn, worker_fn, void *);
+void	 worker_stop(void);
+
 /* checkin.c */
 void	 checkin_group_stats(uint64_t *, uint64_t *);
 void	 checkin_handle(struct req *);
