@@ -24,7 +24,8 @@ SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/checkin.c server/config.c \
 	      server/notify.c server/ops.c server/ratelimit.c \
 	      server/registration.c server/retention.c server/router.c \
 	      server/secret.c server/template.c server/tickets.c \
-	      server/token.c server/validate.c server/web.c server/xlsx.c
+	      server/token.c server/validate.c server/web.c server/worker.c \
+	      server/xlsx.c
 HEADERS	    = server/server.h server/common/common.h
 MAIN_SRC    = server/main.c
 TEST_PKGS   = cmocka zbar
@@ -111,6 +112,11 @@ build/ticket-bench: tests/bench/ticket_bench.c $(HEADERS) $(SERVER_OBJS)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -Iserver -o $@ $< \
 	    $(SERVER_OBJS) $(PKG_LIBS)
 
+# The public reads' ceiling in `make bench`: evhttp with a fixed body.
+build/fixed-http: tests/bench/fixed_http.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
+
 build/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(SAN) $(WARN) $(PKG_CFLAGS) -Iserver \
@@ -155,7 +161,7 @@ tests/e2e/node_modules/.package-lock.json: tests/e2e/package.json tests/e2e/pack
 
 bench:
 	deploy/dev/deps.sh bench
-	$(MAKE) all build/ticket-bench
+	$(MAKE) all build/ticket-bench build/fixed-http
 	tests/bench/bench.sh
 	tests/bench/scan_bench.sh
 

@@ -124,6 +124,8 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    1 },
 	[SQL_RETENTION] = { "retention",
 	    "SELECT rc_retention($1::integer)::text", 1 },
+	[SQL_REGISTER_GROUP] = { "register_group",
+	    "SELECT ord, status, body FROM rc_register_group($1::jsonb)", 1 },
 	/* Blocking: start-up and commands only, never prepared on the pool. */
 	[SQL_BEGIN] = { "begin", "BEGIN", 0, SQL_DIRECT },
 	[SQL_COMMIT] = { "commit", "COMMIT", 0, SQL_DIRECT },

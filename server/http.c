@@ -355,16 +355,28 @@ http_error(struct req *r, int status, const char *code, const char *fmt, ...)
 	http_reply_json(r, status, v);
 }
 
-/*
- * Turn a database outcome into a reply. Our PL/pgSQL functions raise
- * SQLSTATE "RCnnn" with nnn the HTTP status, the error code as message and
- * the sentence for a person as detail; everything else is mapped by class
- * so that bad input never becomes a 500.
- */
+/* A request's statement is back: done() on success, else the failure. */
 static void
 req_db_cb(void *arg, struct db_res *res, enum db_err err)
 {
 	struct req	*r = arg;
+
+	if (err == DB_OK && res != NULL && db_ok(res)) {
+		r->done(r, res);
+		return;
+	}
+	req_db_fail(r, res, err);
+}
+
+/*
+ * Reply to a request whose statement failed (or never ran). Our PL/pgSQL
+ * functions raise SQLSTATE "RCnnn" with nnn the HTTP status, the error
+ * code as message and the sentence for a person as detail; everything
+ * else is mapped by class so that bad input never becomes a 500.
+ */
+void
+req_db_fail(struct req *r, struct db_res *res, enum db_err err)
+{
 	const char	*state, *code, *detail;
 	int		 status;
 
@@ -376,10 +388,6 @@ req_db_cb(void *arg, struct db_res *res, enum db_err err)
 	if (err != DB_OK || res == NULL) {
 		http_error(r, 503, "database_unavailable", "The database is "
 		    "unavailable; try again shortly.");
-		return;
-	}
-	if (db_ok(res)) {
-		r->done(r, res);
 		return;
 	}
 	state = db_sqlstate(res);

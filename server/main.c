@@ -161,6 +161,7 @@ cmd_serve(const struct config *cf)
 		return 1;
 	if (db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
 	    keyring_start(base) == -1 || xlsx_start(base) == -1 ||
+	    worker_start(base) == -1 ||
 	    retention_start(base, cf->lead_retention_days) == -1 ||
 	    router_start(base, cf->listen) == -1)
 		return 1;
@@ -175,6 +176,7 @@ cmd_serve(const struct config *cf)
 	    cf->pool_size, cf->rate_limit);
 	event_base_dispatch(base);
 	notify_stop();
+	worker_stop();
 	db_pool_stop();
 	xlsx_stop();
 	keyring_stop();

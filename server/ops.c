@@ -77,6 +77,17 @@ ops_metrics(struct req *r)
 	    "# TYPE rollcall_checkin_grouped_scans_total counter\n"
 	    "rollcall_checkin_grouped_scans_total %llu\n",
 	    (unsigned long long)groups, (unsigned long long)grouped);
+	registration_group_stats(&groups, &grouped);
+	evbuffer_add_printf(b,
+	    "# HELP rollcall_registration_groups_total Statements that "
+	    "decided registrations (those arriving together share one).\n"
+	    "# TYPE rollcall_registration_groups_total counter\n"
+	    "rollcall_registration_groups_total %llu\n"
+	    "# HELP rollcall_registration_grouped_total Registrations those "
+	    "statements carried.\n"
+	    "# TYPE rollcall_registration_grouped_total counter\n"
+	    "rollcall_registration_grouped_total %llu\n",
+	    (unsigned long long)groups, (unsigned long long)grouped);
 	mail_metrics(b);
 	metrics_done(r, b);
 }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/queue.h>
 
 #include <event2/http.h>
 #include <sodium.h>
@@ -146,36 +147,250 @@ registration_rate_ok(struct req *r)
 }
 
 /*
- * Register a checked body for event params[0]: new secrets in r->secret
- * and r->join, then rc_register, which also queues the e-mails (in
- * the body's "lang", else the page's); they get the manage secret only
- * sealed (mail.c). done() gets the row.
+ * Registrations are decided by the database in groups, as door scans are
+ * (checkin.c). One goes at once while fewer than REG_GROUP_INFLIGHT
+ * groups are with the database; those arriving meanwhile wait and then go
+ * together, up to REG_GROUP_MAX, in one statement and one transaction
+ * (rc_register_group). On one popular event every registration needs the
+ * event's row lock until its commit: one at a time, each waits for its
+ * own WAL flush while holding the lock; grouped, a whole group shares one
+ * lock hold and one flush. Each registration is still decided under that
+ * row lock in PostgreSQL, in arrival order, so capacity stays exact
+ * across any number of servers. If a group fails as a whole (nothing of it
+ * committed), each of its registrations is decided alone.
+ */
+struct pending {
+	TAILQ_ENTRY(pending)	 entry;
+	struct req		*r;
+	reg_done_fn		 done;
+	json_t			*item;	/* event, p, hash, join, sealed */
+};
+TAILQ_HEAD(pendingq, pending);
+
+struct reg_group {
+	int		 n;
+	struct pending	*regs[REG_GROUP_MAX];
+};
+
+static struct pendingq	 waiting = TAILQ_HEAD_INITIALIZER(waiting);
+static int		 nwaiting, ninflight;
+static uint64_t		 ngroups, ngrouped;
+
+static void	group_send(void);
+
+/* Free a registration that has been answered (not its request). */
+static void
+pending_free(struct pending *p)
+{
+	json_decref(p->item);
+	free(p);
+}
+
+/* A registration decided alone: rc_register, whose refusals raise. */
+static void
+alone_done(void *arg, struct db_res *res, enum db_err err)
+{
+	struct pending	*p = arg;
+
+	if (err == DB_OK && db_ok(res) && db_rows(res) == 1)
+		p->done(p->r, db_value(res, 0, 0));
+	else
+		req_db_fail(p->r, res, err);
+	pending_free(p);
+}
+
+/* Decide one registration on its own (rc_register). */
+static void
+pending_alone(struct pending *p)
+{
+	const char	*vals[5];
+	json_t		*it = p->item;
+	char		 ev[24];
+	char		*body;
+	enum db_err	 err;
+
+	snprintf(ev, sizeof(ev), "%lld",
+	    (long long)json_integer_value(json_object_get(it, "event")));
+	if ((body = json_dumps(json_object_get(it, "p"), JSON_COMPACT)) ==
+	    NULL) {
+		http_error(p->r, 503, "out_of_memory", "Try again.");
+		pending_free(p);
+		return;
+	}
+	vals[0] = ev;
+	vals[1] = body;
+	vals[2] = json_string_value(json_object_get(it, "hash"));
+	vals[3] = json_string_value(json_object_get(it, "join"));
+	vals[4] = json_string_value(json_object_get(it, "sealed"));
+	err = db_exec(SQL_REGISTER, vals, 5, alone_done, p);
+	free(body);
+	if (err != DB_OK)
+		alone_done(p, NULL, err);
+}
+
+/* Answer one registration from its group's row. */
+static void
+pending_reply(struct pending *p, int status, const char *body)
+{
+	json_t	*o;
+
+	if (status == 201) {
+		p->done(p->r, body);
+		return;
+	}
+	o = json_loads(body, 0, NULL);
+	http_error(p->r, status >= 400 && status <= 499 ? status : 400,
+	    json_string_value(json_object_get(o, "error")) ?
+	    json_string_value(json_object_get(o, "error")) : "refused", "%s",
+	    json_string_value(json_object_get(o, "message")) ?
+	    json_string_value(json_object_get(o, "message")) : "Refused.");
+	json_decref(o);
+}
+
+/*
+ * Answer each registration from its row (by position, 1-based). -1 when
+ * a row is missing or makes no sense: those unanswered stay in g.
+ */
+static int
+group_reply(struct reg_group *g, struct db_res *res)
+{
+	int	 i, k;
+
+	if (!db_ok(res) || db_rows(res) != g->n || db_cols(res) != 3)
+		return -1;
+	for (i = 0; i < g->n; i++) {
+		k = atoi(db_value(res, i, 0)) - 1;
+		if (k < 0 || k >= g->n || g->regs[k] == NULL)
+			return -1;
+		pending_reply(g->regs[k], atoi(db_value(res, i, 1)),
+		    db_value(res, i, 2));
+		pending_free(g->regs[k]);
+		g->regs[k] = NULL;
+	}
+	return 0;
+}
+
+/*
+ * A group's outcome: the slot goes to those waiting first, so the next
+ * group is on its way before any reply is written; then each is answered,
+ * or, when the group failed as a whole, decided alone.
+ */
+static void
+group_done(void *arg, struct db_res *res, enum db_err err)
+{
+	struct reg_group	*g = arg;
+	const char		*state;
+	int			 i;
+
+	ninflight--;
+	group_send();
+	if (err != DB_OK || res == NULL || group_reply(g, res) == -1) {
+		if (res != NULL && !db_ok(res)) {
+			state = db_sqlstate(res);
+			log_warnx("a group of %d registrations failed "
+			    "(SQLSTATE %s); deciding each alone", g->n,
+			    state ? state : "?");
+		}
+		for (i = 0; i < g->n; i++)
+			if (g->regs[i] != NULL)
+				pending_alone(g->regs[i]);
+	}
+	free(g);
+}
+
+/* Send what waits, while fewer than REG_GROUP_INFLIGHT groups are out. */
+static void
+group_send(void)
+{
+	struct reg_group	*g;
+	struct pending		*p;
+	json_t			*arr;
+	char			*text;
+	const char		*vals[1];
+	int			 i;
+
+	while (ninflight < REG_GROUP_INFLIGHT && !TAILQ_EMPTY(&waiting)) {
+		if ((g = calloc(1, sizeof(*g))) == NULL ||
+		    (arr = json_array()) == NULL) {
+			free(g);
+			while ((p = TAILQ_FIRST(&waiting)) != NULL) {
+				TAILQ_REMOVE(&waiting, p, entry);
+				nwaiting--;
+				pending_alone(p);
+			}
+			return;
+		}
+		while (g->n < REG_GROUP_MAX &&
+		    (p = TAILQ_FIRST(&waiting)) != NULL) {
+			TAILQ_REMOVE(&waiting, p, entry);
+			nwaiting--;
+			g->regs[g->n++] = p;
+			json_array_append(arr, p->item);
+		}
+		text = json_dumps(arr, JSON_COMPACT);
+		json_decref(arr);
+		vals[0] = text;
+		if (text == NULL || db_exec(SQL_REGISTER_GROUP, vals, 1,
+		    group_done, g) != DB_OK) {
+			free(text);
+			for (i = 0; i < g->n; i++)
+				pending_alone(g->regs[i]);
+			free(g);
+			continue;
+		}
+		free(text);
+		ninflight++;
+		ngroups++;
+		ngrouped += (uint64_t)g->n;
+	}
+}
+
+/* Groups sent and the registrations they carried, for /metrics. */
+void
+registration_group_stats(uint64_t *groups, uint64_t *regs)
+{
+	*groups = ngroups;
+	*regs = ngrouped;
+}
+
+/*
+ * Register a checked body for event r->id: new secrets in r->secret and
+ * r->join, then into the next group (rc_register_group), which also
+ * queues the e-mails (in the body's "lang", else the page's); they get
+ * the manage secret only sealed (mail.c). done() gets the row's JSON.
  */
 void
-registration_submit(struct req *r, json_t *body, req_done_fn done)
+registration_submit(struct req *r, json_t *body, reg_done_fn done)
 {
 	struct secrets	 s;
-	const char	*vals[5];
-	char		*text;
+	struct pending	*p;
 
 	if (json_object_get(body, "lang") == NULL)
 		json_object_set_new(body, "lang",
 		    json_string(req_lang(r) ? "zh-CN" : "en"));
-	if ((text = json_dumps(body, JSON_COMPACT)) == NULL) {
-		http_error(r, 503, "out_of_memory", "Try again.");
+	/* As many wait here as queries may wait for a connection. */
+	if (nwaiting >= db_queue_max() || (p = calloc(1, sizeof(*p))) == NULL) {
+		http_error(r, 503, "busy", "The server is busy; try again in "
+		    "a moment.");
 		return;
 	}
 	secret_new(&s);
 	memcpy(r->secret, s.manage, sizeof(r->secret));
 	memcpy(r->join, s.join, sizeof(r->join));
-	vals[0] = r->params[0];
-	vals[1] = text;
-	vals[2] = s.manage_hash;
-	vals[3] = s.join_hash;
-	vals[4] = s.sealed[0] != '\0' ? s.sealed : NULL;
-	req_query(r, SQL_REGISTER, vals, 5, done);
+	p->r = r;
+	p->done = done;
+	p->item = json_pack("{s:I, s:O, s:s, s:s, s:s?}", "event",
+	    (json_int_t)r->id, "p", body, "hash", s.manage_hash, "join",
+	    s.join_hash, "sealed", s.sealed[0] != '\0' ? s.sealed : NULL);
 	sodium_memzero(&s, sizeof(s));
-	free(text);
+	if (p->item == NULL) {
+		free(p);
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	TAILQ_INSERT_TAIL(&waiting, p, entry);
+	nwaiting++;
+	group_send();
 }
 
 /*
@@ -226,12 +441,12 @@ reply_or_404(struct req *r, struct db_res *res)
 
 /* Registered: answer with the registration, its manage link and ticket. */
 static void
-register_done(struct req *r, struct db_res *res)
+register_done(struct req *r, const char *row)
 {
 	json_t		*o;
 	char		 url[sizeof(public_url) + SECRET_LEN + 16];
 
-	o = json_loads(db_value(res, 0, 0), 0, NULL);
+	o = json_loads(row, 0, NULL);
 	if (o == NULL) {
 		http_error(r, 503, "out_of_memory", "Try again.");
 		return;

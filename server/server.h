@@ -89,6 +89,7 @@ enum sql_id {
 	SQL_CHECKIN_DOOR,
 	SQL_CHECKIN_GROUP,
 	SQL_RETENTION,
+	SQL_REGISTER_GROUP,
 	/* Blocking connections only (start-up, commands, the mail thread). */
 	SQL_BEGIN,
 	SQL_COMMIT,
@@ -302,6 +303,7 @@ void	 http_reply_row_created(struct req *, struct db_res *);
 void	 http_reply_csv(struct req *, struct db_res *, const char *);
 void	 req_query(struct req *, enum sql_id, const char *const *, int,
 	    req_done_fn);
+void	 req_db_fail(struct req *, struct db_res *, enum db_err);
 struct vfield;
 int	 req_validate(struct req *, const struct vfield *, int);
 const char *req_query_arg(struct req *, const char *);
@@ -362,6 +364,10 @@ void	 event_agenda(struct req *);
 #define SECRET_LEN		43	/* as URL-safe base64 */
 #define REG_PAGE_MAX		500	/* limit= of the registrations list */
 #define CONSENT_MAXFIELDS	3	/* email, phone and job_title */
+#define REG_GROUP_MAX		32	/* registrations in one statement */
+#define REG_GROUP_INFLIGHT	2	/* groups with the database at once */
+/* A registration decided: the JSON of rc_register_try. */
+typedef void (*reg_done_fn)(struct req *, const char *);
 void	 registration_init(int, const char *);
 void	 registration_create(struct req *);
 void	 registration_get(struct req *);
@@ -371,7 +377,8 @@ void	 registration_list(struct req *);
 void	 registration_erase(struct req *);
 int	 registration_check(json_t *, char *, size_t, char *, size_t);
 int	 registration_rate_ok(struct req *);
-void	 registration_submit(struct req *, json_t *, req_done_fn);
+void	 registration_submit(struct req *, json_t *, reg_done_fn);
+void	 registration_group_stats(uint64_t *, uint64_t *);
 void	 reg_attach_ticket(json_t *, const char *);
 const char *registration_public_url(void);
 
@@ -429,6 +436,15 @@ void	 jwks_get(struct req *);
 #define RETENTION_MAXDAYS	36500
 int	 retention_start(struct event_base *, int);
 void	 retention_stop(void);
+
+/* worker.c */
+#define WORKER_THREADS		2	/* threads drawing ticket images */
+#define WORKER_MAXQUEUE		1024	/* jobs waiting before 503 busy */
+#define WORKER_NICE		10	/* their priority below the loop's */
+typedef void (*worker_fn)(void *);
+int	 worker_start(struct event_base *);
+int	 worker_submit(worker_fn, worker_fn, void *);
+void	 worker_stop(void);
 
 /* checkin.c */
 void	 checkin_group_stats(uint64_t *, uint64_t *);

@@ -35,25 +35,67 @@ ticket_from_row(struct req *r, struct db_res *res)
 	return tok;
 }
 
-/* The PNG of the ticket a rc_ticket_get() row describes. */
+/* A ticket PNG being drawn on a worker thread (worker.c). */
+struct png_job {
+	struct req	*r;	/* the loop's: not touched by the worker */
+	char		*tok;
+	unsigned char	*png;
+	size_t		 len;
+};
+
+/* On a worker thread: draw the PNG. */
+static void
+png_job_run(void *arg)
+{
+	struct png_job	*j = arg;
+
+	if (ticket_png(j->tok, &j->png, &j->len) == -1)
+		j->png = NULL;
+}
+
+/* Back on the loop: reply with the PNG (or why there is none). */
+static void
+png_job_done(void *arg)
+{
+	struct png_job	*j = arg;
+
+	if (j->png == NULL)
+		http_error(j->r, 503, "ticket_unavailable", "The ticket image "
+		    "cannot be made right now.");
+	else
+		http_reply_bytes(j->r, 200, "image/png", j->png, j->len,
+		    "private");
+	free(j->png);
+	free(j->tok);
+	free(j);
+}
+
+/*
+ * The PNG of the ticket a rc_ticket_get() row describes: signed here,
+ * drawn on a worker thread, so the loop goes on serving meanwhile.
+ */
 static void
 ticket_png_done(struct req *r, struct db_res *res)
 {
-	unsigned char	*png = NULL;
-	size_t		 len;
+	struct png_job	*j;
 	char		*tok;
 
 	if ((tok = ticket_from_row(r, res)) == NULL)
 		return;
-	if (ticket_png(tok, &png, &len) == -1) {
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		free(tok);
-		http_error(r, 503, "ticket_unavailable", "The ticket image "
-		    "cannot be made right now.");
+		http_error(r, 503, "busy", "The server is busy; try again in "
+		    "a moment.");
 		return;
 	}
-	free(tok);
-	http_reply_bytes(r, 200, "image/png", png, len, "private");
-	free(png);
+	j->r = r;
+	j->tok = tok;
+	if (worker_submit(png_job_run, png_job_done, j) == -1) {
+		free(tok);
+		free(j);
+		http_error(r, 503, "busy", "The server is busy; try again in "
+		    "a moment.");
+	}
 }
 
 /* The SVG of the ticket a rc_ticket_get() row describes. */

@@ -356,11 +356,11 @@ register_form_failed(struct req *r, struct db_res *res)
 
 /* Registered from the form: to the manage page, with a welcome. */
 static void
-register_form_done(struct req *r, struct db_res *res)
+register_form_done(struct req *r, const char *row)
 {
 	char	 path[128];
 
-	(void)res;
+	(void)row;
 	snprintf(path, sizeof(path), "/manage/%s?welcome=1", r->secret);
 	sodium_memzero(r->secret, sizeof(r->secret));
 	web_redirect(r, path);

@@ -17,6 +17,14 @@ RETURNS boolean LANGUAGE sql STABLE AS $$
 	    OR EXISTS (SELECT 1 FROM pg_timezone_names WHERE name = tz)
 $$;
 
+-- A refusal as a value, for functions that decide without raising:
+-- {"error": code, "status": HTTP status, "message": sentence}.
+CREATE OR REPLACE FUNCTION rc_refusal(status integer, code text, msg text)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+	SELECT jsonb_build_object('error', code, 'status', status,
+	    'message', msg)
+$$;
+
 -- Raise an error the daemon turns into an HTTP reply.
 CREATE OR REPLACE FUNCTION rc_fail(status integer, code text, msg text)
 RETURNS void LANGUAGE plpgsql AS $$

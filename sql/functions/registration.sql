@@ -76,91 +76,178 @@ BEGIN
 	RETURN moved;
 END $$;
 
--- Register, in one statement: p holds validated fields (and "lang"),
--- p_hash is SHA-256 of the manage secret (the secret itself never reaches
--- the database), p_join that of the NightTalk join secret, p_sealed the
--- manage secret sealed for the mail (NULL without a mail key). The row is
--- inserted once with its final values; rc_ticket_assign gives a confirmed
--- one its ticket on the way in. Queues the confirmation or waitlist
--- message and, when the event is more than a day ahead, the reminder.
--- Answers the row's id, status, waitlist position, ticket claims and the
--- event's kind.
+-- Register one, in one statement: a group of one (rc_register_group),
+-- its refusal raised. p holds validated fields (and "lang"), p_hash is
+-- SHA-256 of the manage secret (the secret itself never reaches the
+-- database), p_join that of the NightTalk join secret, p_sealed the
+-- manage secret sealed for the mail (NULL without a mail key).
 CREATE OR REPLACE FUNCTION rc_register(p_event bigint, p jsonb,
     p_hash bytea, p_join bytea, p_sealed bytea)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
-	e events;
-	r registrations;
-	st text;
-	share boolean := coalesce((p->'consent'->>'sponsors')::boolean, false);
-	fields text[] := CASE WHEN share THEN ARRAY(SELECT jsonb_array_elements_text(
-	    coalesce(p->'consent'->'fields', '[]'))) ELSE '{}' END;
-	starts timestamptz;
+	res jsonb;
 BEGIN
-	SELECT * INTO e FROM events WHERE id = p_event;
-	IF NOT FOUND OR e.status = 'draft' THEN
-		PERFORM rc_fail(404, 'not_found', 'No such event.');
+	SELECT g.body::jsonb INTO res FROM rc_register_group(jsonb_build_array(
+	    jsonb_build_object('event', p_event, 'p', p,
+	        'hash', encode(p_hash, 'hex'), 'join', encode(p_join, 'hex'),
+	        'sealed', encode(p_sealed, 'hex')))) g;
+	IF res ? 'error' THEN
+		PERFORM rc_fail((res->>'status')::integer, res->>'error',
+		    res->>'message');
 	END IF;
-	IF e.status = 'cancelled' THEN
-		PERFORM rc_fail(409, 'event_cancelled',
-		    'This event has been cancelled.');
-	END IF;
-	IF e.status = 'finished'
-	    OR now() >= coalesce(e.registration_closes_at, e.ends_at) THEN
-		PERFORM rc_fail(409, 'registration_closed',
-		    'Registration for this event has closed.');
-	END IF;
-	IF e.registration_opens_at IS NOT NULL
-	    AND now() < e.registration_opens_at THEN
-		PERFORM rc_fail(409, 'registration_closed',
-		    'Registration opens at ' || to_char(e.registration_opens_at
-		    AT TIME ZONE e.timezone, 'YYYY-MM-DD HH24:MI') || ' (' ||
-		    e.timezone || ').');
-	END IF;
-	-- The cheap refusal first; the unique index below is the real guard.
-	IF EXISTS (SELECT 1 FROM registrations WHERE event_id = p_event
-	    AND lower(email) = lower(p->>'email') AND status <> 'cancelled') THEN
-		PERFORM rc_fail(409, 'already_registered',
-		    'This e-mail address is already registered for this event.');
-	END IF;
-	-- The seat: this row lock decides, exactly, who is confirmed.
-	UPDATE events SET confirmed = confirmed + 1
-	WHERE id = p_event AND (capacity IS NULL OR confirmed < capacity);
-	IF FOUND THEN
-		st := 'confirmed';
-	ELSIF e.waitlist THEN
-		st := 'waitlisted';
-	ELSE
-		PERFORM rc_fail(409, 'sold_out', 'This event is full.');
-	END IF;
-	INSERT INTO registrations (event_id, status, name, email, company,
-	    job_title, phone, identity, consent_sponsors, consent_fields,
-	    secret_hash, join_hash, lang, confirmed_at)
-	VALUES (p_event, st, p->>'name', p->>'email', p->>'company',
-	    p->>'job_title', p->>'phone', p->>'identity', share, fields,
-	    p_hash, p_join,
-	    CASE WHEN p->>'lang' = 'zh-CN' THEN 'zh-CN' ELSE 'en' END,
-	    CASE WHEN st = 'confirmed' THEN now() END)
-	ON CONFLICT (event_id, lower(email)) WHERE status <> 'cancelled'
-	DO NOTHING
-	RETURNING * INTO r;
-	IF NOT FOUND THEN
-		-- Raising rolls back the seat taken above as well.
-		PERFORM rc_fail(409, 'already_registered',
-		    'This e-mail address is already registered for this event.');
-	END IF;
-	INSERT INTO consent_history (registration_id, sponsors, fields, source)
-	VALUES (r.id, share, fields, 'registration');
-	PERFORM rc_mail_queue(r, r.status, p_sealed);
-	-- The start as it is now (e was read before the seat's row lock).
-	SELECT starts_at INTO starts FROM events WHERE id = p_event;
-	IF starts - interval '1 day' > now() THEN
-		PERFORM rc_mail_queue(r, 'reminder', p_sealed, '{}',
-		    starts - interval '1 day');
-	END IF;
-	RETURN jsonb_build_object('id', r.id, 'event_id', r.event_id,
-	    'status', r.status, 'waitlist_position', rc_waitlist_position(r),
-	    'ticket_claims', rc_ticket_claims(r), 'kind', e.kind);
+	RETURN res;
+EXCEPTION WHEN unique_violation THEN
+	-- A twin of the address committed between our check and insert.
+	PERFORM rc_fail(409, 'already_registered',
+	    'This e-mail address is already registered for this event.');
+	RETURN NULL;
+END $$;
+
+-- Registrations that arrived together, decided in one transaction with a
+-- handful of statements whatever their number: p_regs is [{event, p,
+-- hash, join, sealed}] (p the validated fields and "lang"; the hashes and
+-- the sealed secret in hex), one row out per element (ord, 1-based) with
+-- the HTTP status and the JSON: the row's id, status, waitlist position,
+-- ticket claims and the event's kind, or {"error", "status", "message"}.
+--
+-- Capacity lives in one place, events.confirmed, and the events' rows are
+-- locked (in id order, so two groups from any two servers never wait on
+-- each other in a circle) before anything is read: the decision below sees
+-- every registration committed before it, and none can commit meanwhile.
+-- Each event's registrations are decided in arrival order: the first ones
+-- take the free seats, the rest go to the waitlist (or are refused when
+-- the event has none). An address is registered once: refused when a live
+-- registration has it, and a second copy in the group is refused too. One
+-- lock hold and one commit per group, where one at a time would hold the
+-- event's row across a commit each.
+CREATE OR REPLACE FUNCTION rc_register_group(p_regs jsonb)
+RETURNS TABLE (ord integer, status integer, body text)
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM 1 FROM events
+	WHERE id IN (SELECT (x->>'event')::bigint
+	    FROM jsonb_array_elements(p_regs) x)
+	ORDER BY id FOR UPDATE;
+	-- A new statement, a new snapshot: it sees what committed before the
+	-- locks were ours.
+	RETURN QUERY
+	WITH item AS (
+		SELECT x.n::integer AS ord, (x.v->>'event')::bigint AS event_id,
+		    x.v->'p' AS p, lower(x.v->'p'->>'email') AS lemail,
+		    decode(x.v->>'hash', 'hex') AS hash,
+		    decode(x.v->>'join', 'hex') AS join_hash,
+		    decode(nullif(x.v->>'sealed', ''), 'hex') AS sealed,
+		    coalesce((x.v->'p'->'consent'->>'sponsors')::boolean, false)
+		        AS share
+		FROM jsonb_array_elements(p_regs) WITH ORDINALITY AS x(v, n)),
+	checked AS (
+		SELECT i.*, e.kind, e.starts_at, e.waitlist, e.capacity,
+		    e.confirmed,
+		    CASE WHEN e.id IS NULL OR e.status = 'draft'
+		        THEN rc_refusal(404, 'not_found', 'No such event.')
+		    WHEN e.status = 'cancelled'
+		        THEN rc_refusal(409, 'event_cancelled',
+		            'This event has been cancelled.')
+		    WHEN e.status = 'finished'
+		        OR now() >= coalesce(e.registration_closes_at, e.ends_at)
+		        THEN rc_refusal(409, 'registration_closed',
+		            'Registration for this event has closed.')
+		    WHEN e.registration_opens_at IS NOT NULL
+		        AND now() < e.registration_opens_at
+		        THEN rc_refusal(409, 'registration_closed',
+		            'Registration opens at ' || to_char(
+		            e.registration_opens_at AT TIME ZONE e.timezone,
+		            'YYYY-MM-DD HH24:MI') || ' (' || e.timezone || ').')
+		    WHEN EXISTS (SELECT 1 FROM registrations r
+		        WHERE r.event_id = i.event_id AND lower(r.email) = i.lemail
+		          AND r.status <> 'cancelled')
+		        OR EXISTS (SELECT 1 FROM item j WHERE j.event_id = i.event_id
+		          AND j.lemail = i.lemail AND j.ord < i.ord)
+		        THEN rc_refusal(409, 'already_registered',
+		            'This e-mail address is already registered for this '
+		            'event.')
+		    END AS refusal
+		FROM item i LEFT JOIN events e ON e.id = i.event_id),
+	ranked AS (
+		SELECT c.*, row_number() OVER (PARTITION BY c.event_id
+		    ORDER BY c.ord) AS k
+		FROM checked c WHERE c.refusal IS NULL),
+	decided AS (
+		SELECT d.*, CASE WHEN d.capacity IS NULL
+		        OR d.k <= d.capacity - d.confirmed THEN 'confirmed'
+		    WHEN d.waitlist THEN 'waitlisted' END AS st
+		FROM ranked d),
+	ins AS (
+		INSERT INTO registrations (event_id, status, name, email,
+		    company, job_title, phone, identity, consent_sponsors,
+		    consent_fields, secret_hash, join_hash, lang, confirmed_at)
+		SELECT d.event_id, d.st, d.p->>'name', d.p->>'email',
+		    d.p->>'company', d.p->>'job_title', d.p->>'phone',
+		    d.p->>'identity', d.share,
+		    CASE WHEN d.share THEN ARRAY(SELECT jsonb_array_elements_text(
+		        coalesce(d.p->'consent'->'fields', '[]')))
+		        ELSE '{}'::text[] END,
+		    d.hash, d.join_hash,
+		    CASE WHEN d.p->>'lang' = 'zh-CN' THEN 'zh-CN' ELSE 'en' END,
+		    CASE WHEN d.st = 'confirmed' THEN now() END
+		FROM decided d WHERE d.st IS NOT NULL ORDER BY d.ord
+		RETURNING registrations AS reg),
+	-- The waitlist before this group, counted once per event: the
+	-- group's own come after it, in order.
+	queue AS (
+		SELECT w.event_id, count(*) AS n FROM registrations w
+		WHERE w.event_id IN (SELECT d.event_id FROM decided d
+		    WHERE d.st = 'waitlisted') AND w.status = 'waitlisted'
+		GROUP BY w.event_id),
+	made AS (
+		SELECT d.ord, d.kind, d.starts_at, d.sealed, i.reg,
+		    CASE WHEN (i.reg).status = 'waitlisted' THEN
+		        coalesce(q.n, 0) + row_number() OVER (
+		        PARTITION BY d.event_id, (i.reg).status
+		        ORDER BY (i.reg).id) END AS position
+		FROM ins i JOIN decided d ON d.event_id = (i.reg).event_id
+		    AND d.lemail = lower((i.reg).email)
+		LEFT JOIN queue q ON q.event_id = d.event_id),
+	seats AS (
+		UPDATE events e SET confirmed = e.confirmed + t.n
+		FROM (SELECT (m.reg).event_id AS id, count(*) AS n FROM made m
+		    WHERE (m.reg).status = 'confirmed' GROUP BY 1) t
+		WHERE e.id = t.id
+		RETURNING e.id),
+	consent AS (
+		INSERT INTO consent_history (registration_id, sponsors, fields,
+		    source)
+		SELECT (m.reg).id, (m.reg).consent_sponsors,
+		    (m.reg).consent_fields, 'registration'
+		FROM made m ORDER BY m.ord
+		RETURNING 1),
+	mail AS (
+		INSERT INTO outbox (kind, registration_id, event_id,
+		    secret_sealed, detail, due_at, next_attempt_at)
+		SELECT q.kind, (m.reg).id, (m.reg).event_id, m.sealed, '{}',
+		    q.due, q.due
+		FROM made m CROSS JOIN LATERAL (VALUES
+		    ((m.reg).status, now()),
+		    ('reminder', m.starts_at - interval '1 day')) q(kind, due)
+		WHERE (m.reg).email IS NOT NULL
+		  AND (q.kind <> 'reminder' OR q.due > now())
+		ORDER BY m.ord, q.kind = 'reminder'
+		RETURNING 1)
+	SELECT m.ord, 201, jsonb_build_object('id', (m.reg).id,
+	    'event_id', (m.reg).event_id, 'status', (m.reg).status,
+	    'waitlist_position', m.position,
+	    'ticket_claims', rc_ticket_claims(m.reg), 'kind', m.kind)::text
+	FROM made m
+	UNION ALL
+	SELECT c.ord, (c.refusal->>'status')::integer, c.refusal::text
+	FROM checked c WHERE c.refusal IS NOT NULL
+	UNION ALL
+	SELECT d.ord, 409, rc_refusal(409, 'sold_out',
+	    'This event is full.')::text
+	FROM decided d WHERE d.st IS NULL
+	-- seats, consent and mail run to completion unread, as every
+	-- data-modifying WITH does.
+	ORDER BY 1;
 END $$;
 
 -- An attendee's own registration by secret hash; NULL when unknown. An

@@ -53,12 +53,21 @@ RUSH_N=${BENCH_RUSH:-5000}
 RUSH_CONNS=${BENCH_RUSH_CONNS:-200}
 RATIO_TARGET=0.6
 REG_RATIO_TARGET=0.8
-RSS_TARGET_MB=64
+RSS_TARGET_MB=32
+# The targets of issue 15, each a ratio to a line measured in this run.
+REG_SEAT_TARGET=1.0	# registrations through HTTP / per-seat SKIP LOCKED SQL
+REG_INSERT_TARGET=0.35	# ... / the plain-INSERT ceiling
+REG_P99_MS=100		# p99 of registrations at $CONNS connections
+RUSH_P99_MS=100		# p99 of the opening rush
+READ_TARGET=0.3		# public reads / evhttp answering a fixed body
+CSS_P99_MS=20		# a request needing no database, while PNGs are drawn
+PNG_TARGET=5		# ticket_png() / the qrencode command, per image
+FIXED=${FIXED_HTTP:-build/fixed-http}
 TBIN=${TICKET_BENCH:-build/ticket-bench}
 NTICKETS=${BENCH_TICKETS:-20000}
 MICRO_SECS=${BENCH_MICRO_SECS:-2}
 QR_RUNS=${BENCH_QR_RUNS:-200}
-CHECKIN_RATIO_TARGET=0.8
+CHECKIN_RATIO_TARGET=1.0
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
 HELPER=(env -u PYTHONPATH "$PY" tests/bench/helper.py)
@@ -82,6 +91,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	stop_daemon >/dev/null 2>&1 || true
 	[ -z "${sign_pid:-}" ] || kill "$sign_pid" 2>/dev/null || true
+	[ -z "${fixed_pid:-}" ] || kill "$fixed_pid" 2>/dev/null || true
 	deploy/dev/pg.sh stop "$tmp/pg" >/dev/null 2>&1 || true
 	rm -rf "$tmp" 2>/dev/null || true
 	# The cluster may live outside DIR (pg.sh's fallback for unreachable
@@ -96,11 +106,13 @@ trap 'exit 130' INT TERM
 # Run from copies: a `make` elsewhere during the run must not replace (or
 # half-write) the binaries under the bench. The copies find sql/ and
 # templates/ through ROLLCALL_SHARE.
+[ -x "$FIXED" ] || { echo "bench: $FIXED is missing (make build/fixed-http)" >&2; exit 1; }
 BIN_SRC=$BIN TBIN_SRC=$TBIN
 mkdir "$tmp/bin"
 cp "$BIN" "$tmp/bin/rollcalld" && cp "$TBIN" "$tmp/bin/ticket-bench" ||
 	{ echo "bench: cannot copy the binaries" >&2; exit 1; }
-BIN=$tmp/bin/rollcalld TBIN=$tmp/bin/ticket-bench
+cp "$FIXED" "$tmp/bin/fixed-http" || { echo "bench: cannot copy $FIXED" >&2; exit 1; }
+BIN=$tmp/bin/rollcalld TBIN=$tmp/bin/ticket-bench FIXED=$tmp/bin/fixed-http
 export ROLLCALL_SHARE=${ROLLCALL_SHARE:-$PWD}
 
 
@@ -232,6 +244,42 @@ for pool in $POOLS; do
 	fi
 done
 [ -n "$best" ] || { echo "bench: no pool size produced a result" >&2; exit 1; }
+
+# The public reads against the ceiling: evhttp answering a fixed body
+# (tests/bench/fixed_http.c), then each public read on the daemon.
+note ""
+note "== public reads: wrk -t2 -c$CONNS -d4s beside evhttp answering a fixed 11-byte body"
+fixed_rps=0
+fport=$("${HELPER[@]}" freeport)
+"$FIXED" "$fport" >"$tmp/fixed.log" 2>&1 &
+fixed_pid=$!
+sleep 0.3
+timeout 30 wrk -t2 -c"$CONNS" -d1s "http://127.0.0.1:$fport/" >/dev/null 2>&1 || true
+out=$(timeout 40 wrk -t2 -c"$CONNS" -d4s --latency "http://127.0.0.1:$fport/" 2>&1) || true
+fixed_rps=$(awk '/^Requests\/sec:/ { print $2; exit }' <<<"$out")
+: "${fixed_rps:=0}"
+kill "$fixed_pid" 2>/dev/null || true
+wait "$fixed_pid" 2>/dev/null || true
+fixed_pid=""
+note "evhttp fixed body: $(printf '%.0f' "$fixed_rps") req/s"
+declare -A read_rps
+read_ev=$(psql -X -tAc "SELECT min(id) FROM events WHERE status = 'published' AND visibility = 'public'" "$conn" 2>/dev/null ||
+	psql -X -tAc "SELECT min(id) FROM events WHERE status = 'published'" "$conn")
+read_paths="/api/v1/events /api/v1/events/$read_ev / /events/$read_ev"
+if start_daemon "$best" reads; then
+	for path in $read_paths; do
+		timeout 30 wrk -t2 -c"$CONNS" -d1s "$base$path" >/dev/null 2>&1 || true
+		out=$(timeout 40 wrk -t2 -c"$CONNS" -d4s --latency "$base$path" 2>&1) || true
+		r=$(awk '/^Requests\/sec:/ { print $2; exit }' <<<"$out")
+		n2=$(awk '/Non-2xx or 3xx responses:/ { print $NF; exit }' <<<"$out")
+		[ -z "$n2" ] || anomaly "GET $path: $n2 non-2xx replies"
+		read_rps[$path]=${r:-0}
+		note "daemon: GET $path $(printf '%.0f' "${r:-0}") req/s, p99 $(awk '$1 == "99%" { print $2; exit }' <<<"$out")"
+	done
+	stop_daemon || anomaly "reads: daemon exited with status $? on SIGTERM"
+else
+	anomaly "reads: the daemon did not come up"
+fi
 
 # For information: the database at the pool's own concurrency. On a small
 # machine fewer backends often beat 64, so this is the harder comparison.
@@ -411,6 +459,14 @@ if start_daemon "$best" serve-reg; then
 	note ""
 	run_reg_pgbench seat "$tmp/seat.sql" "$CONNS"
 	seat_tps=$rp_tps
+	# The ceiling: a plain INSERT of a registration, no capacity check.
+	cat >"$tmp/insert.sql" <<-'SQL'
+	\set r random(1, 999999999999999)
+	INSERT INTO bench_seat.registrations (event_id, email, status)
+	VALUES (2, 'i' || :r || '-' || :client_id || '@w.org', 'confirmed');
+	SQL
+	run_reg_pgbench insert "$tmp/insert.sql" "$CONNS"
+	insert_tps=$rp_tps
 	n_wait=$(psql -X -tAc "SELECT count(*) FROM bench_seat.registrations WHERE status <> 'confirmed'" "$conn")
 	[ "$n_wait" = 0 ] || note "  (seat.sql ran out of seats: $n_wait waitlisted)"
 
@@ -750,7 +806,14 @@ if start_daemon "$best" serve-tickets; then
 		"${HELPER[@]}" get "$base" "/api/v1/registrations/$png_secret/ticket.png" >"$tmp/http.png" ||
 			anomaly "GET .../ticket.png did not answer 200"
 		timeout 30 wrk -t2 -c8 -d1s "$url" >/dev/null 2>&1 || true
+		# Meanwhile, a request that needs no database: the stylesheet.
+		( sleep 1; timeout 30 wrk -t1 -c2 -d3s --latency "$base/static/style.css" >"$tmp/wrk-css.txt" 2>&1 ) &
+		css_pid=$!
 		out=$(timeout $((SECS + 30)) wrk -t2 -c8 -d5s --latency "$url" 2>&1) || true
+		wait "$css_pid" 2>/dev/null || true
+		css_p99=$(awk '$1 == "99%" { print $2; exit }' "$tmp/wrk-css.txt")
+		css_rps=$(awk '/^Requests\/sec:/ { print $2; exit }' "$tmp/wrk-css.txt")
+		note "daemon: GET /static/style.css meanwhile $(printf '%.0f' "${css_rps:-0}") req/s, p99 ${css_p99:-?}"
 		printf '%s\n' "$out" >"$tmp/wrk-png.txt"
 		png_http_rps=$(awk '/^Requests\/sec:/ { print $2; exit }' <<<"$out")
 		png_http_p99=$(awk '$1 == "99%" { print $2; exit }' <<<"$out")
@@ -813,6 +876,11 @@ else
 fi
 
 # --- 7. summary -------------------------------------------------------------
+: "${insert_tps:=0}" "${fixed_rps:=0}" "${css_p99:=}"
+# target NAME VERDICT DETAIL: one line of the MET/MISSED table.
+targets=()
+target() { targets+=("$(printf '%-32s %-7s %s' "$1" "$2" "$3")"); }
+r3() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 ratio() { awk -v d="$1" -v p="$pg_tps" 'BEGIN { printf "%.2f", (p > 0 ? d / p : 0) }'; }
 met() { if awk "BEGIN { exit !($1) }"; then echo MET; else echo MISSED; fi; }
 best_ratio=$(ratio "${rps[$best]}")
@@ -866,6 +934,39 @@ if [ "$ck_ok" = 1 ]; then
 else
 	note "checkins: no result (the daemon did not come up)"
 fi
+ms_of() { [ -n "$1" ] && wrk_ms "$1" || echo 999999; }
+if [ "$reg_ok" = 1 ]; then
+	x=$(r3 "$reg_rps" "$seat_tps")
+	target "1. registration / seat SQL" "$(met "$x >= $REG_SEAT_TARGET")" "ratio $x (target >= $REG_SEAT_TARGET): daemon $(printf '%.0f' "$reg_rps")/s, per-seat SKIP LOCKED $(printf '%.0f' "$seat_tps") tps"
+	x=$(r3 "$reg_rps" "$insert_tps")
+	target "1. registration / plain INSERT" "$(met "$x >= $REG_INSERT_TARGET")" "ratio $x (target >= $REG_INSERT_TARGET): plain INSERT $(printf '%.0f' "$insert_tps") tps"
+	target "1. registration p99" "$(met "${reg_p99_ms:-999999} < $REG_P99_MS")" "${reg_p99_ms:-?} ms at $CONNS connections (target < $REG_P99_MS ms)"
+	target "2. opening rush" "$(met "\"$c_all\" == \"MET\" && ${rush_p99:-999999} < $RUSH_P99_MS")" "${db_conf:-?} confirmed of 300, ${rush_5xx:-?} 5xx, p99 ${rush_p99:-?} ms (target exactly 300, 0 5xx, p99 < $RUSH_P99_MS ms)"
+fi
+worst="" worst_path=""
+for path in $read_paths; do
+	[ -n "${read_rps[$path]:-}" ] || continue
+	if [ -z "$worst" ] || awk -v a="${read_rps[$path]}" -v b="$worst" 'BEGIN { exit !(a < b) }'; then
+		worst=${read_rps[$path]} worst_path=$path
+	fi
+done
+x=$(r3 "${worst:-0}" "$fixed_rps")
+target "3. public reads / evhttp" "$(met "$x >= $READ_TARGET")" "ratio $x (target >= $READ_TARGET): slowest GET $worst_path $(printf '%.0f' "${worst:-0}")/s, evhttp fixed body $(printf '%.0f' "$fixed_rps")/s"
+target "3. cache invalidated by NOTIFY" "MISSED" "no read cache yet (every read is a query)"
+if [ "$ck_ok" = 1 ]; then
+	x=$(ms_of "$css_p99")
+	target "4. no-DB request p99, PNG load" "$(met "$x < $CSS_P99_MS")" "GET /static/style.css p99 ${css_p99:-?} while 8 clients fetch PNGs (target < $CSS_P99_MS ms)"
+	x=$(r3 "$png_rate" "$qr_rate")
+	target "4. ticket PNG / qrencode" "$(met "$x >= $PNG_TARGET")" "ratio $x (target >= $PNG_TARGET): ticket_png() $(printf '%.0f' "$png_rate")/s, qrencode $(printf '%.0f' "$qr_rate")/s; through HTTP $(printf '%.0f' "$png_http_rps")/s"
+	x=$(r3 "$ck_rps" "$ckpg_tps")
+	target "5. check-in / its statement" "$(met "$x >= $CHECKIN_RATIO_TARGET")" "ratio $x (target >= $CHECKIN_RATIO_TARGET): daemon $(printf '%.0f' "$ck_rps")/s, pgbench $(printf '%.0f' "$ckpg_tps") tps"
+fi
+target "6. scanner / zbarimg" "-" "see scan_decode (tests/bench/scan_bench.sh, after this)"
+target "7. RSS, $IDLE idle connections" "$(met "$rss_after_kb > 0 && $rss_after_kb / 1024 < $RSS_TARGET_MB")" "$rss_mb MB (target < $RSS_TARGET_MB MB)"
+note ""
+note "== targets (each against a baseline of this run)"
+for t in "${targets[@]}"; do note "$t"; done
+note ""
 note "load average (1 min): $load_start at the start, $(cut -d' ' -f1 /proc/loadavg) at the end ($(nproc) CPUs; other work on the machine moves every figure)"
 if [ ${#anomalies[@]} -eq 0 ]; then
 	note "anomalies: none"

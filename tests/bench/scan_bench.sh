@@ -201,6 +201,9 @@ note "scan_decode: rollcall-scan $(d scan_rate) img/s, zbarimg $(d zbar_rate) im
 note "  ratio of CPU time: $(d cpu_ratio) (rollcall-scan $(d scan_cpu_rate), zbarimg $(d zbar_cpu_rate) img/s of CPU)"
 note "  $(d images) photos 1280x720 ($(d pngs) PNG, $(d jpegs) JPEG), $(d codes) codes; rollcall-scan --image --json --offline (3 zbar passes a photo: as is, halved, thresholded; an offline verdict and a journal line on $jdir_where for each code) vs zbarimg -q --raw $(d zbar_opts), one thread (1 pass); $(d batch) photos a process, the same photos for both"
 note "  for information: zbarimg with its defaults (every symbology) $(d zbar_default_rate) img/s; rollcall-scan / that = $(awk -v a="$(d scan_rate)" -v b="$(d zbar_default_rate)" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
+sv=MISSED
+awk -v r="$(d ratio)" 'BEGIN { exit !(r + 0 >= 1.5) }' && [ "$(d scan_codes)" -ge "$(d zbar_codes)" ] 2>/dev/null && sv=MET
+note "6. scanner / zbarimg          $sv ratio $(d ratio) (target >= 1.5, reading at least every code zbarimg reads: $(d scan_codes) vs $(d zbar_codes) of $(d codes))"
 note "scan_latency: stdin→verdict median $(l stdin_p50) ms, p99 $(l stdin_p99) ms ($(l stdin_n) scans, $admitted)"
 note "  baseline: POST /api/v1/checkins alone median $(l direct_p50) ms, p99 $(l direct_p99) ms ($(l direct_n) check-ins, $(l direct_mix)); scanner / server median ratio $(awk -v a="$(l stdin_p50)" -v b="$(l direct_p50)" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'), p99 ratio $(awk -v a="$(l stdin_p99)" -v b="$(l direct_p99)" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 note "  photo→verdict: median $(l image_p50) ms, max $(l image_max) ms ($(l image_n) photos, one rollcall-scan --image --door process each)"

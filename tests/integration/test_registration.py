@@ -357,3 +357,96 @@ def test_rate_limit_answers_429_with_retry_after(start_daemon, pg,
     expect(r, 429, "rate_limited")
     retry = int(r.headers.get("Retry-After", "0"))
     assert 1 <= retry <= 60, "Retry-After should be 1-60 s: %r" % r.headers
+
+
+def metric(d, name):
+    for line in d.api("GET", "/metrics").raw.decode().splitlines():
+        if line.startswith(name + " "):
+            return int(float(line.split()[1]))
+    raise AssertionError("/metrics has no %s" % name)
+
+
+def test_grouped_registrations_stay_exact_across_two_daemons(
+        server, start_daemon, pg, create_event):
+    """Registrations that arrive together are decided in one statement
+    (rc_register_group): two events in the same groups, a sold-out one
+    without a waitlist, twins of one address landing in one group or in
+    two daemons' groups at once. Every seat is taken exactly once, every
+    address registered once, and the counter agrees with the rows."""
+    other = start_daemon(pg.conninfo)
+    daemons = [server, other]
+    wl = create_event(meetup(capacity=30), status="published")
+    so = create_event(meetup(capacity=25, waitlist=False), status="published")
+    before = sum(metric(d, "rollcall_registration_grouped_total")
+                 for d in daemons)
+    groups_before = sum(metric(d, "rollcall_registration_groups_total")
+                        for d in daemons)
+    n = 320
+    plan = []                       # (event, email) per request
+    for i in range(n):
+        if i % 2:
+            plan.append((so["id"], "so%d-%s@example.com" % (i, so["id"])))
+        else:
+            # every address twice on the waitlisted event: i and i + 2
+            k = i // 4
+            plan.append((wl["id"], "twin%d-%s@example.com" % (k, wl["id"])))
+    out = [None] * n
+    barrier = threading.Barrier(n)
+
+    def one(i):
+        ev, email = plan[i]
+        body = json.dumps(person(name="P%d" % i, email=email))
+        k = i // 4
+        # a third of the twins through one daemon, the rest through both
+        d = daemons[k % 2 if ev == wl["id"] and k % 3 == 0 else (i // 2) % 2]
+        c = http.client.HTTPConnection("127.0.0.1", d.port, timeout=60)
+        try:
+            barrier.wait()
+            c.request("POST", "/api/v1/events/%d/registrations" % ev, body,
+                      {"Content-Type": "application/json"})
+            r = c.getresponse()
+            out[i] = (r.status, json.loads(r.read()))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    wl_out = [out[i] for i in range(n) if plan[i][0] == wl["id"]]
+    so_out = [out[i] for i in range(n) if plan[i][0] == so["id"]]
+    got = sorted(set((s, j.get("error", j.get("status"))) for s, j in wl_out))
+    assert got == [(201, "confirmed"), (201, "waitlisted"),
+                   (409, "already_registered")], \
+        "the waitlisted event's replies were %r" % got
+    assert sum(1 for s, j in wl_out if s == 201) == n // 4, \
+        "each of %d addresses (sent twice) should be registered once" % (n // 4)
+    assert sum(1 for s, j in wl_out
+               if s == 201 and j["status"] == "confirmed") == 30, \
+        "30 seats: exactly 30 confirmed replies"
+    assert sorted(set((s, j.get("error", j.get("status")))
+                      for s, j in so_out)) == [(201, "confirmed"),
+                                               (409, "sold_out")]
+    assert sum(1 for s, _ in so_out if s == 201) == 25, \
+        "25 seats and no waitlist: exactly 25 registered"
+    for ev, seats in ((wl["id"], 30), (so["id"], 25)):
+        row = pg.psql("SELECT (SELECT confirmed FROM events WHERE id = %d), "
+                      "count(*) FILTER (WHERE status = 'confirmed'), "
+                      "count(DISTINCT lower(email)) = count(*) "
+                      "FROM registrations WHERE event_id = %d" % (ev, ev))[0]
+        assert row == [str(seats), str(seats), "t"], \
+            "event %d: counter, confirmed rows, one row per address: %r" % (
+                ev, row)
+    # the mechanism did run: every request went through a group, and
+    # groups carried more than one registration each on average
+    carried = sum(metric(d, "rollcall_registration_grouped_total")
+                  for d in daemons) - before
+    groups = sum(metric(d, "rollcall_registration_groups_total")
+                 for d in daemons) - groups_before
+    assert carried == n, "%d of %d registrations went through a group" % (
+        carried, n)
+    assert groups < carried, \
+        "%d registrations arriving together took %d statements" % (
+            carried, groups)

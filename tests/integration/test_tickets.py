@@ -107,6 +107,48 @@ def test_ticket_png_reads_back_to_the_exact_token(api, ev, tmp_path):
     assert root.tag.endswith("svg") and root.get("viewBox"), r.raw[:200]
 
 
+def test_ticket_pngs_drawn_on_worker_threads_each_reach_their_request(
+        api, ev, server):
+    """PNGs are drawn off the event loop (server/worker.c) and handed back:
+    many at once, of different tickets, each reply is its own ticket's
+    image, while the loop keeps answering."""
+    regs = [register(api, ev["id"]) for _ in range(6)]
+    first = {}
+    for reg in regs:
+        r = api("GET", "/api/v1/registrations/%s/ticket.png" % secret_of(reg))
+        assert r.status == 200, r
+        first[secret_of(reg)] = r.raw
+    out = []
+    lock = threading.Lock()
+
+    def fetch(sec):
+        c = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+        try:
+            for _ in range(5):
+                c.request("GET", "/api/v1/registrations/%s/ticket.png" % sec)
+                r = c.getresponse()
+                body = r.read()
+                with lock:
+                    out.append((sec, r.status, body))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=fetch, args=(sec,))
+               for sec in list(first) * 4]
+    for t in threads:
+        t.start()
+    css = api("GET", "/static/style.css")
+    for t in threads:
+        t.join()
+    assert css.status == 200, "the stylesheet while PNGs are drawn: %r" % css
+    assert len(out) == len(threads) * 5
+    wrong = [(sec[:6], st) for sec, st, body in out
+             if st != 200 or body != first[sec]]
+    assert not wrong, "replies not their own ticket's PNG: %r" % wrong[:5]
+    assert len(set(first.values())) == len(first), \
+        "six tickets should make six different images"
+
+
 def test_waitlisted_registration_has_no_ticket_until_promoted(
         api, create_event):
     small = create_event(meetup(capacity=1), status="published")
