@@ -191,8 +191,8 @@ auth_ids_pg(const int64_t *ids, int n)
 }
 
 /* Parse PostgreSQL's "{1,2,3}" into a new array of ids; -1 if malformed. */
-static int
-parse_pg_array(const char *s, int64_t **out)
+int
+auth_parse_pg_ids(const char *s, int64_t **out)
 {
 	const char	*p;
 	char		*end;
@@ -266,7 +266,7 @@ auth_from_row(struct auth *a, const struct db_res *res, const char **why)
 	snprintf(a->name, sizeof(a->name), "%s", db_value(res, 0, 1));
 	if (db_isnull(res, 0, 2))
 		a->all_events = 1;
-	else if ((a->nevents = parse_pg_array(db_value(res, 0, 2),
+	else if ((a->nevents = auth_parse_pg_ids(db_value(res, 0, 2),
 	    &a->events)) < 0) {
 		a->nevents = 0;
 		*why = "This token's scope is unreadable.";

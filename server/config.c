@@ -590,14 +590,12 @@ int
 config_load(struct config *cf, const char *path, char *err, size_t errlen)
 {
 	struct stat	 st;
-	char		 why[512];
-	char		*buf = NULL, *line, *nl;
-	int		 seen[CK__MAX];
+	char		 why[1];
+	char		*buf = NULL;
 	ssize_t		 n;
 	size_t		 len = 0;
-	int		 fd = -1, lineno = 0;
+	int		 fd = -1;
 
-	memset(seen, 0, sizeof(seen));
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
 		seterr(err, errlen, "%s: %s", path, strerror(errno));
 		goto err;
@@ -628,42 +626,60 @@ config_load(struct config *cf, const char *path, char *err, size_t errlen)
 	}
 	buf[len] = '\0';
 	close(fd);
-	fd = -1;
+	return config_parse(cf, path, buf, len, err, errlen);
+err:
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	return -1;
+}
+
+/*
+ * Apply the text of a configuration file (name is for messages) to cf,
+ * over what cf holds. text is malloc'd, len bytes and a NUL after them;
+ * cf owns it from here on, also on error (config_free releases it), as
+ * the values cf keeps point into it. -1 with "NAME:LINE: reason" in err.
+ */
+int
+config_parse(struct config *cf, const char *name, char *text, size_t len,
+    char *err, size_t errlen)
+{
+	char		 why[512];
+	char		*line, *nl;
+	int		 seen[CK__MAX];
+	int		 lineno = 0;
+
+	memset(seen, 0, sizeof(seen));
 	if (cf->file_text != NULL) {
 		explicit_bzero(cf->file_text, cf->file_len);
 		free(cf->file_text);
 	}
-	cf->file_text = buf;
-	cf->file_len = CONFIG_MAXFILE + 1;
-	for (line = buf; line < buf + len; line = nl + 1) {
+	cf->file_text = text;
+	cf->file_len = len + 1;
+	for (line = text; line < text + len; line = nl + 1) {
 		lineno++;
-		if ((nl = memchr(line, '\n', (size_t)(buf + len - line))) ==
+		if ((nl = memchr(line, '\n', (size_t)(text + len - line))) ==
 		    NULL)
-			nl = buf + len;
+			nl = text + len;
 		*nl = '\0';
 		if (strlen(line) != (size_t)(nl - line)) {
-			seterr(err, errlen, "%s:%d: NUL byte", path, lineno);
+			seterr(err, errlen, "%s:%d: NUL byte", name, lineno);
 			return -1;
 		}
 		if (nl > line && nl[-1] == '\r')
 			nl[-1] = '\0';
 		if (strlen(line) > CONFIG_MAXLINE) {
 			seterr(err, errlen, "%s:%d: line longer than %d bytes",
-			    path, lineno, CONFIG_MAXLINE);
+			    name, lineno, CONFIG_MAXLINE);
 			return -1;
 		}
 		if (config_line(cf, line, lineno, seen, why, sizeof(why)) ==
 		    -1) {
-			seterr(err, errlen, "%s:%d: %s", path, lineno, why);
+			seterr(err, errlen, "%s:%d: %s", name, lineno, why);
 			return -1;
 		}
 	}
 	return 0;
-err:
-	free(buf);
-	if (fd != -1)
-		close(fd);
-	return -1;
 }
 
 /* Believe X-Forwarded-For from these addresses (NULL: from none). */

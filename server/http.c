@@ -273,16 +273,19 @@ http_reply_csv(struct req *r, struct db_res *res, const char *filename)
 
 #define LANG_COOKIE	"rc_lang"
 
-/* The value of cookie `name` in the request, copied into out. */
+/*
+ * The value of cookie `name` in a Cookie header ("a=1; b=2"), copied
+ * into out. The header is the client's: the value is taken as sent, up
+ * to the next ';', and refused (-1) when it does not fit outsz.
+ */
 int
-req_cookie(struct req *r, const char *name, char *out, size_t outsz)
+http_cookie_find(const char *header, const char *name, char *out,
+    size_t outsz)
 {
-	const char	*h, *p, *v, *end;
+	const char	*p, *v, *end;
 	size_t		 nlen = strlen(name), len;
 
-	h = evhttp_find_header(evhttp_request_get_input_headers(r->ev),
-	    "Cookie");
-	for (p = h; p != NULL && *p != '\0'; p = end) {
+	for (p = header; p != NULL && *p != '\0'; p = end) {
 		while (*p == ' ' || *p == ';')
 			p++;
 		end = strchr(p, ';');
@@ -300,6 +303,15 @@ req_cookie(struct req *r, const char *name, char *out, size_t outsz)
 		}
 	}
 	return -1;
+}
+
+/* The value of cookie `name` in the request, copied into out. */
+int
+req_cookie(struct req *r, const char *name, char *out, size_t outsz)
+{
+	return http_cookie_find(evhttp_find_header(
+	    evhttp_request_get_input_headers(r->ev), "Cookie"), name, out,
+	    outsz);
 }
 
 /* zh-CN (1) or en (0): ?lang=, then the cookie, then Accept-Language. */

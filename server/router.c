@@ -179,6 +179,13 @@ nomatch:
 	return 0;
 }
 
+/* The path pattern of route i, or NULL past the table (fuzzing, tests). */
+const char *
+router_pattern(int i)
+{
+	return i >= 0 && i < NROUTES ? routes[i].pattern : NULL;
+}
+
 /* The methods a path answers, for Allow. */
 static const char *
 method_name(int m)

@@ -310,12 +310,14 @@ const char *req_query_arg(struct req *, const char *);
 int	 req_read_json(struct req *);
 int	 req_read_form(struct req *);
 json_t	*http_form_parse(const char *, size_t, int);
+int	 http_cookie_find(const char *, const char *, char *, size_t);
 int	 req_cookie(struct req *, const char *, char *, size_t);
 int	 req_lang(struct req *);
 
 /* router.c */
 #define ROUTE_MAXSEGMENT	256	/* bytes of one {param} in a path */
 int	 router_match(const char *, const char *, char **, int *);
+const char *router_pattern(int);
 int	 router_start(struct event_base *, const char *);
 
 /* metrics.c */
@@ -333,6 +335,7 @@ int	 auth_verify(const char *, struct claims *);
 int	 auth_in_scope(const struct auth *, int64_t);
 char	*auth_scope_pg(const struct auth *);
 char	*auth_ids_pg(const int64_t *, int);
+int	 auth_parse_pg_ids(const char *, int64_t **);
 int	 auth_from_row(struct auth *, const struct db_res *, const char **);
 void	 auth_clear_secret(void);
 const char *role_str(enum role);
@@ -565,6 +568,8 @@ int	 parse_int64(const char *, int64_t, int64_t, int64_t *);
 #define CONFIG_MAXPROXIES	64
 void	 config_defaults(struct config *);
 int	 config_load(struct config *, const char *, char *, size_t);
+int	 config_parse(struct config *, const char *, char *, size_t, char *,
+	    size_t);
 int	 config_set(struct config *, const char *, const char *, char *,
 	    size_t);
 int	 config_check_listen(const char *);

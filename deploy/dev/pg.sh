@@ -12,8 +12,11 @@ db=${3:-rollcall}
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 [ -x "$bindir/initdb" ] || { echo "pg.sh: PostgreSQL server not installed (apt-get install postgresql)" >&2; exit 1; }
 
+# As root, from /: postgres may not be allowed into the caller's directory
+# (a checkout under /root), and every path handed to it is absolute.
 as_pg() {
-	if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+	if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@")
+	else "$@"; fi
 }
 pguser() { if [ "$(id -u)" -eq 0 ]; then echo postgres; else id -un; fi; }
 
@@ -24,7 +27,7 @@ dir=$(cd "$dir" && pwd -P)
 if [ ! -e "$dir/cluster" ]; then
 	if [ "$(id -u)" -eq 0 ]; then
 		chown postgres "$dir" 2>/dev/null || true
-		if runuser -u postgres -- test -w "$dir"; then
+		if as_pg test -w "$dir"; then
 			mkdir -p "$dir/cluster"
 		else
 			ln -s "$(mktemp -d /tmp/rollcall-pg.XXXXXX)" "$dir/cluster"

@@ -5,6 +5,11 @@ unprivileged-friendly, on loopback ports.
 Only the ports, the certificate paths and the static-file directory of the
 site config are changed; every substitution must hit, so a change to the
 site config that the tests no longer cover fails loudly.
+
+nginx's workers run as www-data (as root) and may not be allowed into the
+checkout (one under /root, or any 0700 folder): what they serve is copied
+into the temp prefix, world-readable, and no path of the checkout appears
+in the config they read (checkout_paths() says which do).
 """
 import http.client
 import json
@@ -48,8 +53,25 @@ def _sub(text, pattern, repl, count_min=1, flags=re.M):
     return new
 
 
+def readable_copy(src, dst):
+    """Copy the tree src to dst, readable by every user whatever the
+    checkout's modes (a umask of 077 makes them private)."""
+    shutil.copytree(src, dst)
+    os.chmod(dst, 0o755)
+    for root, dirs, files in os.walk(dst):
+        for n in dirs:
+            os.chmod(os.path.join(root, n), 0o755)
+        for n in files:
+            os.chmod(os.path.join(root, n), 0o644)
+
+
+def checkout_paths(text):
+    """The paths inside the checkout that an nginx config names."""
+    return sorted(set(re.findall(re.escape(str(REPO)) + r"[^\s;]*", text)))
+
+
 def site_config(upstream_ports, http_port, https_port, cert, key, webroot,
-                rate="60r/m"):
+                templates, rate="60r/m"):
     """The shipped site config with loopback ports and test paths."""
     text = SITE.read_text()
     lines = []
@@ -70,7 +92,7 @@ def site_config(upstream_ports, http_port, https_port, cert, key, webroot,
     text = _sub(text, r"/etc/letsencrypt/live/rollcall\.example\.org/"
                 r"privkey\.pem", key)
     text = _sub(text, r"/usr/share/rollcall/templates/",
-                str(REPO / "templates") + "/")
+                str(templates) + "/")
     text = _sub(text, r"root /var/www/html;", "root %s;" % webroot)
     if rate != "60r/m":
         text = _sub(text, r"rate=60r/m", "rate=" + rate)
@@ -90,10 +112,13 @@ class Nginx:
         self.https_port = free_port()
         self.webroot = os.path.join(self.dir, "www")
         os.mkdir(self.webroot)
+        # the static files, as /usr/share/rollcall/templates/ of a package
+        self.templates = os.path.join(self.dir, "templates")
+        readable_copy(REPO / "templates", self.templates)
         with open(os.path.join(self.dir, "rollcall.conf"), "w") as f:
             f.write(site_config(upstream_ports, self.http_port,
                                 self.https_port, self.cert, self.key,
-                                self.webroot, rate))
+                                self.webroot, self.templates, rate))
         d = self.dir
         user = "user www-data;\n" if os.geteuid() == 0 else ""
         self.conf = os.path.join(d, "nginx.conf")

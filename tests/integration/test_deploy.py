@@ -14,7 +14,7 @@ import time
 import pytest
 
 import support
-from deploy_support import Nginx, SITE
+from deploy_support import Nginx, SITE, checkout_paths
 from support import (REPO, _apply, expect, free_port, http_call,
                      meetup, run_cli, uniq, wait_until)
 
@@ -536,6 +536,24 @@ def test_units_sandbox_and_notify(unit_root):
 
 # --------------------------------------------------------------------------
 # nginx
+
+
+def test_nginx_in_the_tests_reads_nothing_from_the_checkout():
+    """nginx's workers (www-data) may not enter the checkout (one under
+    /root, a 0700 folder): the test config must name only copies."""
+    n = Nginx([free_port()])
+    try:
+        for name in ("nginx.conf", "rollcall.conf"):
+            with open(os.path.join(n.dir, name)) as f:
+                inside = checkout_paths(f.read())
+            assert not inside, ("the test's %s hands nginx paths inside the "
+                                "checkout, which its workers may not be "
+                                "allowed to read: %r" % (name, inside))
+        css = os.path.join(n.templates, "style.css")
+        assert os.stat(css).st_mode & 0o004, \
+            "the stylesheet nginx serves should be readable by every user"
+    finally:
+        n.stop()
 
 
 def test_nginx_site_config_passes_nginx_t_and_matches_the_server(

@@ -1046,6 +1046,62 @@ in_scope_empty_list_covers_nothing(void **state)
 	CHECKS_PASSED();
 }
 
+/* auth_parse_pg_ids on an exact-size copy: want -1 means refused. */
+static void
+check_pg_ids(const char *text, int want, const int64_t *ids,
+    const char *file, int line)
+{
+	char	*copy = exact(text);
+	int64_t	*got = (int64_t *)(uintptr_t)1;
+	int	 n = auth_parse_pg_ids(copy, &got), i;
+
+	if (n != want || (n < 0 && got != NULL) || (n >= 0 && got == NULL)) {
+		print_error("auth_parse_pg_ids(%s) gave %d (array %s), want "
+		    "%d\n", showz(text), n, got ? "kept" : "NULL", want);
+		soft_fail(file, line);
+	} else
+		for (i = 0; i < n; i++)
+			if (got[i] != ids[i]) {
+				print_error("auth_parse_pg_ids(%s)[%d] is %lld, "
+				    "want %lld\n", showz(text), i,
+				    (long long)got[i], (long long)ids[i]);
+				soft_fail(file, line);
+			}
+	free(n >= 0 ? got : NULL);
+	free(copy);
+}
+#define PG_IDS(t, w, ...) do {						\
+	static const int64_t want_ids[] = { 0, ##__VA_ARGS__ };		\
+	check_pg_ids(t, w, want_ids + 1, __FILE__, __LINE__);		\
+} while (0)
+
+static void
+parse_pg_ids_reads_postgresql_array_text(void **state)
+{
+	(void)state;
+	PG_IDS("{1,2,3}", 3, 1, 2, 3);
+	PG_IDS("{}", 0);
+	PG_IDS("{42}", 1, 42);
+	PG_IDS("{9223372036854775807,-9223372036854775808}", 2,
+	    INT64_MAX, INT64_MIN);
+	CHECKS_PASSED();
+}
+
+static void
+parse_pg_ids_refuses_malformed_text_and_keeps_no_array(void **state)
+{
+	(void)state;
+	PG_IDS("", -1);
+	PG_IDS("1,2", -1);
+	PG_IDS("{1", -1);
+	PG_IDS("{1,,2}", -1);
+	PG_IDS("{,1}", -1);
+	PG_IDS("{a}", -1);
+	PG_IDS("{99999999999999999999}", -1);
+	PG_IDS("{NULL}", -1);
+	CHECKS_PASSED();
+}
+
 int
 main(void)
 {
@@ -1085,6 +1141,8 @@ main(void)
 		TEST(in_scope_all_events_covers_every_event),
 		TEST(in_scope_listed_events_only),
 		TEST(in_scope_empty_list_covers_nothing),
+		TEST(parse_pg_ids_reads_postgresql_array_text),
+		TEST(parse_pg_ids_refuses_malformed_text_and_keeps_no_array),
 	};
 	int	 failed = 0;
 

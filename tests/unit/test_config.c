@@ -192,6 +192,48 @@ test_later_settings_win(void **state)
 	config_free(&cf);
 }
 
+/* config_parse on a heap copy of text: 0, or -1 with err. */
+static int
+parse_text(struct config *cf, const char *text, char *err, size_t errlen)
+{
+	size_t	 len = strlen(text);
+	char	*buf = malloc(len + 1);
+
+	assert_non_null(buf);
+	memcpy(buf, text, len + 1);
+	err[0] = '\0';
+	return config_parse(cf, "t.conf", buf, len, err, errlen);
+}
+
+static void
+test_config_parse_applies_lines_and_names_the_bad_one(void **state)
+{
+	struct config	 cf;
+	char		 err[512];
+
+	(void)state;
+	config_defaults(&cf);
+	assert_int_equal(parse_text(&cf, "# a comment\r\n\npool = 3\r\n"
+	    "  listen=127.0.0.1:9000  \nmail_from = Rollcall <rc@example.org>\n",
+	    err, sizeof(err)), 0);
+	assert_int_equal(cf.pool_size, 3);
+	assert_string_equal(cf.listen, "127.0.0.1:9000");
+	assert_string_equal(cf.mail.from, "rc@example.org");
+	config_free(&cf);
+
+	config_defaults(&cf);
+	assert_int_equal(parse_text(&cf, "pool = 3\npool = 4\n", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "t.conf:2: pool is already set on line 1");
+	config_free(&cf);
+
+	config_defaults(&cf);
+	assert_int_equal(parse_text(&cf, "verbose = yes\nbogus = 1\n", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "t.conf:2: unknown key 'bogus'");
+	config_free(&cf);
+}
+
 int
 main(void)
 {
@@ -201,6 +243,7 @@ main(void)
 		TEST(test_trusted_proxies_match_addresses_and_networks),
 		TEST(test_setting_values_are_checked),
 		TEST(test_later_settings_win),
+		TEST(test_config_parse_applies_lines_and_names_the_bad_one),
 	};
 
 	log_init(1, 0);

@@ -1,6 +1,7 @@
 /*
  * Unit tests for http_form_parse() in server/http.c: form bodies (strict)
- * and query strings (lenient) into an object of strings.
+ * and query strings (lenient) into an object of strings; and the Cookie
+ * header's reader, http_cookie_find().
  *
  * Every text is handed over as an exact-size heap buffer WITHOUT a
  * terminating NUL (a request body has none), so ASan reports a read past
@@ -306,6 +307,54 @@ empty_text_is_an_empty_object(void **state)
 	CHECKS_PASSED();
 }
 
+/* http_cookie_find on an exact-size copy: want NULL means not found. */
+static void
+check_cookie(const char *header, const char *name, size_t outsz,
+    const char *want, const char *file, int line)
+{
+	char	 out[64] = "untouched";
+	char	*copy = header ? exact(header) : NULL;
+	int	 rc = http_cookie_find(copy, name, out, outsz);
+
+	if (want == NULL ? rc != -1 : (rc != 0 || strcmp(out, want) != 0)) {
+		print_error("cookie %s in %s: got %d %s, want %s\n", name,
+		    showz(header), rc, rc == 0 ? showz(out) : "-",
+		    want ? showz(want) : "none");
+		soft_fail(file, line);
+	}
+	free(copy);
+}
+#define COOKIE(h, n, w)	check_cookie(h, n, 64, w, __FILE__, __LINE__)
+
+static void
+cookie_find_takes_the_named_value(void **state)
+{
+	(void)state;
+	COOKIE("rc_lang=zh-CN", "rc_lang", "zh-CN");
+	COOKIE("a=1; rc_lang=en; b=2", "rc_lang", "en");
+	COOKIE(";; rc_lang=en", "rc_lang", "en");
+	COOKIE("rc_lang=en; rc_lang=zh-CN", "rc_lang", "en");	/* the first */
+	COOKIE("rc_lang=", "rc_lang", "");
+	CHECKS_PASSED();
+}
+
+static void
+cookie_find_refuses_other_names_and_long_values(void **state)
+{
+	(void)state;
+	COOKIE(NULL, "rc_lang", NULL);
+	COOKIE("", "rc_lang", NULL);
+	COOKIE("rc_lang", "rc_lang", NULL);
+	COOKIE("rc_language=en", "rc_lang", NULL);
+	COOKIE("xrc_lang=en", "rc_lang", NULL);
+	COOKIE(" ;  ; ", "rc_lang", NULL);
+	check_cookie("rc_lang=0123456789", "rc_lang", 10, NULL, __FILE__,
+	    __LINE__);
+	check_cookie("rc_lang=012345678", "rc_lang", 10, "012345678",
+	    __FILE__, __LINE__);
+	CHECKS_PASSED();
+}
+
 int
 main(void)
 {
@@ -322,6 +371,8 @@ main(void)
 		TEST(lenient_keeps_the_first_value_of_a_repeated_key),
 		TEST(lenient_keeps_values_that_are_not_utf8),
 		TEST(empty_text_is_an_empty_object),
+		TEST(cookie_find_takes_the_named_value),
+		TEST(cookie_find_refuses_other_names_and_long_values),
 	};
 
 	return cmocka_run_group_tests_name("form", tests, NULL, NULL);

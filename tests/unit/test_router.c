@@ -313,6 +313,19 @@ at_most_http_maxparams_are_captured(void **state)
 	CHECKS_PASSED();
 }
 
+static void
+router_pattern_walks_the_route_table_and_stops(void **state)
+{
+	int	 i;
+
+	(void)state;
+	assert_null(router_pattern(-1));
+	for (i = 0; router_pattern(i) != NULL; i++)
+		assert_true(router_pattern(i)[0] == '/');
+	assert_true(i > 10);
+	assert_null(router_pattern(i + 1));
+}
+
 int
 main(void)
 {
@@ -327,6 +340,7 @@ main(void)
 		TEST(non_url_safe_bytes_in_a_param_are_refused),
 		TEST(dots_are_allowed_in_a_param),
 		TEST(at_most_http_maxparams_are_captured),
+		TEST(router_pattern_walks_the_route_table_and_stops),
 	};
 
 	return cmocka_run_group_tests_name("router", tests, NULL, NULL);
