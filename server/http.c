@@ -40,6 +40,15 @@ static struct {
 	struct event			*drain_timer;
 } H;
 
+/*
+ * The method evhttp 2.1 gives a request whose method it does not know
+ * (EVHTTP_REQ_UNKNOWN_ in its private http-internal.h). Allowing it lets
+ * such requests reach http_gencb, which answers JSON 501; otherwise evhttp
+ * sends its own HTML 501 before we see the request. libevent 2.1.12 has
+ * no evhttp_set_ext_method_cmp (that is 2.2).
+ */
+#define HTTP_REQ_UNKNOWN	(1 << 15)
+
 /* Per-request query arguments, parsed on first use. */
 struct req_priv {
 	struct req		 pub;
@@ -47,13 +56,18 @@ struct req_priv {
 	int			 query_parsed;
 };
 
-/* The reason phrase of an HTTP status. */
+/*
+ * The reason phrase of an HTTP status: every status the server sends
+ * (handlers, the RCnnn statuses the SQL raises, evhttp's own), and a
+ * phrase for the class of any other.
+ */
 static const char *
 status_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
 	case 201: return "Created";
+	case 202: return "Accepted";
 	case 204: return "No Content";
 	case 302: return "Found";
 	case 303: return "See Other";
@@ -62,13 +76,25 @@ status_reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
-	default: return "Internal Server Error";
 	}
+	if (status >= 200 && status < 300)
+		return "OK";
+	if (status >= 300 && status < 400)
+		return "Redirection";
+	if (status >= 400 && status < 500)
+		return "Client Error";
+	return "Server Error";
 }
 
 /* Seconds since the request arrived. */
@@ -627,6 +653,16 @@ http_gencb(struct evhttp_request *ev, void *arg)
 		r->method = EVHTTP_REQ_GET;
 		r->head = 1;
 	}
+	if (r->method == HTTP_REQ_UNKNOWN) {
+		/* evhttp read no body for it: the connection cannot be
+		 * reused, so it closes after the answer. */
+		evhttp_add_header(evhttp_request_get_output_headers(ev),
+		    "Connection", "close");
+		http_error(r, 501, "not_implemented", "This server does not "
+		    "know that method; the API uses GET, HEAD, POST, PATCH "
+		    "and DELETE.");
+		return;
+	}
 	r->path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ev));
 	if (r->path == NULL || *r->path == '\0' ||
 	    strlen(r->path) > HTTP_MAXPATH) {
@@ -714,11 +750,12 @@ http_start(struct event_base *base, const char *listen,
 	/* evhttp refuses (plain 413) above this; we answer JSON 413 below. */
 	evhttp_set_max_body_size(H.http, 16 * HTTP_MAXBODY);
 	evhttp_set_timeout(H.http, HTTP_TIMEOUT);
-	/* Every method reaches the router, which answers 405 in JSON. */
+	/* Every method reaches us: the router answers 405 in JSON, and a
+	 * method evhttp does not know gets a JSON 501 above. */
 	evhttp_set_allowed_methods(H.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-	    EVHTTP_REQ_CONNECT);
+	    EVHTTP_REQ_CONNECT | HTTP_REQ_UNKNOWN);
 	evhttp_set_default_content_type(H.http, NULL);
 	evhttp_set_flags(H.http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_gencb(H.http, http_gencb, NULL);
