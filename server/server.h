@@ -400,6 +400,8 @@ void	 rate_reset(void);
 /* keyring.c */
 #define KEYRING_MAX		16
 #define KEYRING_REFRESH_SECS	60
+#define KEYRING_RELOAD_SECS	1	/* unknown kids re-read the keys at most
+					   this often, all kids together */
 int	 keyring_load(struct db_conn *);
 int	 keyring_set(const struct db_res *);
 int	 keyring_rotate(const char *);
@@ -410,6 +412,8 @@ int	 keyring_verify(const char *, struct ticket_claims *);
 json_t	*keyring_claims(const char *);
 int	 keyring_unknown_kid(const char *, char *, size_t);
 int	 keyring_count(void);
+int	 keyring_reload_then(void (*)(void *), void *);
+unsigned long long keyring_reload_count(void);
 
 /* checkin.c */
 void	 checkin_group_stats(uint64_t *, uint64_t *);
