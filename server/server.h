@@ -20,7 +20,14 @@ struct evbuffer;
 /* Limits on untrusted input, enforced while parsing. */
 #define HTTP_MAXBODY		(64 * 1024)
 #define HTTP_MAXHEADERS		(16 * 1024)
-#define HTTP_TIMEOUT		10	/* seconds for a slow or idle client */
+#define HTTP_TIMEOUT		10	/* seconds to send a whole request
+					   (headers and body), or to idle */
+#define HTTP_MAXBUFBODY		(2 * HTTP_MAXBODY) /* evhttp buffers at most
+					   this; more is its plain 413 */
+#define HTTP_MAXCONNS		1024	/* open client connections in all */
+#define HTTP_MAXCONNS_PER_ADDR	256	/* from one address (a venue's NAT is
+					   many people); trusted proxies
+					   are not counted */
 #define HTTP_MAXPATH		2048
 #define HTTP_MAXPARAMS		4
 #define FORM_MAXKEY		64	/* bytes of a form field's name */
