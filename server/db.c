@@ -216,6 +216,7 @@ struct conn {
 	int		 backoff_ms;
 	int		 fd;
 	short		 evflags;
+	size_t		 errmark;	/* PQerrorMessage bytes already seen */
 };
 
 static struct {
@@ -616,6 +617,30 @@ conn_retry_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
+ * What the libpq call that just failed said, and nothing older. libpq
+ * keeps appending to one message buffer until the next query starts, so
+ * once a statement has failed (a unique violation, say, with the key's
+ * values in its DETAIL) that text is still there when the connection is
+ * lost while idle, and would be logged as the reason. errmark is the
+ * buffer's length when the last command completed; a new query empties
+ * the buffer, so a send resets it to 0.
+ */
+static const char *
+conn_errmsg(struct conn *c)
+{
+	const char	*m;
+	size_t		 len;
+
+	if (c->pg == NULL)
+		return "out of memory";
+	m = PQerrorMessage(c->pg);
+	len = strlen(m);
+	if (c->errmark <= len)
+		m += c->errmark;
+	return *m != '\0' ? m : "no error text from libpq";
+}
+
+/*
  * Drop a broken connection: fail its query, schedule a reconnect.
  * When it was the last live one, fail everything still queued.
  */
@@ -640,6 +665,7 @@ conn_fail(struct conn *c, const char *why)
 	}
 	PQfinish(c->pg);
 	c->pg = NULL;
+	c->errmark = 0;
 	c->job = NULL;
 	c->state = C_DOWN;
 	pool.errors++;
@@ -689,9 +715,10 @@ conn_prepare_next(struct conn *c)
 {
 	const struct sql_stmt *s = &sqls[c->prep];
 
+	c->errmark = 0;
 	if (!PQsendPrepare(c->pg, s->name, s->text, s->nparams, NULL) ||
 	    conn_flush(c) == -1)
-		conn_fail(c, PQerrorMessage(c->pg));
+		conn_fail(c, conn_errmsg(c));
 }
 
 /* Send a job's query on an idle connection. */
@@ -700,10 +727,11 @@ conn_send(struct conn *c, struct job *j)
 {
 	c->job = j;
 	c->state = C_BUSY;
+	c->errmark = 0;
 	if (!PQsendQueryPrepared(c->pg, sqls[j->id].name, j->n,
 	    (const char *const *)j->vals, NULL, NULL, 0) ||
 	    conn_flush(c) == -1)
-		conn_fail(c, PQerrorMessage(c->pg));
+		conn_fail(c, conn_errmsg(c));
 }
 
 /* An idle connection still watches its socket, to notice a lost server. */
@@ -722,6 +750,8 @@ conn_command_done(struct conn *c)
 	struct job	*j = c->job;
 
 	c->res = NULL;
+	/* Whatever the command said is its result's, not a later failure's. */
+	c->errmark = strlen(PQerrorMessage(c->pg));
 	if (c->state == C_PREPARING) {
 		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
 			log_warnx("cannot prepare %s: %s", sqls[c->prep].name,
@@ -768,7 +798,7 @@ conn_connect_step(struct conn *c)
 		return;
 	case PGRES_POLLING_OK:
 		if (PQsetnonblocking(c->pg, 1) == -1) {
-			conn_fail(c, PQerrorMessage(c->pg));
+			conn_fail(c, conn_errmsg(c));
 			return;
 		}
 		PQsetNoticeProcessor(c->pg, NULL, NULL);
@@ -781,7 +811,7 @@ conn_connect_step(struct conn *c)
 		conn_prepare_next(c);
 		return;
 	default:
-		conn_fail(c, PQerrorMessage(c->pg));
+		conn_fail(c, conn_errmsg(c));
 		return;
 	}
 }
@@ -800,7 +830,7 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	if (what & EV_WRITE) {
 		if (conn_flush(c) == -1) {
-			conn_fail(c, PQerrorMessage(c->pg));
+			conn_fail(c, conn_errmsg(c));
 			return;
 		}
 	}
@@ -808,7 +838,7 @@ conn_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK) {
-		conn_fail(c, PQerrorMessage(c->pg));
+		conn_fail(c, conn_errmsg(c));
 		return;
 	}
 	if (c->state == C_IDLE) {
@@ -850,7 +880,7 @@ conn_start(struct conn *c)
 	c->pg = PQconnectStartParams(keys, vals, 1);
 	if (c->pg == NULL || PQstatus(c->pg) == CONNECTION_BAD) {
 		c->state = C_CONNECTING;
-		conn_fail(c, c->pg ? PQerrorMessage(c->pg) : "out of memory");
+		conn_fail(c, conn_errmsg(c));
 		return;
 	}
 	c->state = C_CONNECTING;

@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/http_struct.h>
@@ -38,22 +39,78 @@ static struct {
 	int				 inflight;
 	int				 draining;
 	struct event			*drain_timer;
-} H;
+	TAILQ_HEAD(, hconn)		 conns;
+	int				 nconns;
+} H = { .conns = TAILQ_HEAD_INITIALIZER(H.conns) };
+
+/*
+ * The method evhttp 2.1 gives a request whose method it does not know
+ * (EVHTTP_REQ_UNKNOWN_ in its private http-internal.h). Allowing it lets
+ * such requests reach http_gencb, which answers JSON 501; otherwise evhttp
+ * sends its own HTML 501 before we see the request. libevent 2.1.12 has
+ * no evhttp_set_ext_method_cmp (that is 2.2).
+ */
+#define HTTP_REQ_UNKNOWN	(1 << 15)
 
 /* Per-request query arguments, parsed on first use. */
 struct req_priv {
 	struct req		 pub;
 	json_t			*query;		/* its arguments, or NULL */
 	int			 query_parsed;
+	struct hconn		*conn;		/* NULL once the client is gone */
 };
 
-/* The reason phrase of an HTTP status. */
+/*
+ * One client connection, from accept to close. evhttp's own timeout
+ * only measures silence: a client sending a byte every few seconds was
+ * never cut off, and each could hold a body buffer. So every connection
+ * gets a deadline of HTTP_TIMEOUT to send a whole request (from accept,
+ * or from the previous reply); when it passes before the request is
+ * complete, the socket is shut down and evhttp frees the connection as
+ * on any EOF. A dispatched request has no deadline from us: its handler
+ * answers (the database has its own).
+ *
+ * libevent 2.1.12 tells us of a new connection only through the
+ * bufferevent callback (no evhttp_set_newreqcb, which is 2.2), before the
+ * evhttp_connection exists. We keep a reference on the bufferevent so the
+ * pointer stays valid, and find its evhttp_connection on the next turn
+ * of the loop (or on the first bytes, before evhttp parses them): evhttp
+ * makes it the bufferevent's callback argument, which
+ * evhttp_connection_get_bufferevent() confirms. Then the close callback
+ * tells us when it goes.
+ *
+ * The in-flight count SIGTERM waits on follows the request: it drops when
+ * the reply is written, or when the connection closes with the reply
+ * still unwritten (a client that reset never gets a completion).
+ */
+struct hconn {
+	TAILQ_ENTRY(hconn)	 entry;
+	struct bufferevent	*bev;		/* referenced by us */
+	struct evhttp_connection *evcon;	/* NULL until adopted */
+	struct event		*timer;		/* the deadline */
+	struct event		*adopt;		/* next turn: find evcon */
+	struct evbuffer_cb_entry *incb;		/* first bytes: find evcon */
+	struct req_priv		*req;		/* dispatched, unanswered */
+	int			 reply_pending;	/* answered, not yet written */
+	int			 capped;	/* counts for its address */
+	int			 refused;	/* over a limit: shut at adopt */
+	char			 addr[64];
+};
+
+static void	hconn_arm(struct hconn *);
+
+/*
+ * The reason phrase of an HTTP status: every status the server sends
+ * (handlers, the RCnnn statuses the SQL raises, evhttp's own), and a
+ * phrase for the class of any other.
+ */
 static const char *
 status_reason(int status)
 {
 	switch (status) {
 	case 200: return "OK";
 	case 201: return "Created";
+	case 202: return "Accepted";
 	case 204: return "No Content";
 	case 302: return "Found";
 	case 303: return "See Other";
@@ -62,13 +119,25 @@ status_reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
 	case 413: return "Payload Too Large";
 	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
 	case 503: return "Service Unavailable";
-	default: return "Internal Server Error";
 	}
+	if (status >= 200 && status < 300)
+		return "OK";
+	if (status >= 300 && status < 400)
+		return "Redirection";
+	if (status >= 400 && status < 500)
+		return "Client Error";
+	return "Server Error";
 }
 
 /* Seconds since the request arrived. */
@@ -89,6 +158,8 @@ req_free(struct req *r)
 	struct req_priv	*p = (struct req_priv *)r;
 	int		 i;
 
+	if (p->conn != NULL)
+		p->conn->req = NULL;
 	for (i = 0; i < r->nparams; i++)
 		free(r->params[i]);
 	if (r->body != NULL)
@@ -108,24 +179,38 @@ req_complete(void)
 		event_base_loopexit(H.base, NULL);
 }
 
-/* evhttp has written the reply: the request is no longer in flight. */
+/*
+ * evhttp has written the reply: the request is no longer in flight, and
+ * a kept-alive connection has HTTP_TIMEOUT again for its next request.
+ */
 static void
 req_written(struct evhttp_request *ev, void *arg)
 {
+	struct hconn	*c = arg;
+
 	(void)ev;
-	(void)arg;
-	req_complete();
+	if (c == NULL) {
+		req_complete();
+		return;
+	}
+	if (c->reply_pending) {
+		c->reply_pending = 0;
+		req_complete();
+	}
+	hconn_arm(c);
 }
 
 /*
  * Send the reply, count it, and free the request. SIGTERM waits for the
  * reply to be written, not just queued, so the in-flight count drops in
- * evhttp's completion callback; a client already gone never gets one.
+ * evhttp's completion callback, or when the connection closes first (a
+ * client gone never gets a completion; hconn_release).
  */
 static void
 req_send(struct req *r, int status, struct evbuffer *buf)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->ev);
+	struct req_priv		*p;
 	double			 secs = req_seconds(r);
 	char			 len[24];
 
@@ -138,7 +223,13 @@ req_send(struct req *r, int status, struct evbuffer *buf)
 		evhttp_add_header(h, "Content-Length", len);
 		evbuffer_drain(buf, evbuffer_get_length(buf));
 	}
-	if (evhttp_request_get_connection(r->ev) != NULL)
+	p = (struct req_priv *)r;
+	if (evhttp_request_get_connection(r->ev) != NULL && p->conn != NULL) {
+		p->conn->req = NULL;
+		p->conn->reply_pending = 1;
+		evhttp_request_set_on_complete_cb(r->ev, req_written, p->conn);
+		p->conn = NULL;
+	} else if (evhttp_request_get_connection(r->ev) != NULL)
 		evhttp_request_set_on_complete_cb(r->ev, req_written, NULL);
 	else
 		req_complete();
@@ -607,6 +698,187 @@ req_read_form(struct req *r)
 	return 0;
 }
 
+/* Forget a connection: evhttp is freeing it, or freed it unseen. */
+static void
+hconn_release(struct hconn *c)
+{
+	if (c->req != NULL)
+		c->req->conn = NULL;
+	if (c->reply_pending) {
+		c->reply_pending = 0;
+		req_complete();
+	}
+	if (c->evcon != NULL)
+		evhttp_connection_set_closecb(c->evcon, NULL, NULL);
+	if (c->incb != NULL)
+		evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->incb);
+	TAILQ_REMOVE(&H.conns, c, entry);
+	H.nconns--;
+	if (c->timer != NULL)
+		event_free(c->timer);
+	if (c->adopt != NULL)
+		event_free(c->adopt);
+	bufferevent_decref(c->bev);
+	free(c);
+}
+
+/* evhttp closes the connection. */
+static void
+hconn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	hconn_release(arg);
+}
+
+/* Cut a connection off: evhttp sees EOF and frees it the usual way. */
+static void
+hconn_shut(struct hconn *c)
+{
+	evutil_socket_t	 fd = bufferevent_getfd(c->bev);
+
+	if (fd != -1)
+		shutdown(fd, SHUT_RDWR);
+}
+
+/* Start (or restart, after a reply) the time to send a whole request. */
+static void
+hconn_arm(struct hconn *c)
+{
+	struct timeval	 tv = { HTTP_TIMEOUT, 0 };
+
+	evtimer_add(c->timer, &tv);
+}
+
+/*
+ * Find the evhttp_connection of a new bufferevent; 0 when it is there
+ * (or the bufferevent was freed meanwhile: then c is released, -1).
+ */
+static int
+hconn_adopt(struct hconn *c)
+{
+	bufferevent_data_cb	 rd;
+	bufferevent_event_cb	 evcb;
+	void			*arg = NULL;
+	struct hconn		*o;
+	char			*host = NULL;
+	ev_uint16_t		 port = 0;
+	int			 same = 0;
+
+	if (c->evcon != NULL)
+		return 0;
+	bufferevent_getcb(c->bev, &rd, NULL, &evcb, &arg);
+	if (rd == NULL || arg == NULL || evhttp_connection_get_bufferevent(
+	    (struct evhttp_connection *)arg) != c->bev) {
+		/* evhttp already freed it (bufferevent_free clears them). */
+		hconn_release(c);
+		return -1;
+	}
+	c->evcon = arg;
+	evhttp_connection_set_closecb(c->evcon, hconn_closed, c);
+	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->incb);
+	c->incb = NULL;
+	evhttp_connection_get_peer(c->evcon, &host, &port);
+	if (host != NULL)
+		snprintf(c->addr, sizeof(c->addr), "%s", host);
+	if (host != NULL && !proxy_is_trusted(host)) {
+		TAILQ_FOREACH(o, &H.conns, entry)
+			if (o->capped && strcmp(o->addr, c->addr) == 0)
+				same++;
+		if (same >= HTTP_MAXCONNS_PER_ADDR) {
+			if (same == HTTP_MAXCONNS_PER_ADDR)
+				log_warnx("%s has %d connections open, the most "
+				    "one address may (HTTP_MAXCONNS_PER_ADDR); "
+				    "closing new ones", c->addr, same);
+			c->refused = 1;
+		} else
+			c->capped = 1;
+	}
+	if (c->refused)
+		hconn_shut(c);
+	return 0;
+}
+
+/* The next turn of the loop after accept: the connection exists now. */
+static void
+hconn_adopt_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	hconn_adopt(arg);
+}
+
+/* The first bytes arrived: adopt before evhttp parses them. */
+static void
+hconn_input_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	(void)buf;
+	if (info->n_added > 0)
+		hconn_adopt(arg);
+}
+
+/* The deadline passed: cut off a request still arriving. */
+static void
+hconn_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct hconn	*c = arg;
+
+	(void)fd;
+	(void)what;
+	if (hconn_adopt(c) == -1)
+		return;
+	if (c->req != NULL || c->reply_pending) {
+		hconn_arm(c);	/* answering: look again later */
+		return;
+	}
+	log_debug("%s: no whole request within %d s; closing", c->addr,
+	    HTTP_TIMEOUT);
+	hconn_shut(c);
+}
+
+/*
+ * evhttp wants a bufferevent for a connection it just accepted: make it,
+ * and start the connection's deadline. Over HTTP_MAXCONNS, the
+ * connection is shut as soon as it is adopted.
+ */
+static struct bufferevent *
+http_bevcb(struct event_base *base, void *arg)
+{
+	struct bufferevent	*bev;
+	struct hconn		*c;
+	struct timeval		 now = { 0, 0 };
+
+	(void)arg;
+	if ((bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) ==
+	    NULL)
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return bev;		/* served, just untracked */
+	c->bev = bev;
+	if ((c->timer = evtimer_new(base, hconn_timer_cb, c)) == NULL ||
+	    (c->adopt = evtimer_new(base, hconn_adopt_cb, c)) == NULL ||
+	    (c->incb = evbuffer_add_cb(bufferevent_get_input(bev),
+	    hconn_input_cb, c)) == NULL) {
+		if (c->timer != NULL)
+			event_free(c->timer);
+		if (c->adopt != NULL)
+			event_free(c->adopt);
+		free(c);
+		return bev;
+	}
+	bufferevent_incref(bev);
+	TAILQ_INSERT_TAIL(&H.conns, c, entry);
+	if (++H.nconns > HTTP_MAXCONNS) {
+		if (H.nconns == HTTP_MAXCONNS + 1)
+			log_warnx("%d connections open (HTTP_MAXCONNS); closing "
+			    "new ones", HTTP_MAXCONNS);
+		c->refused = 1;
+	}
+	hconn_arm(c);
+	evtimer_add(c->adopt, &now);
+	return bev;
+}
+
 /*
  * A request arrives: give it a struct req (freed by its one reply), learn
  * who sent it, and hand it to the router.
@@ -619,6 +891,7 @@ http_gencb(struct evhttp_request *ev, void *arg)
 	char			*host = NULL;
 	ev_uint16_t		 port = 0;
 	struct evhttp_connection *conn;
+	struct hconn		*c = NULL;
 
 	(void)arg;
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
@@ -631,6 +904,13 @@ http_gencb(struct evhttp_request *ev, void *arg)
 	r->route_idx = -1;
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	if ((conn = evhttp_request_get_connection(ev)) != NULL) {
+		TAILQ_FOREACH(c, &H.conns, entry)
+			if (c->bev == evhttp_connection_get_bufferevent(conn))
+				break;
+		if (c != NULL && hconn_adopt(c) == 0) {
+			c->req = p;
+			p->conn = c;
+		}
 		evhttp_connection_get_peer(conn, &host, &port);
 		if (host != NULL)
 			snprintf(r->addr, sizeof(r->addr), "%s", host);
@@ -646,6 +926,16 @@ http_gencb(struct evhttp_request *ev, void *arg)
 	if (r->method == EVHTTP_REQ_HEAD) {
 		r->method = EVHTTP_REQ_GET;
 		r->head = 1;
+	}
+	if (r->method == HTTP_REQ_UNKNOWN) {
+		/* evhttp read no body for it: the connection cannot be
+		 * reused, so it closes after the answer. */
+		evhttp_add_header(evhttp_request_get_output_headers(ev),
+		    "Connection", "close");
+		http_error(r, 501, "not_implemented", "This server does not "
+		    "know that method; the API uses GET, HEAD, POST, PATCH "
+		    "and DELETE.");
+		return;
 	}
 	r->path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(ev));
 	if (r->path == NULL || *r->path == '\0' ||
@@ -731,14 +1021,18 @@ http_start(struct event_base *base, const char *listen,
 	if ((H.http = evhttp_new(base)) == NULL)
 		return -1;
 	evhttp_set_max_headers_size(H.http, HTTP_MAXHEADERS);
-	/* evhttp refuses (plain 413) above this; we answer JSON 413 below. */
-	evhttp_set_max_body_size(H.http, 16 * HTTP_MAXBODY);
+	/* evhttp refuses (plain 413) above this; we answer JSON 413 below.
+	 * It is what one connection may make us hold while a body arrives. */
+	evhttp_set_max_body_size(H.http, HTTP_MAXBUFBODY);
 	evhttp_set_timeout(H.http, HTTP_TIMEOUT);
-	/* Every method reaches the router, which answers 405 in JSON. */
+	/* Each connection's deadline and the caps on connections. */
+	evhttp_set_bevcb(H.http, http_bevcb, NULL);
+	/* Every method reaches us: the router answers 405 in JSON, and a
+	 * method evhttp does not know gets a JSON 501 above. */
 	evhttp_set_allowed_methods(H.http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PATCH | EVHTTP_REQ_DELETE | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
-	    EVHTTP_REQ_CONNECT);
+	    EVHTTP_REQ_CONNECT | HTTP_REQ_UNKNOWN);
 	evhttp_set_default_content_type(H.http, NULL);
 	evhttp_set_flags(H.http, EVHTTP_SERVER_LINGERING_CLOSE);
 	evhttp_set_gencb(H.http, http_gencb, NULL);

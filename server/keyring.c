@@ -5,9 +5,12 @@
  * a minute. Registration, check-in, leads and the outbox sign and verify
  * through it; only the signing key ever signs.
  */
+#include <sys/queue.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <openssl/bio.h>
@@ -24,6 +27,34 @@ static int			nkeys;
 static int			signing = -1;	/* index of the signing key */
 static struct event		*refresh_ev;
 static char			*jwks;		/* the keys as a JWK Set */
+
+/*
+ * Reloads on demand, for a ticket whose kid we do not hold (another
+ * server just rotated). They are coalesced and throttled as a whole: at
+ * most one read of the keys per KEYRING_RELOAD_SECS whatever the kid, so
+ * made-up kids cannot make the database work per scan. A scan that asks
+ * too soon is not refused: it waits for the next read (at most
+ * KEYRING_RELOAD_SECS), so a real new key is still taken promptly. The
+ * caller checks the door token first (checkin.c).
+ */
+struct reload_waiter {
+	TAILQ_ENTRY(reload_waiter) entry;
+	void			(*fn)(void *);
+	void			*arg;
+};
+TAILQ_HEAD(waiterq, reload_waiter);
+static struct {
+	struct event		*timer;		/* the next allowed read */
+	struct waiterq		 next;		/* served by the next read */
+	struct waiterq		 loading;	/* served by the read in flight */
+	int			 nwaiting;
+	int			 inflight;
+	struct timespec		 last;		/* when the last read began */
+	unsigned long long	 count;
+} reload = {
+	.next = TAILQ_HEAD_INITIALIZER(reload.next),
+	.loading = TAILQ_HEAD_INITIALIZER(reload.loading),
+};
 
 /* Forget every key, wiping the private ones. */
 static void
@@ -261,12 +292,116 @@ out:
 	return rc;
 }
 
+static void	reload_start(void);
+
+/* The on-demand read is back: take the keys, run those who waited for it. */
+static void
+reload_done(void *arg, struct db_res *res, enum db_err err)
+{
+	struct reload_waiter	*w;
+
+	(void)arg;
+	reload.inflight = 0;
+	if (err == DB_OK && db_ok(res) && db_rows(res) > 0 &&
+	    keyring_set(res) == 0)
+		log_info("ticket keys reloaded for an unknown kid (%d keys)",
+		    nkeys);
+	while ((w = TAILQ_FIRST(&reload.loading)) != NULL) {
+		TAILQ_REMOVE(&reload.loading, w, entry);
+		reload.nwaiting--;
+		w->fn(w->arg);
+		free(w);
+	}
+	if (!TAILQ_EMPTY(&reload.next))
+		reload_start();
+}
+
+/* Seconds since the last on-demand read began (large when none has). */
+static double
+reload_age(void)
+{
+	struct timespec	 now;
+
+	if (reload.count == 0)
+		return 1e9;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - reload.last.tv_sec) +
+	    (double)(now.tv_nsec - reload.last.tv_nsec) / 1e9;
+}
+
+/* Read the keys for those waiting, now or when the throttle allows. */
+static void
+reload_start(void)
+{
+	struct reload_waiter	*w;
+	struct timeval		 tv;
+	double			 wait;
+
+	if (reload.inflight || evtimer_pending(reload.timer, NULL))
+		return;
+	if ((wait = KEYRING_RELOAD_SECS - reload_age()) > 0) {
+		tv.tv_sec = (time_t)wait;
+		tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6) + 1;
+		evtimer_add(reload.timer, &tv);
+		return;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &reload.last);
+	reload.count++;
+	while ((w = TAILQ_FIRST(&reload.next)) != NULL) {
+		TAILQ_REMOVE(&reload.next, w, entry);
+		TAILQ_INSERT_TAIL(&reload.loading, w, entry);
+	}
+	reload.inflight = 1;
+	if (db_exec(SQL_TICKET_KEYS, NULL, 0, reload_done, NULL) != DB_OK)
+		reload_done(NULL, NULL, DB_EBUSY);
+}
+
+/* The throttle has passed: read the keys. */
+static void
+reload_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	reload_start();
+}
+
+/*
+ * Re-read the keys soon (see `reload` above), then call fn(arg), whether
+ * the read worked or not. -1 when too many wait already: the caller goes
+ * on with the keys it has.
+ */
+int
+keyring_reload_then(void (*fn)(void *), void *arg)
+{
+	struct reload_waiter	*w;
+
+	if (reload.timer == NULL || reload.nwaiting >= db_queue_max() ||
+	    (w = calloc(1, sizeof(*w))) == NULL)
+		return -1;
+	w->fn = fn;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&reload.next, w, entry);
+	reload.nwaiting++;
+	reload_start();
+	return 0;
+}
+
+/* On-demand reads of the keys so far, for /metrics. */
+unsigned long long
+keyring_reload_count(void)
+{
+	return reload.count;
+}
+
 /* Re-read the keys now and then, so rotations reach this server. */
 int
 keyring_start(struct event_base *base)
 {
 	struct timeval	 tv = { KEYRING_REFRESH_SECS, 0 };
 
+	if ((reload.timer = evtimer_new(base, reload_timer_cb, NULL)) == NULL)
+		return -1;
 	refresh_ev = event_new(base, -1, EV_PERSIST, keyring_refresh_cb, NULL);
 	return refresh_ev == NULL ? -1 : event_add(refresh_ev, &tv);
 }
@@ -275,9 +410,23 @@ keyring_start(struct event_base *base)
 void
 keyring_stop(void)
 {
+	struct reload_waiter	*w;
+
 	if (refresh_ev != NULL)
 		event_free(refresh_ev);
 	refresh_ev = NULL;
+	if (reload.timer != NULL)
+		event_free(reload.timer);
+	reload.timer = NULL;
+	while ((w = TAILQ_FIRST(&reload.next)) != NULL) {
+		TAILQ_REMOVE(&reload.next, w, entry);
+		free(w);
+	}
+	while ((w = TAILQ_FIRST(&reload.loading)) != NULL) {
+		TAILQ_REMOVE(&reload.loading, w, entry);
+		free(w);
+	}
+	reload.nwaiting = 0;
 	keyring_clear();
 }
 

@@ -88,6 +88,12 @@ ops_metrics(struct req *r)
 	    "# TYPE rollcall_registration_grouped_total counter\n"
 	    "rollcall_registration_grouped_total %llu\n",
 	    (unsigned long long)groups, (unsigned long long)grouped);
+	evbuffer_add_printf(b,
+	    "# HELP rollcall_keyring_reloads_total Reads of the ticket keys "
+	    "caused by tickets with a kid this server did not hold (a live "
+	    "door token's; at most one a second).\n"
+	    "# TYPE rollcall_keyring_reloads_total counter\n"
+	    "rollcall_keyring_reloads_total %llu\n", keyring_reload_count());
 	mail_metrics(b);
 	metrics_done(r, b);
 }

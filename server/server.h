@@ -20,7 +20,14 @@ struct evbuffer;
 /* Limits on untrusted input, enforced while parsing. */
 #define HTTP_MAXBODY		(64 * 1024)
 #define HTTP_MAXHEADERS		(16 * 1024)
-#define HTTP_TIMEOUT		10	/* seconds for a slow or idle client */
+#define HTTP_TIMEOUT		10	/* seconds to send a whole request
+					   (headers and body), or to idle */
+#define HTTP_MAXBUFBODY		(2 * HTTP_MAXBODY) /* evhttp buffers at most
+					   this; more is its plain 413 */
+#define HTTP_MAXCONNS		1024	/* open client connections in all */
+#define HTTP_MAXCONNS_PER_ADDR	256	/* from one address (a venue's NAT is
+					   many people); trusted proxies
+					   are not counted */
 #define HTTP_MAXPATH		2048
 #define HTTP_MAXPARAMS		4
 #define FORM_MAXKEY		64	/* bytes of a form field's name */
@@ -415,6 +422,8 @@ void	 rate_reset(void);
 /* keyring.c */
 #define KEYRING_MAX		16
 #define KEYRING_REFRESH_SECS	60
+#define KEYRING_RELOAD_SECS	1	/* unknown kids re-read the keys at most
+					   this often, all kids together */
 int	 keyring_load(struct db_conn *);
 int	 keyring_set(const struct db_res *);
 int	 keyring_rotate(const char *);
@@ -428,6 +437,8 @@ int	 keyring_count(void);
 #define JWK_COORD_BYTES		32	/* a P-256 coordinate */
 const char *keyring_jwks(void);
 
+int	 keyring_reload_then(void (*)(void *), void *);
+unsigned long long keyring_reload_count(void);
 /* jwks.c */
 #define JWKS_MAXAGE		300	/* seconds a client may cache the keys */
 void	 jwks_get(struct req *);

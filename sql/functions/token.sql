@@ -2,7 +2,9 @@
 
 -- Record a new staff token. A sponsor token is bound to its sponsor's
 -- event; p_scope (the issuer's events, NULL for all) bounds what an
--- organizer may hand out.
+-- organizer may hand out, and the issuing token's expiry bounds the new
+-- token's (p_expires is lowered to it): a token never outlives the one
+-- that issued it. The command line ('command-line', no row) has no cap.
 CREATE OR REPLACE FUNCTION rc_token_issue(p_jti text, p_role text, p_name text,
     p_events bigint[], p_sponsor bigint, p_expires timestamptz,
     p_issued_by text, p_scope bigint[])
@@ -10,7 +12,13 @@ RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	sponsor_event bigint;
 	missing bigint;
+	issuer_expires timestamptz;
 BEGIN
+	SELECT expires_at INTO issuer_expires FROM tokens
+	WHERE jti = p_issued_by;
+	IF FOUND AND p_expires > issuer_expires THEN
+		p_expires := issuer_expires;
+	END IF;
 	IF p_sponsor IS NOT NULL THEN
 		IF p_role <> 'sponsor' THEN
 			PERFORM rc_fail(400, 'invalid_field',

@@ -90,14 +90,15 @@ def _shared_server_survives(request):
 
 @pytest.fixture
 def start_daemon(rollcalld_bin, tmp_path):
-    """Factory: start_daemon(conninfo) -> a Daemon of the test's own. At the
+    """Factory: start_daemon(conninfo, extra_args=(), env=None) -> a Daemon
+    of the test's own (env: more environment variables). At the
     end of the test each is sent SIGTERM and must exit 0 with a clean log."""
     started = []
 
-    def _start(conninfo, extra_args=()):
+    def _start(conninfo, extra_args=(), env=None):
         d = Daemon(rollcalld_bin, conninfo,
                    tmp_path / ("rollcalld-%d.log" % len(started)),
-                   extra_args)
+                   extra_args, env)
         started.append(d)
         return d.start()
 

@@ -285,8 +285,9 @@ def free_port():
 
 
 class Daemon:
-    def __init__(self, binary, conninfo, log_path, extra_args=()):
+    def __init__(self, binary, conninfo, log_path, extra_args=(), env=None):
         self.binary, self.conninfo = binary, conninfo
+        self.env = env or {}
         self.log_path = Path(log_path)
         self.extra_args = list(extra_args)
         self.proc = None
@@ -297,6 +298,7 @@ class Daemon:
         for attempt in range(3):
             self.port = free_port()
             env = cli_env()
+            env.update(self.env)
             self.log = open(self.log_path, "ab")
             self.proc = subprocess.Popen(
                 [self.binary, "serve", "--db", self.conninfo, "--listen",

@@ -491,3 +491,41 @@ def test_token_command_issues_a_scoped_audited_token(rollcalld_bin, api, pg,
                token=tok), 200)
     expect(api("PATCH", "/api/v1/events/%d" % b["id"], {"title": "cli"},
                token=tok), 403, "out_of_scope")
+
+
+def test_a_token_never_outlives_the_token_that_issued_it(api, pg,
+                                                         create_event, issue,
+                                                         admin_token,
+                                                         rollcalld_bin):
+    import jwt as pyjwt          # python3-jwt: decode as a client would
+    ev = create_event()
+    org = issue("organizer", events=[ev["id"]], ttl="1h")
+    org_exp = pyjwt.decode(org["token"],
+                           options={"verify_signature": False})["exp"]
+    j = expect(api("POST", "/api/v1/tokens",
+                   {"role": "door", "name": "gate", "events": [ev["id"]],
+                    "ttl": "7d"}, token=org["token"]), 201)
+    door_exp = pyjwt.decode(j["token"],
+                            options={"verify_signature": False})["exp"]
+    assert door_exp <= org_exp, (
+        "a door token asked for 7 days by an organizer token expiring in "
+        "1 h expires %d s after it (exp %d > issuer's %d): it would keep "
+        "working after its issuer is gone" % (door_exp - org_exp, door_exp,
+                                              org_exp))
+    row = pg.scalar("SELECT extract(epoch FROM expires_at)::bigint FROM "
+                    "tokens WHERE jti = '%s'" % j["jti"])
+    assert int(row) <= org_exp, "the database row outlives the issuer: %s" \
+        % row
+    # Within the issuer's lifetime the asked ttl stands.
+    short = expect(api("POST", "/api/v1/tokens",
+                       {"role": "door", "name": "gate", "events": [ev["id"]],
+                        "ttl": "10m"}, token=org["token"]), 201)
+    short_exp = pyjwt.decode(short["token"],
+                             options={"verify_signature": False})["exp"]
+    assert short_exp < org_exp - 1800, (short_exp, org_exp)
+    # The command line has no issuer to outlive.
+    tok = run_cli([rollcalld_bin, "token", "--role", "door", "--name", "cli",
+                   "--event", str(ev["id"]), "--ttl", "7d", "--db",
+                   pg.conninfo]).stdout.strip()
+    assert pyjwt.decode(tok, options={"verify_signature": False})["exp"] > \
+        org_exp + 5 * 86400

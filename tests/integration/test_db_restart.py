@@ -80,3 +80,39 @@ def test_statement_stuck_on_a_lock_answers_503_not_a_hang(api, admin_token,
     j = expect(api("PATCH", "/api/v1/events/%d" % ev["id"],
                    {"title": "On time"}, token=admin_token), 200)
     assert j["title"] == "On time", j
+
+
+def test_lost_connection_log_names_only_its_own_error(
+        rollcalld_bin, new_cluster, start_daemon):
+    """libpq keeps a failed statement's error in the connection's message
+    buffer; a connection lost afterwards must log why it was lost, not the
+    earlier refusal (whose text can carry what a client sent)."""
+    pg = new_cluster()
+    d = start_daemon(pg.conninfo, ["--pool", "1"])
+    admin = cli_token(rollcalld_bin, pg.conninfo, "admin", "lost")
+    ev = expect(d.api("POST", "/api/v1/events", meetup(), token=admin), 201)
+    expect(d.api("PATCH", "/api/v1/events/%d" % ev["id"],
+                 {"status": "published"}, token=admin), 200)
+    email = "kept.private.%d@example.com" % ev["id"]
+    person = {"name": "Zhao Min", "email": email, "company": "Example Co",
+              "job_title": "Engineer", "identity": "professional"}
+    path = "/api/v1/events/%d/registrations" % ev["id"]
+    expect(d.api("POST", path, person), 201)
+    expect(d.api("POST", path, person), 409, "already_registered")
+
+    before = d.log_text().count("database connection lost")
+    pg.psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'rollcalld'")
+    wait_until(lambda: d.log_text().count("database connection lost") >
+               before, 15, "the daemon to log the lost connection")
+    text = d.log_text()
+    lost = text[text.rindex("database connection lost"):]
+    lost = "\n".join(lost.splitlines()[:4])    # the line and what follows
+    for leaked in ("already_registered", "already registered", email,
+                   "DETAIL", "rc_register"):
+        assert leaked not in lost, (
+            "the lost-connection log line repeats an earlier statement's "
+            "error (%r): %r" % (leaked, lost))
+    # And the daemon recovers on its own.
+    wait_until(lambda: d.api("GET", "/healthz").status == 200, 30,
+               "GET /healthz 200 after the reconnect")

@@ -8,13 +8,14 @@ import json
 import re
 import subprocess
 import threading
+import time
 import xml.etree.ElementTree as ET
 
 import jwt as pyjwt
 import pytest
 
-from support import (_apply, b64u, expect, forge, jwt_claims, jwt_header,
-                     meetup, series, uniq)
+from support import (_apply, b64u, cli_token, expect, forge, jwt_claims,
+                     jwt_header, meetup, run_cli, series, uniq)
 
 
 def person(**over):
@@ -585,3 +586,90 @@ def test_a_group_that_fails_decides_each_scan_alone(api, ev, door, pg,
         "the daemon did not log the failed group"
     after = scan(api, door, register(api, ev["id"])["ticket"]["token"])
     assert after["result"] == "admitted", after
+
+
+def reloads(d):
+    for line in d.api("GET", "/metrics").raw.decode().splitlines():
+        if line.startswith("rollcall_keyring_reloads_total "):
+            return int(float(line.split()[1]))
+    raise AssertionError("/metrics has no rollcall_keyring_reloads_total")
+
+
+def test_unknown_kids_reload_the_keys_only_for_live_doors_and_rarely(
+        rollcalld_bin, new_cluster, start_daemon):
+    pg = new_cluster()
+    d = start_daemon(pg.conninfo)
+    admin = cli_token(rollcalld_bin, pg.conninfo, "admin", "kids")
+    ev = expect(d.api("POST", "/api/v1/events", meetup(capacity=1000),
+                      token=admin), 201)
+    expect(d.api("PATCH", "/api/v1/events/%d" % ev["id"],
+                 {"status": "published"}, token=admin), 200)
+
+    def door():
+        return expect(d.api("POST", "/api/v1/tokens", {
+            "role": "door", "name": "gate", "events": [ev["id"]]},
+            token=admin), 201)
+    live, revoked = door(), door()
+    expect(d.api("DELETE", "/api/v1/tokens/" + revoked["jti"], token=admin),
+           200)
+    tok = register(d.api, ev["id"])["ticket"]["token"]
+    kid = jwt_header(tok)["kid"]
+    priv = pg.scalar("SELECT replace(private_pem, E'\\n', '|') FROM "
+                     "ticket_keys WHERE kid = '%s'" % kid).replace("|", "\n")
+
+    def made_up(i):
+        return pyjwt.encode(jwt_claims(tok), priv, algorithm="ES256",
+                            headers={"kid": "made-up-%d" % i})
+
+    # A revoked door token: refused, and never a reason to read the keys.
+    before = reloads(d)
+    for i in range(300):
+        expect(d.api("POST", "/api/v1/checkins", {"token": made_up(i)},
+                     token=revoked["token"]), 401, "invalid_token")
+    got = reloads(d) - before
+    assert got <= 2, ("300 check-ins with a revoked door token and made-up "
+                      "kids re-read the ticket keys %d times; a token not in "
+                      "force must not cause reloads" % got)
+
+    # A live door sending many different made-up kids at once: reloads are
+    # throttled for all kids together (KEYRING_RELOAD_SECS = 1).
+    before, t0 = reloads(d), time.monotonic()
+    out = []
+
+    def one(i):
+        out.append(d.api("POST", "/api/v1/checkins", {"token": made_up(i)},
+                         token=live["token"]).status)
+    threads = [threading.Thread(target=one, args=(1000 + i,))
+               for i in range(60)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    took = time.monotonic() - t0
+    got = reloads(d) - before
+    assert out == [200] * 60, out
+    assert got <= int(took) + 2, (
+        "60 scans with different made-up kids over %.1f s re-read the keys "
+        "%d times; expected at most about one a second" % (took, got))
+
+    # A real key, rotated in right after a made-up kid, is still taken.
+    made = made_up(5000)
+    expect(d.api("POST", "/api/v1/checkins", {"token": made},
+                 token=live["token"]), 200)
+    out = run_cli([rollcalld_bin, "rotate-key", "--db", pg.conninfo])
+    assert out.returncode == 0, out.stderr
+    new_kid = pg.scalar("SELECT kid FROM ticket_keys WHERE retired_at IS "
+                        "NULL")
+    new_priv = pg.scalar("SELECT replace(private_pem, E'\\n', '|') FROM "
+                         "ticket_keys WHERE kid = '%s'" % new_kid).replace(
+                             "|", "\n")
+    reg = register(d.api, ev["id"])
+    fresh = pyjwt.encode(jwt_claims(reg["ticket"]["token"]), new_priv,
+                         algorithm="ES256", headers={"kid": new_kid})
+    t0 = time.monotonic()
+    j = expect(d.api("POST", "/api/v1/checkins", {"token": fresh},
+                     token=live["token"]), 200)
+    took = time.monotonic() - t0
+    assert j["result"] == "admitted", (
+        "a ticket signed with a freshly rotated key was refused: %r" % j)
+    assert took < 5, "the fresh key took %.1f s to be accepted" % took
