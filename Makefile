@@ -2,7 +2,7 @@
 # `make test` runs every test on a sanitizer build; `make bench` measures.
 
 CC	?= cc
-PKGS	 = libpq libjwt libevent jansson libsodium libqrencode libpng libcrypto \
+PKGS	 = libpq libjwt libevent libevent_pthreads jansson libsodium libqrencode libpng libcrypto \
 	   gmime-3.0 libcurl
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2
@@ -22,7 +22,8 @@ SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/checkin.c server/config.c \
 	      server/mail.c server/mail_build.c server/mail_worker.c \
 	      server/metrics.c server/migrate.c server/notify.c server/ops.c \
 	      server/ratelimit.c server/registration.c server/router.c \
-	      server/secret.c server/template.c server/tickets.c \
+	      server/account.c server/console.c server/pwhash.c \
+	      server/session.c server/secret.c server/template.c server/tickets.c \
 	      server/token.c server/validate.c server/web.c
 HEADERS	    = server/server.h server/common/common.h
 MAIN_SRC    = server/main.c

@@ -216,8 +216,10 @@ def test_upgrade_from_functions_in_migrations(rollcalld_bin, tmp_path):
                    % (i, i, lang, i, i, i))
 
         r = migrate(rollcalld_bin, c.conninfo)
-        assert "applied 010_" in r.stderr and "1 applied now" in r.stderr, \
-            r.stderr
+        newer = len([f for f in os.listdir(REPO / "sql")
+                     if f[:3].isdigit() and int(f[:3]) >= 10])
+        assert "applied 010_" in r.stderr and \
+            "%d applied now" % newer in r.stderr, r.stderr
         assert overloads(c.conninfo) == "", \
             "functions with more than one overload after the upgrade"
         assert psql_db(c.conninfo, "SELECT count(*) FROM pg_proc WHERE "
