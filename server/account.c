@@ -1,9 +1,8 @@
 /*
- * Staff accounts: `rollcalld account add|disable`, the one-time link's
- * page where a person sets (or resets) the password, and the reset
- * request. The link's secret is 256 random bits that only the printed or
- * mailed link holds; the database keeps its SHA-256 and lets it be used
- * once, within ACCOUNT_LINK_SECS (ACCOUNT_RESET_SECS for a reset).
+ * Staff accounts: `rollcalld account add|disable` and the one-time link's
+ * page where a person sets the password. The link's secret is 256 random
+ * bits that only the printed link holds; the database keeps its SHA-256
+ * and lets it be used once, within ACCOUNT_LINK_SECS.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -206,8 +205,6 @@ password_form(struct req *r, struct db_res *res)
 	if (r->errmsg[0] != '\0')
 		json_object_set(ctx, "error", json_object_get(
 		    json_object_get(ctx, "t"), r->errmsg));
-	evhttp_add_header(evhttp_request_get_output_headers(r->ev),
-	    "Referrer-Policy", "no-referrer");
 	web_page_csp(r, r->errmsg[0] != '\0' ? 400 : 200, "console_password",
 	    ctx, WEB_CSP_SCRIPT);
 }
@@ -281,52 +278,4 @@ account_password_set(struct req *r)
 	}
 	sodium_memzero((char *)pw, strlen(pw));
 	sodium_memzero((char *)again, strlen(again));
-}
-
-/* GET /console/reset: ask for a reset link. */
-void
-account_reset_page(struct req *r)
-{
-	web_page_csp(r, 200, "console_reset", web_ctx(r, "c_reset_title"),
-	    WEB_CSP_SCRIPT);
-}
-
-/* The reset is recorded (or there was no such account): the same answer. */
-static void
-reset_done(struct req *r, struct db_res *res)
-{
-	(void)res;
-	web_redirect(r, "/console/login?reset=1");
-}
-
-/*
- * POST /console/reset {csrf, email}. A reset link is made only for an
- * active account, and mailed (rc_account_reset queues it); the answer is
- * the same whether or not the address has an account.
- */
-void
-account_reset_request(struct req *r)
-{
-	const char	*email = json_string_value(json_object_get(r->body,
-	    "email"));
-	char		 secret[48], hash[SECRET_HEX], secs[16], key[RATE_MAXKEY];
-	const char	*vals[3];
-	int		 retry;
-
-	if (!web_csrf_ok(r) || !session_origin_ok(r))
-		return;
-	snprintf(key, sizeof(key), "reset-addr:%s", r->addr);
-	if (email == NULL || validate_email(email) == -1 ||
-	    !rate_allow(key, time(NULL), LOGIN_PER_ACCOUNT, &retry)) {
-		web_redirect(r, "/console/login?reset=1");
-		return;
-	}
-	secret_random_id(secret, sizeof(secret), SECRET_BYTES);
-	secret_hash_hex(secret, hash, sizeof(hash));
-	sodium_memzero(secret, sizeof(secret));
-	snprintf(secs, sizeof(secs), "%d", ACCOUNT_RESET_SECS);
-	vals[0] = email;
-	vals[1] = hash;
-	vals[2] = secs;
-	req_query(r, SQL_ACCOUNT_RESET, vals, 3, reset_done);
 }

@@ -437,6 +437,27 @@ console_walk_in(struct req *r)
 	json_decref(body);
 }
 
+/* The audit page. */
+static void
+audit_done(struct req *r, struct db_res *res)
+{
+	console_render(r, res, "console_audit", "c_audit_title", NULL);
+}
+
+/* GET /console/audit (admin): the newest CONSOLE_MAXROWS entries. */
+void
+console_audit(struct req *r)
+{
+	char		 lim[16];
+	const char	*vals[3];
+
+	snprintf(lim, sizeof(lim), "%d", CONSOLE_MAXROWS);
+	vals[0] = NULL;
+	vals[1] = lim;
+	vals[2] = "0";
+	req_query(r, SQL_AUDIT, vals, 3, audit_done);
+}
+
 /* GET /console/events/{id}/attendance.csv: the audited export. */
 void
 console_export(struct req *r)

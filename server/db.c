@@ -121,9 +121,6 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_ACCOUNT_ADD] = { "account_add",
 	    "SELECT rc_account_add($1, $2, $3, $4, $5::bigint[], "
 	    "decode($6, 'hex'), $7::integer, $8, $9::bigint[])::text", 9 },
-	[SQL_ACCOUNT_RESET] = { "account_reset",
-	    "SELECT rc_account_reset($1, decode($2, 'hex'), $3::integer)::text",
-	    3 },
 	[SQL_ACCOUNT_LINK] = { "account_link",
 	    "SELECT rc_account_link(decode($1, 'hex'))::text", 1 },
 	[SQL_ACCOUNT_SET_PASSWORD] = { "account_set_password",

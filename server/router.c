@@ -163,6 +163,8 @@ static const struct route routes[] = {
 	    CONSOLE },
 	{ GET, "/console/events/{id}/attendance.csv", console_export,
 	    STAFF, SCOPE_EVENT, 0, "event", "console_export", CONSOLE },
+	{ GET, "/console/audit", console_audit,
+	    ADMIN, 0, 0, "page", "console_audit", CONSOLE },
 	{ GET, "/static/console.js", console_js,
 	    ANYONE, 0, 0, "file", "static_js", ROUTE_HTML },
 };

@@ -87,7 +87,6 @@ enum sql_id {
 	SQL_CHECKIN_DOOR,
 	SQL_CHECKIN_GROUP,
 	SQL_ACCOUNT_ADD,
-	SQL_ACCOUNT_RESET,
 	SQL_ACCOUNT_LINK,
 	SQL_ACCOUNT_SET_PASSWORD,
 	SQL_ACCOUNT_LOGIN,
@@ -614,12 +613,9 @@ int	 pwhash_hash_blocking(const char *, char *, size_t);
 
 /* account.c */
 #define ACCOUNT_LINK_SECS	(24 * 3600)	/* an invitation's link */
-#define ACCOUNT_RESET_SECS	3600		/* a reset link */
 int	 account_cmd(int, char **);
 void	 account_password_page(struct req *);
 void	 account_password_set(struct req *);
-void	 account_reset_page(struct req *);
-void	 account_reset_request(struct req *);
 
 /* session.c */
 #define SESSION_COOKIE		"rc_session"
@@ -654,6 +650,7 @@ void	 console_reg_cancel(struct req *);
 void	 console_reg_promote(struct req *);
 void	 console_walk_in(struct req *);
 void	 console_export(struct req *);
+void	 console_audit(struct req *);
 void	 console_js(struct req *);
 
 /* migrate.c */

@@ -142,9 +142,6 @@ login_form(struct req *r, int status, const char *msg_key)
 	if (ctx != NULL && msg_key != NULL)
 		json_object_set(ctx, "error", json_object_get(
 		    json_object_get(ctx, "t"), msg_key));
-	if (ctx != NULL && req_query_arg(r, "reset") != NULL)
-		json_object_set(ctx, "notice", json_object_get(
-		    json_object_get(ctx, "t"), "c_reset_sent"));
 	web_page_csp(r, status, "console_login", ctx, WEB_CSP_SCRIPT);
 }
 
@@ -319,7 +316,9 @@ session_origin_ok(struct req *r)
 	if (site != NULL && strcmp(site, "same-origin") != 0 &&
 	    strcmp(site, "none") != 0)
 		goto refuse;
-	if (origin == NULL)
+	/* "null": a page under Referrer-Policy no-referrer hides its
+	 * origin; Sec-Fetch-Site, above, still tells. */
+	if (origin == NULL || strcmp(origin, "null") == 0)
 		return 1;
 	if ((p = strstr(origin, "://")) == NULL || host == NULL ||
 	    strcasecmp(p + 3, host) != 0)

@@ -3,7 +3,7 @@
 // the check-in desk ticks without a reload.
 'use strict';
 (function () {
-  var POLL_MS = 2000;
+  var POLL_MS = 1000;
 
   // Put the counts of one event's JSON into the elements marked for them.
   function fill(root, ev) {

@@ -48,29 +48,6 @@ BEGIN
 	    'lang', a.lang, 'link_expires_at', exp);
 END $$;
 
--- A new reset link for the active account with that address, or NULL
--- when there is none (the caller answers the same either way).
-CREATE OR REPLACE FUNCTION rc_account_reset(p_email text, p_link bytea,
-    p_link_secs integer)
-RETURNS jsonb LANGUAGE plpgsql AS $$
-DECLARE
-	a accounts;
-BEGIN
-	SELECT * INTO a FROM accounts WHERE lower(email) = lower(p_email)
-	    AND disabled_at IS NULL;
-	IF NOT FOUND THEN
-		RETURN NULL;
-	END IF;
-	INSERT INTO account_links (hash, account_id, purpose, expires_at)
-	VALUES (p_link, a.id, 'reset',
-	    now() + make_interval(secs => p_link_secs));
-	INSERT INTO audit_log (actor, action, detail)
-	VALUES ('acct:' || a.id, 'account.reset_requested',
-	    jsonb_build_object('account', a.id));
-	RETURN jsonb_build_object('id', a.id, 'email', a.email,
-	    'name', a.name, 'lang', a.lang);
-END $$;
-
 -- The account a one-time link is for, while it is unused and in time.
 CREATE OR REPLACE FUNCTION rc_account_link(p_link bytea)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
