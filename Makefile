@@ -2,8 +2,8 @@
 # `make test` runs every test on a sanitizer build; `make bench` measures.
 
 CC	?= cc
-PKGS	 = libpq libjwt libevent jansson libsodium libqrencode libpng libcrypto \
-	   gmime-3.0 libcurl xlsxwriter
+PKGS	 = libpq libjwt libevent libevent_pthreads jansson libsodium libqrencode \
+	   libpng libcrypto gmime-3.0 libcurl xlsxwriter
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2
 CFLAGS	?= -O2 -g
@@ -18,14 +18,14 @@ PYTHON	 = /usr/bin/python3
 COMMON_SRCS = server/common/log.c server/common/ticket.c server/common/util.c
 SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/checkin.c server/config.c \
 	      server/db.c server/event.c server/export.c server/http.c \
-	      server/ics.c server/join.c server/jwks.c server/keyring.c \
-	      server/lead.c server/mail.c server/mail_build.c \
-	      server/mail_worker.c server/metrics.c server/migrate.c \
-	      server/notify.c server/ops.c server/ratelimit.c \
-	      server/registration.c server/retention.c server/router.c \
-	      server/secret.c server/template.c server/tickets.c \
-	      server/token.c server/validate.c server/web.c server/worker.c \
-	      server/xlsx.c
+	      server/account.c server/console.c server/ics.c server/join.c \
+	      server/jwks.c server/keyring.c server/lead.c server/mail.c \
+	      server/mail_build.c server/mail_worker.c server/metrics.c \
+	      server/migrate.c server/notify.c server/ops.c server/pwhash.c \
+	      server/ratelimit.c server/registration.c server/retention.c \
+	      server/router.c server/secret.c server/session.c \
+	      server/template.c server/tickets.c server/token.c \
+	      server/validate.c server/web.c server/worker.c server/xlsx.c
 HEADERS	    = server/server.h server/common/common.h
 MAIN_SRC    = server/main.c
 TEST_PKGS   = cmocka zbar
@@ -150,11 +150,13 @@ layering: build/asan/rollcalld
 	$(PYTHON) tests/layering/check.py $(ASAN_OBJS) build/asan/server/main.o
 	$(PYTHON) tests/check_sql.py sql
 
-# The attendee pages in headless Chromium (Debian's; tests/e2e/run.mjs):
+# The attendee pages and the organizer console in headless Chromium
+# (Debian's; tests/e2e/run.mjs, tests/e2e/console.mjs):
 # playwright-core, axe-core, vnu-jar and ical.js from tests/e2e/package-lock.json.
 .PHONY: e2e
 e2e: check-pkgs build/asan/rollcalld tests/e2e/node_modules/.package-lock.json
 	ROLLCALLD=$(CURDIR)/build/asan/rollcalld node tests/e2e/run.mjs
+	ROLLCALLD=$(CURDIR)/build/asan/rollcalld node tests/e2e/console.mjs
 
 tests/e2e/node_modules/.package-lock.json: tests/e2e/package.json tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --ignore-scripts --no-audit --no-fund

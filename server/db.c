@@ -126,6 +126,49 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "SELECT rc_retention($1::integer)::text", 1 },
 	[SQL_REGISTER_GROUP] = { "register_group",
 	    "SELECT ord, status, body FROM rc_register_group($1::jsonb)", 1 },
+	/* Staff accounts and console sessions (sql/functions/account.sql). */
+	[SQL_ACCOUNT_ADD] = { "account_add",
+	    "SELECT rc_account_add($1, $2, $3, $4, $5::bigint[], "
+	    "decode($6, 'hex'), $7::integer, $8, $9::bigint[])::text", 9 },
+	[SQL_ACCOUNT_LINK] = { "account_link",
+	    "SELECT rc_account_link(decode($1, 'hex'))::text", 1 },
+	[SQL_ACCOUNT_SET_PASSWORD] = { "account_set_password",
+	    "SELECT rc_account_set_password(decode($1, 'hex'), $2, "
+	    "decode($3, 'hex'), $4)::text", 4 },
+	[SQL_ACCOUNT_LOGIN] = { "account_login",
+	    "SELECT id, password_hash FROM rc_account_login($1)", 1 },
+	[SQL_ACCOUNT_DISABLE] = { "account_disable",
+	    "SELECT rc_account_disable($1, $2)::text", 2 },
+	[SQL_SESSION_START] = { "session_start",
+	    "SELECT rc_session_start($1::bigint, decode($2, 'hex'), $3)::text",
+	    3 },
+	[SQL_SESSION_LIVE] = { "session_live",
+	    "SELECT account_id, role, name, events, email, lang "
+	    "FROM rc_session_live(decode($1, 'hex'), $2::integer, $3::integer)",
+	    3 },
+	[SQL_SESSION_END] = { "session_end",
+	    "SELECT rc_session_end(decode($1, 'hex'), $2::boolean)::text", 2 },
+	/* The console's pages (sql/functions/console.sql). */
+	[SQL_CONSOLE_OVERVIEW] = { "console_overview",
+	    "SELECT rc_console_overview($1::bigint[], $2::integer)::text", 2 },
+	[SQL_CONSOLE_DESK] = { "console_desk",
+	    "SELECT rc_console_desk($1::bigint, $2, $3::integer, "
+	    "$4::integer)::text", 4 },
+	[SQL_CONSOLE_CHECKIN] = { "console_checkin",
+	    "SELECT rc_console_checkin($1::bigint, $2::bigint, $3, $4)::text",
+	    4 },
+	[SQL_CONSOLE_UNDO] = { "console_undo",
+	    "SELECT rc_console_checkin_undo($1::bigint, $2::bigint, "
+	    "$3::integer, $4)::text", 4 },
+	[SQL_CONSOLE_REGS] = { "console_regs",
+	    "SELECT rc_console_registrations($1::bigint, $2, $3, "
+	    "$4::integer)::text", 4 },
+	[SQL_CONSOLE_CANCEL] = { "console_cancel",
+	    "SELECT rc_console_cancel($1::bigint, $2::bigint, $3)::text", 3 },
+	[SQL_CONSOLE_PROMOTE] = { "console_promote",
+	    "SELECT rc_console_promote($1::bigint, $2::bigint, $3)::text", 3 },
+	[SQL_CONSOLE_WALK_IN] = { "console_walk_in",
+	    "SELECT rc_console_walk_in($1::bigint, $2::bigint, $3)::text", 3 },
 	/* Blocking: start-up and commands only, never prepared on the pool. */
 	[SQL_BEGIN] = { "begin", "BEGIN", 0, SQL_DIRECT },
 	[SQL_COMMIT] = { "commit", "COMMIT", 0, SQL_DIRECT },

@@ -39,6 +39,12 @@ usage(void)
 	    "       rollcalld token --role ROLE --name NAME [--event ID]... "
 	    "[--sponsor ID] [--ttl DURATION]\n"
 	    "                 [--config FILE] [--db CONNINFO]\n"
+	    "       rollcalld account add --email E --name N --role ROLE "
+	    "[--event ID]... [--lang L]\n"
+	    "                 [--public-url URL] [--config FILE] "
+	    "[--db CONNINFO]\n"
+	    "       rollcalld account disable --email E [--config FILE] "
+	    "[--db CONNINFO]\n"
 	    "Settings come from the flags, else the environment "
 	    "($ROLLCALL_DB, $ROLLCALL_PUBLIC_URL),\n"
 	    "else the --config file, else the defaults; the database "
@@ -157,9 +163,14 @@ cmd_serve(const struct config *cf)
 	}
 	if (mail_start(&cf->mail, conninfo, share_dir(cf->share), url) == -1)
 		return 1;
-	if ((base = event_base_new()) == NULL)
+	/* Before the base: the password workers wake the loop from their
+	 * threads (event_active), which needs libevent's locking. */
+	if (evthread_use_pthreads() == -1 ||
+	    (base = event_base_new()) == NULL)
 		return 1;
-	if (db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
+	session_init(url);
+	if (pwhash_start(base) == -1 ||
+	    db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
 	    keyring_start(base) == -1 || xlsx_start(base) == -1 ||
 	    worker_start(base) == -1 ||
 	    retention_start(base, cf->lead_retention_days) == -1 ||
@@ -182,6 +193,7 @@ cmd_serve(const struct config *cf)
 	keyring_stop();
 	retention_stop();
 	mail_stop();
+	pwhash_stop();
 	event_free(sigterm);
 	event_free(sigint);
 	log_info("stopped");
@@ -354,12 +366,13 @@ cmd_check(const struct config *cf, const char *path)
 }
 
 /*
- * `token` parses its own flags (token.c); take --config FILE out of them
- * and hand the file's database on through $ROLLCALL_DB, which --db still
- * overrides and which, when already set, wins over the file.
+ * `token` and `account` parse their own flags; take --config FILE out of
+ * them and hand the file's database (and public URL) on through
+ * $ROLLCALL_DB ($ROLLCALL_PUBLIC_URL), which --db still overrides and
+ * which, when already set, wins over the file.
  */
 static int
-cmd_token(int argc, char *argv[])
+cmd_with_config(int argc, char *argv[], int (*cmd)(int, char **))
 {
 	struct config	 cf;
 	const char	*path = NULL;
@@ -383,8 +396,11 @@ cmd_token(int argc, char *argv[])
 		}
 		if (getenv("ROLLCALL_DB") == NULL && cf.db != NULL)
 			setenv("ROLLCALL_DB", cf.db, 1);
+		if (getenv("ROLLCALL_PUBLIC_URL") == NULL &&
+		    cf.public_url != NULL)
+			setenv("ROLLCALL_PUBLIC_URL", cf.public_url, 1);
 	}
-	rc = token_cmd(n, argv);
+	rc = cmd(n, argv);
 	config_free(&cf);
 	return rc;
 }
@@ -416,12 +432,20 @@ cmd_mail(int argc, char *argv[])
 	return mail_cmd(argc, argv);
 }
 
+/* `account add|disable` (account.c), with --config as for `token`. */
+static int
+cmd_account(int argc, char *argv[])
+{
+	log_init(1, 0);
+	return cmd_with_config(argc, argv, account_cmd);
+}
+
 /* `token`, with log_init as for every command. */
 static int
 cmd_token_logged(int argc, char *argv[])
 {
 	log_init(1, 0);
-	return cmd_token(argc, argv);
+	return cmd_with_config(argc, argv, token_cmd);
 }
 
 /*
@@ -440,6 +464,7 @@ static const struct command {
 	{ "rotate-key", cmd_rotate_key, NULL, 0 },
 	{ "token", NULL, cmd_token_logged, 0 },
 	{ "mail", NULL, cmd_mail, 0 },
+	{ "account", NULL, cmd_account, 0 },
 };
 
 /* Find the command, read the config file and flags, run the command. */

@@ -34,6 +34,9 @@
 #define SPONSOR		ACCESS_SPONSOR
 #define SPONSOR_STAFF	(ACCESS_SPONSOR | STAFF)
 
+/* Console pages: a session cookie signs in; errors are pages. */
+#define CONSOLE		(ROUTE_HTML | ROUTE_SESSION)
+
 /*
  * Every endpoint: method, pattern, handler; access, scope, body, the
  * thing a 404 names, the name in /metrics, flags.
@@ -125,11 +128,57 @@ static const struct route routes[] = {
 	    STAFF, 0, BODY_JSON, "token", "tokens_issue", 0 },
 	{ DELETE, "/api/v1/tokens/{jti}", token_revoke,
 	    STAFF, 0, 0, "token", "tokens_revoke", 0 },
+	/* The organizer console (session.c, account.c, console.c). */
+	{ GET, "/console/login", session_login_page,
+	    ANYONE, 0, 0, "page", "console_login_page", ROUTE_HTML },
+	{ POST, "/console/login", session_login,
+	    ANYONE, 0, BODY_FORM, "page", "console_login", ROUTE_HTML },
+	{ POST, "/console/logout", session_logout,
+	    STAFF, 0, BODY_FORM, "page", "console_logout", CONSOLE },
+	{ POST, "/console/logout-all", session_logout_all,
+	    STAFF, 0, BODY_FORM, "page", "console_logout_all", CONSOLE },
+	{ GET, "/console/password/{secret}", account_password_page,
+	    ANYONE, 0, 0, "link", "console_password_page", ROUTE_HTML },
+	{ POST, "/console/password/{secret}", account_password_set,
+	    ANYONE, 0, BODY_FORM, "link", "console_password", ROUTE_HTML },
+	{ GET, "/console", console_overview,
+	    STAFF, 0, 0, "page", "console_overview", CONSOLE },
+	{ GET, "/console/overview.json", console_overview_json,
+	    STAFF, 0, 0, "page", "console_overview_json", ROUTE_SESSION },
+	{ GET, "/console/events/{id}/checkin", console_desk,
+	    STAFF, SCOPE_EVENT, 0, "event", "console_desk", CONSOLE },
+	{ GET, "/console/events/{id}/checkin.json", console_desk_json,
+	    STAFF, SCOPE_EVENT, 0, "event", "console_desk_json",
+	    ROUTE_SESSION },
+	{ POST, "/console/events/{id}/checkin", console_checkin,
+	    STAFF, SCOPE_EVENT, BODY_FORM, "registration", "console_checkin",
+	    CONSOLE },
+	{ POST, "/console/events/{id}/checkin/undo", console_checkin_undo,
+	    STAFF, SCOPE_EVENT, BODY_FORM, "registration",
+	    "console_checkin_undo", CONSOLE },
+	{ GET, "/console/events/{id}/registrations", console_registrations,
+	    STAFF, SCOPE_EVENT, 0, "event", "console_regs", CONSOLE },
+	{ POST, "/console/events/{id}/registrations/cancel", console_reg_cancel,
+	    STAFF, SCOPE_EVENT, BODY_FORM, "registration", "console_cancel",
+	    CONSOLE },
+	{ POST, "/console/events/{id}/registrations/promote",
+	    console_reg_promote, STAFF, SCOPE_EVENT, BODY_FORM, "registration",
+	    "console_promote", CONSOLE },
+	{ POST, "/console/events/{id}/registrations/walk-in", console_walk_in,
+	    STAFF, SCOPE_EVENT, BODY_FORM, "event", "console_walk_in",
+	    CONSOLE },
+	{ GET, "/console/events/{id}/attendance.csv", console_export,
+	    STAFF, SCOPE_EVENT, 0, "event", "console_export", CONSOLE },
+	{ GET, "/console/audit", console_audit,
+	    ADMIN, 0, 0, "page", "console_audit", CONSOLE },
+	{ GET, "/static/console.js", console_js,
+	    ANYONE, 0, 0, "file", "static_js", ROUTE_HTML },
 };
 #define NROUTES	((int)(sizeof(routes) / sizeof(routes[0])))
 
 static void	router_run(struct req *);
 static void	router_token_done(struct req *, struct db_res *);
+static void	router_session_done(struct req *, struct db_res *);
 
 /*
  * Match a path against a pattern; "{x}" matches one non-empty segment of
@@ -239,7 +288,7 @@ static void
 router_dispatch(struct req *r)
 {
 	const struct route	*rt;
-	const char		*hdr, *params[2];
+	const char		*hdr, *params[3];
 	struct claims		 c;
 	int			 idx;
 
@@ -258,6 +307,29 @@ router_dispatch(struct req *r)
 	if (hdr == NULL) {
 		if (rt->access == ACCESS_ANY) {
 			router_run(r);
+			return;
+		}
+		/*
+		 * A console page: the session cookie stands for a token. Its
+		 * row and its account's role and scope are re-read now, as a
+		 * token's are, so a signed-out session or a disabled account
+		 * fails here on every daemon.
+		 */
+		if (rt->flags & ROUTE_SESSION) {
+			char	 idle[16], max[16];
+
+			if (session_cookie_hash(r, r->auth.session,
+			    sizeof(r->auth.session)) == -1) {
+				session_need_login(r);
+				return;
+			}
+			snprintf(idle, sizeof(idle), "%d", SESSION_IDLE_SECS);
+			snprintf(max, sizeof(max), "%d", SESSION_MAX_SECS);
+			params[0] = r->auth.session;
+			params[1] = idle;
+			params[2] = max;
+			req_query(r, SQL_SESSION_LIVE, params, 3,
+			    router_session_done);
 			return;
 		}
 		http_error(r, 401, "missing_token", "This needs a staff "
@@ -307,6 +379,24 @@ router_token_done(struct req *r, struct db_res *res)
 	if (rt->access != ACCESS_ANY && !(rt->access & (1 << r->auth.role))) {
 		http_error(r, 403, "forbidden", "A %s token may not do this.",
 		    role_str(r->auth.role));
+		return;
+	}
+	router_run(r);
+}
+
+/* The session's row is back: which account, and may it? */
+static void
+router_session_done(struct req *r, struct db_res *res)
+{
+	const struct route	*rt = r->route;
+
+	if (session_from_row(&r->auth, res) == -1) {
+		session_need_login(r);
+		return;
+	}
+	if (!(rt->access & (1 << r->auth.role))) {
+		http_error(r, 403, "forbidden", "An %s account may not do "
+		    "this.", role_str(r->auth.role));
 		return;
 	}
 	router_run(r);

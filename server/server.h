@@ -97,6 +97,22 @@ enum sql_id {
 	SQL_CHECKIN_GROUP,
 	SQL_RETENTION,
 	SQL_REGISTER_GROUP,
+	SQL_ACCOUNT_ADD,
+	SQL_ACCOUNT_LINK,
+	SQL_ACCOUNT_SET_PASSWORD,
+	SQL_ACCOUNT_LOGIN,
+	SQL_ACCOUNT_DISABLE,
+	SQL_SESSION_START,
+	SQL_SESSION_LIVE,
+	SQL_SESSION_END,
+	SQL_CONSOLE_OVERVIEW,
+	SQL_CONSOLE_DESK,
+	SQL_CONSOLE_CHECKIN,
+	SQL_CONSOLE_UNDO,
+	SQL_CONSOLE_REGS,
+	SQL_CONSOLE_CANCEL,
+	SQL_CONSOLE_PROMOTE,
+	SQL_CONSOLE_WALK_IN,
 	/* Blocking connections only (start-up, commands, the mail thread). */
 	SQL_BEGIN,
 	SQL_COMMIT,
@@ -135,6 +151,8 @@ enum role {
 	ROLE_ADMIN
 };
 
+#define SECRET_HEX		65	/* SHA-256 as hex, with the NUL */
+
 /* Route access: who may call it at all; scope is checked by the handler. */
 #define ACCESS_ANY		0x00	/* anyone; a token, if sent, is still checked */
 #define ACCESS_DOOR		(1 << ROLE_DOOR)
@@ -151,6 +169,8 @@ struct auth {
 	int64_t		*events;	/* from the database, any length */
 	int		 nevents;
 	int64_t		 sponsor_id;	/* 0 when none */
+	int64_t		 account_id;	/* a console session's account, or 0 */
+	char		 session[SECRET_HEX]; /* its session id, hashed */
 };
 
 struct claims {
@@ -181,6 +201,7 @@ struct route {
 #define BODY_FORM	2	/* application/x-www-form-urlencoded */
 #define ROUTE_HTML	0x01	/* a web page: HTML errors */
 #define ROUTE_TOKEN_IN_SQL 0x02	/* the handler's statement re-reads the token */
+#define ROUTE_SESSION	0x04	/* a console page: a session cookie may sign in */
 
 /* One HTTP request in flight. Freed by the reply. */
 struct req {
@@ -328,7 +349,7 @@ const char *router_pattern(int);
 int	 router_start(struct event_base *, const char *);
 
 /* metrics.c */
-#define METRICS_MAXROUTES	64
+#define METRICS_MAXROUTES	96
 int	 metrics_routes(const char *const *, int);
 void	 metrics_observe(int, int, double);
 void	 metrics_render(struct evbuffer *);
@@ -395,7 +416,6 @@ const char *registration_public_url(void);
 /* secret.c */
 #define SECRET_SEAL_NAME	"mail_secretbox"	/* its row in `secrets` */
 #define SECRET_SEALED_HEX	256	/* hex of nonce + box(manage secret) */
-#define SECRET_HEX		65	/* SHA-256 as hex, with the NUL */
 struct secrets {
 	char	 manage[48];
 	char	 join[48];
@@ -520,7 +540,18 @@ struct evbuffer *tmpl_render_text(const char *, size_t, const json_t *);
 struct evbuffer *ics_render(json_t *, const char *, const char *);
 
 /* web.c */
+#define WEB_CSP_SCRIPT	"default-src 'none'; script-src 'self'; " \
+			"connect-src 'self'; style-src 'self'; " \
+			"img-src 'self' data:; form-action 'self'; " \
+			"base-uri 'none'; frame-ancestors 'none'"
 int	 web_init(const char *);
+json_t	*web_ctx(struct req *, const char *);
+void	 web_page(struct req *, int, const char *, json_t *);
+void	 web_page_csp(struct req *, int, const char *, json_t *,
+	    const char *);
+int	 web_csrf_ok(struct req *);
+void	 web_redirect(struct req *, const char *);
+const json_t *web_catalog(int);
 void	 web_error_page(struct req *, int, const char *, const char *);
 void	 web_index(struct req *);
 void	 web_event(struct req *);
@@ -634,6 +665,60 @@ int	 mail_build(const struct mail_settings *, const struct ticket_key *,
 int	 mail_worker_start(struct mail_settings *);
 void	 mail_worker_stop(void);
 void	 mail_worker_stats(struct mail_stats *);
+
+/* pwhash.c */
+#define PWHASH_THREADS		2	/* argon2id hashes at once */
+#define PWHASH_MAXQUEUE		64	/* waiting beyond this: 503 busy */
+#define PWHASH_MAXPASSWORD	256	/* bytes of a password */
+#define PWHASH_MINPASSWORD	10
+typedef void (*pwhash_cb)(void *, int, const char *);
+int	 pwhash_start(struct event_base *);
+void	 pwhash_stop(void);
+int	 pwhash_hash(const char *, pwhash_cb, void *);
+int	 pwhash_verify(const char *, const char *, pwhash_cb, void *);
+int	 pwhash_hash_blocking(const char *, char *, size_t);
+
+/* account.c */
+#define ACCOUNT_LINK_SECS	(24 * 3600)	/* an invitation's link */
+int	 account_cmd(int, char **);
+void	 account_password_page(struct req *);
+void	 account_password_set(struct req *);
+
+/* session.c */
+#define SESSION_COOKIE		"rc_session"
+#define SESSION_IDLE_SECS	(12 * 3600)	/* idle expiry */
+#define SESSION_MAX_SECS	(7 * 86400)	/* absolute expiry */
+#define LOGIN_PER_ADDR		30	/* sign-in attempts a minute per address */
+#define LOGIN_PER_ACCOUNT	10	/* ... and per e-mail address */
+void	 session_init(const char *);
+int	 session_cookie_hash(struct req *, char *, size_t);
+int	 session_from_row(struct auth *, const struct db_res *);
+void	 session_set_cookie(struct req *, const char *);
+void	 session_need_login(struct req *);
+int	 session_origin_ok(struct req *);
+void	 session_login_page(struct req *);
+void	 session_login(struct req *);
+void	 session_logout(struct req *);
+void	 session_logout_all(struct req *);
+
+/* console.c */
+#define CONSOLE_MAXEVENTS	100	/* events on the overview */
+#define CONSOLE_MAXROWS		200	/* rows of a list page */
+#define CONSOLE_UNDO_SECS	60	/* a desk check-in can be undone */
+#define CONSOLE_MAXGATE		64	/* bytes of a gate's name */
+void	 console_overview(struct req *);
+void	 console_overview_json(struct req *);
+void	 console_desk(struct req *);
+void	 console_desk_json(struct req *);
+void	 console_checkin(struct req *);
+void	 console_checkin_undo(struct req *);
+void	 console_registrations(struct req *);
+void	 console_reg_cancel(struct req *);
+void	 console_reg_promote(struct req *);
+void	 console_walk_in(struct req *);
+void	 console_export(struct req *);
+void	 console_audit(struct req *);
+void	 console_js(struct req *);
 
 /* migrate.c */
 int	 migrate_run(const char *, const char *);

@@ -131,7 +131,8 @@ tmpl_load_dir(const char *dir)
 		dot = strrchr(list[i]->d_name, '.');
 		if (dot == NULL || list[i]->d_name[0] == '.' ||
 		    (strcmp(dot, ".html") && strcmp(dot, ".ics") &&
-		    strcmp(dot, ".txt") && strcmp(dot, ".css")))
+		    strcmp(dot, ".txt") && strcmp(dot, ".css") &&
+		    strcmp(dot, ".js")))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
 		snprintf(name, sizeof(name), "%.*s%s",

@@ -72,7 +72,7 @@ web_csrf(struct req *r, char *tok, size_t toksz)
 }
 
 /* A form post is ours when its csrf field equals the cookie. */
-static int
+int
 web_csrf_ok(struct req *r)
 {
 	char		 tok[64];
@@ -90,7 +90,7 @@ web_csrf_ok(struct req *r)
 }
 
 /* A page's context: the language, its messages, the query and CSRF. */
-static json_t *
+json_t *
 web_ctx(struct req *r, const char *title_key)
 {
 	char	 csrf[64];
@@ -105,9 +105,24 @@ web_ctx(struct req *r, const char *title_key)
 	return ctx;
 }
 
+/* The message catalog of a language (0 en, 1 zh-CN). */
+const json_t *
+web_catalog(int lang)
+{
+	return catalogs[lang ? 1 : 0];
+}
+
 /* Send a rendered page; takes the context. */
-static void
+void
 web_page(struct req *r, int status, const char *tmpl, json_t *ctx)
+{
+	web_page_csp(r, status, tmpl, ctx, CSP);
+}
+
+/* Send a rendered page under a given Content-Security-Policy. */
+void
+web_page_csp(struct req *r, int status, const char *tmpl, json_t *ctx,
+    const char *csp)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->ev);
 	struct evbuffer		*b;
@@ -121,7 +136,7 @@ web_page(struct req *r, int status, const char *tmpl, json_t *ctx)
 		    "right now.");
 		return;
 	}
-	evhttp_add_header(h, "Content-Security-Policy", CSP);
+	evhttp_add_header(h, "Content-Security-Policy", csp);
 	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
 	evhttp_add_header(h, "X-Frame-Options", "DENY");
 	len = evbuffer_get_length(b);
@@ -153,7 +168,7 @@ web_error_page(struct req *r, int status, const char *code,
 }
 
 /* A 303 to a path on this site. */
-static void
+void
 web_redirect(struct req *r, const char *path)
 {
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev), "Location",

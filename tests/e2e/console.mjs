@@ -1,0 +1,464 @@
+// The organizer console end to end, in Debian's headless Chromium through
+// playwright-core, on a laptop (1280x800) and a phone (375x812): sign in
+// from the one-time link `rollcalld account add` prints, see a public
+// registration arrive on the overview without a reload, tick a check-in
+// on two pages at once (one admission), undo, export, CSRF and scope.
+// axe-core and the Nu checker (vnu-jar) run on every console page, in
+// English and in zh-CN.
+//
+//   make e2e      (runs tests/e2e/run.mjs, then this)
+//   node tests/e2e/console.mjs
+//
+// The world is its own: a private PostgreSQL (deploy/dev/pg.sh), the
+// sanitizer build on a free port, torn down at the end (E2E_KEEP=1 keeps
+// the temp dir). Prints one line per test, then "console e2e: N passed,
+// N failed".
+
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const require = createRequire(import.meta.url);
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '..', '..');
+const ROLLCALLD = process.env.ROLLCALLD || path.join(REPO, 'build', 'asan', 'rollcalld');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const AXE = require.resolve('axe-core/axe.min.js');
+const VNU = path.join(path.dirname(require.resolve('vnu-jar')), 'build', 'dist', 'vnu.jar');
+const LAPTOP = { width: 1280, height: 800 };
+const PHONE = { width: 375, height: 812 };
+const SAN_MARKERS = ['AddressSanitizer', 'runtime error', 'LeakSanitizer'];
+const PASSWORD = 'correct horse battery staple';
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+function assert(cond, msg) { if (!cond) throw new Error(typeof msg === 'function' ? msg() : msg); }
+function eq(got, want, what) {
+  assert(got === want, () => `${what}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+}
+const log = (...a) => console.log(...a);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const tail = (t, n) => t.split('\n').slice(-n).join('\n');
+
+const world = { tmp: null, out: null, pgDir: null, conninfo: null, daemon: null, log: null,
+  base: null, admin: null, browser: null, events: {} };
+
+function env() {
+  const e = { ...process.env, ASAN_OPTIONS: 'detect_leaks=0:abort_on_error=1',
+    UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1', ROLLCALL_SHARE: REPO };
+  delete e.ROLLCALL_DB;
+  return e;
+}
+
+function run(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: env(), timeout: 180000 });
+  if (r.error) throw r.error;
+  for (const m of SAN_MARKERS) assert(!(r.stderr || '').includes(m), `${cmd} printed sanitizer output:\n${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}:\n${r.stdout}${r.stderr}`);
+  return r.stdout;
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+async function api(method, p, body, token, status) {
+  const headers = {};
+  if (token) headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const r = await fetch(world.base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  assert(r.status === status, `${method} ${p}: expected ${status}, got ${r.status}: ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+function at(days, hour) {
+  const d = new Date(Date.now() + days * 86400000).toISOString().slice(0, 10);
+  return `${d}T${String(hour).padStart(2, '0')}:00:00+08:00`;
+}
+
+async function publishedEvent(title, extra = {}) {
+  const ev = await api('POST', '/api/v1/events', { kind: 'meetup', title, chapter: 'Shanghai',
+    format: 'workshop', venue: 'Hub', starts_at: at(10, 14), ends_at: at(10, 18), capacity: 30, ...extra },
+  world.admin, 201);
+  return api('PATCH', `/api/v1/events/${ev.id}`, { status: 'published' }, world.admin, 200);
+}
+
+async function register(ev, name) {
+  return api('POST', `/api/v1/events/${ev.id}/registrations`, { name, email: `${name.replace(/\W+/g, '.')}.${Date.now()}@example.com`,
+    company: 'Acme', job_title: 'Dev', identity: 'professional', consent: { sponsors: false, fields: [] } }, null, 201);
+}
+
+// `rollcalld account add`: the link is its last line.
+function accountAdd(email, role, events = []) {
+  const out = run(ROLLCALLD, ['account', 'add', '--email', email, '--name', email.split('@')[0],
+    '--role', role, ...events.flatMap((e) => ['--event', String(e)]), '--db', world.conninfo,
+    '--public-url', world.base]);
+  const link = out.trim().split('\n').pop();
+  assert(link.startsWith(`${world.base}/console/password/`), `account add printed ${out}`);
+  return link;
+}
+
+async function setup() {
+  world.tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'rollcall-console-e2e-'));
+  fs.chmodSync(world.tmp, 0o755);
+  world.pgDir = path.join(world.tmp, 'pg');
+  fs.mkdirSync(world.pgDir, { mode: 0o755 });
+  world.out = path.join(world.tmp, 'out');
+  fs.mkdirSync(world.out);
+  world.log = path.join(world.tmp, 'rollcalld.log');
+  world.conninfo = run('bash', [path.join(REPO, 'deploy/dev/pg.sh'), 'start', world.pgDir]).trim().split('\n').pop();
+  run(ROLLCALLD, ['migrate', '--db', world.conninfo]);
+  world.admin = run(ROLLCALLD, ['token', '--role', 'admin', '--name', 'e2e', '--db', world.conninfo]).trim();
+  const port = await freePort();
+  world.base = `http://127.0.0.1:${port}`;
+  const fd = fs.openSync(world.log, 'a');
+  const p = spawn(ROLLCALLD, ['serve', '--db', world.conninfo, '--listen', `127.0.0.1:${port}`,
+    '--rate-limit', '0', '--public-url', world.base], { env: env(), stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  world.daemon = p;
+  p.exited = new Promise((resolve) => p.on('exit', (code, sig) => resolve({ code, sig })));
+  p.on('exit', () => { p.gone = true; });
+  for (let i = 0; i < 600 && !p.gone; i++) {
+    try { if ((await fetch(world.base + '/healthz')).status === 200) break; } catch { /* not yet */ }
+    await sleep(100);
+  }
+  world.events.main = await publishedEvent('Go Meetup: console');
+  world.events.other = await publishedEvent('Rust Meetup: not yours');
+  world.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+}
+
+async function teardown(failed) {
+  try { if (world.browser) await world.browser.close(); } catch { /* gone */ }
+  let problem = null;
+  const d = world.daemon;
+  if (d && !d.gone) {
+    d.kill('SIGTERM');
+    const t = setTimeout(() => d.kill('SIGKILL'), 30000);
+    const { code, sig } = await d.exited;
+    clearTimeout(t);
+    if (code !== 0) problem = `rollcalld exited with ${code ?? sig} on SIGTERM`;
+  } else if (d) problem = 'rollcalld died during the run';
+  if (world.log && fs.existsSync(world.log)) {
+    const text = fs.readFileSync(world.log, 'utf8');
+    if (SAN_MARKERS.some((m) => text.includes(m))) problem = (problem ? problem + '; ' : '') + 'sanitizer report in the log';
+    if (problem || failed) log(`# rollcalld log tail:\n${tail(text, 40).replace(/^/gm, '# ')}`);
+  }
+  if (world.pgDir) {
+    spawnSync('bash', [path.join(REPO, 'deploy/dev/pg.sh'), 'stop', world.pgDir], { env: env(), timeout: 120000 });
+    const link = path.join(world.pgDir, 'cluster');
+    try { if (fs.lstatSync(link).isSymbolicLink()) fs.rmSync(fs.realpathSync(link), { recursive: true, force: true }); } catch { /* none */ }
+  }
+  if (world.tmp) {
+    if (process.env.E2E_KEEP) log(`# kept ${world.tmp}`);
+    else fs.rmSync(world.tmp, { recursive: true, force: true });
+  }
+  return problem;
+}
+
+const audited = [];
+const axeProblems = [];
+const layoutProblems = [];
+
+async function newContext(opts = {}) {
+  const ctx = await world.browser.newContext({ viewport: LAPTOP, bypassCSP: true, acceptDownloads: true, locale: 'en-US', ...opts });
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(15000);
+  page.lastDoc = null;
+  page.on('response', (r) => {
+    if (r.request().resourceType() === 'document' && r.frame() === page.mainFrame() &&
+        (r.status() < 300 || r.status() >= 400)) page.lastDoc = r;
+  });
+  page.consoleErrors = [];
+  page.on('console', (m) => { if (m.type() === 'error') page.consoleErrors.push(m.text()); });
+  return { ctx, page };
+}
+
+async function audit(page, label) {
+  await page.waitForLoadState('load');
+  const html = await page.lastDoc.text();
+  const file = path.join(world.out, `${String(audited.length).padStart(2, '0')}-${label.replace(/[^a-z0-9]+/gi, '-')}.html`);
+  fs.writeFileSync(file, html);
+  audited.push({ label, file });
+  await page.addScriptTag({ path: AXE });
+  const res = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  for (const v of res.violations)
+    if (v.impact === 'serious' || v.impact === 'critical')
+      axeProblems.push(`${label}: [${v.impact}] ${v.id}: ${v.help} (${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')})`);
+  const vw = page.viewportSize().width;
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+  if (wide > vw) layoutProblems.push(`${label}: page is ${wide}px wide at ${vw}px`);
+  await page.screenshot({ path: file.replace(/\.html$/, '.png'), fullPage: true });
+}
+
+// Follow the one-time link and set the password: the browser is signed in.
+async function setPassword(page, link, label) {
+  await page.goto(link);
+  if (label) await audit(page, label);
+  await page.getByLabel(/New password|新密码/).fill(PASSWORD);
+  await page.getByLabel(/The same password again|再次输入密码/).fill(PASSWORD);
+  await Promise.all([page.waitForURL(`${world.base}/console`), page.getByRole('button', { name: /Save and sign in|保存并登录/ }).click()]);
+}
+
+async function signIn(page, email) {
+  await page.goto(`${world.base}/console/login`);
+  await page.getByLabel(/E-mail|电子邮箱/).fill(email);
+  await page.getByLabel(/^Password$|^密码$/).fill(PASSWORD);
+  await Promise.all([page.waitForURL(`${world.base}/console`), page.getByRole('button', { name: /^Sign in$|^登录$/ }).click()]);
+}
+
+const ORG = 'org@example.com';
+
+test('sign in from the one-time link; the link is spent; sign-in page', async () => {
+  const link = accountAdd(ORG, 'organizer', [world.events.main.id]);
+  const { ctx, page } = await newContext();
+  try {
+    await setPassword(page, link, 'password-en');
+    await page.getByRole('heading', { level: 1, name: 'My upcoming events' }).waitFor();
+    await page.getByRole('heading', { level: 2, name: world.events.main.title }).waitFor();
+    eq(await page.getByRole('heading', { name: world.events.other.title }).count(), 0, 'another organizer\'s event on my overview');
+    await audit(page, 'overview-en');
+    const again = await page.goto(link);
+    eq(again.status(), 404, 'a second use of the link');
+    await audit(page, 'link-spent-en');
+  } finally { await ctx.close(); }
+  const { ctx: c2, page: p2 } = await newContext({ locale: 'zh-CN' });
+  try {
+    await p2.goto(`${world.base}/console/login`);
+    await p2.getByRole('heading', { level: 1, name: '登录组织者后台' }).waitFor();
+    await audit(p2, 'login-zh-CN');
+    await p2.getByLabel('电子邮箱').fill(ORG);
+    await p2.getByLabel(/^密码$/).fill('wrong password here');
+    await p2.getByRole('button', { name: '登录' }).click();
+    await p2.getByRole('alert').filter({ hasText: '电子邮箱或密码不正确' }).waitFor();
+    await audit(p2, 'login-failed-zh-CN');
+    await signIn(p2, ORG);
+    await audit(p2, 'overview-zh-CN');
+  } finally { await c2.close(); }
+});
+
+test('a registration on the public page appears on the overview within 2 s, no reload', async () => {
+  const { ctx, page } = await newContext({ bypassCSP: false });
+  try {
+    await signIn(page, ORG);
+    const card = page.locator(`.console-event[data-event="${world.events.main.id}"]`);
+    const before = Number(await card.locator('[data-count="confirmed"]').innerText());
+    let reloaded = false;
+    page.on('framenavigated', (f) => { if (f === page.mainFrame()) reloaded = true; });
+    const { ctx: pub, page: pp } = await newContext({ viewport: PHONE });
+    try {
+      await pp.goto(`${world.base}/events/${world.events.main.id}?lang=en`);
+      await pp.getByRole('textbox', { name: 'Name', exact: true }).fill('Live Arrival');
+      await pp.getByRole('textbox', { name: 'E-mail', exact: true }).fill('live@example.com');
+      await pp.getByRole('textbox', { name: 'Company', exact: true }).fill('Acme');
+      await pp.getByRole('textbox', { name: 'Job title', exact: true }).fill('Dev');
+      await pp.getByRole('radio', { name: 'Professional developer' }).check();
+      await Promise.all([pp.waitForURL('**/manage/**'), pp.getByRole('button', { name: 'Register' }).click()]);
+    } finally { await pub.close(); }
+    const t0 = Date.now();
+    await card.locator('[data-count="confirmed"]').filter({ hasText: String(before + 1) }).waitFor({ timeout: 2000 });
+    log(`# the overview showed the registration after ${Date.now() - t0} ms`);
+    assert(!reloaded, 'the overview reloaded itself');
+    assert(page.consoleErrors.length === 0, () => `console errors under the page's own CSP: ${page.consoleErrors.join('\n')}`);
+  } finally { await ctx.close(); }
+});
+
+test('tick to check in on two pages at once admits once; undo; live count', async () => {
+  const ev = world.events.main;
+  const reg = await register(ev, 'Zhang Wei');
+  const a = await newContext();
+  const b = await newContext({ viewport: PHONE });
+  try {
+    await signIn(a.page, ORG);
+    await signIn(b.page, ORG);
+    for (const { page } of [a, b]) {
+      await page.goto(`${world.base}/console/events/${ev.id}/checkin?q=Zhang`);
+      await page.getByRole('button', { name: 'Check in Zhang Wei' }).waitFor();
+    }
+    await audit(a.page, 'desk-en');
+    await audit(b.page, 'desk-phone-en');
+    const inBefore = Number(await a.page.locator('[data-count="checked_in"]').innerText());
+    await Promise.all([a, b].map(({ page }) => page.getByRole('button', { name: 'Check in Zhang Wei' }).click()));
+    const texts = [];
+    for (const { page } of [a, b]) {
+      const s = page.getByRole('status').filter({ hasText: /Checked in|Already checked in/ });
+      await s.waitFor();
+      texts.push(await s.innerText());
+    }
+    eq(texts.sort().join(' | '), 'Already checked in | Checked in', 'the two ticks');
+    const csv = await (await fetch(`${world.base}/api/v1/events/${ev.id}/attendance.csv`, { headers: { Authorization: `Bearer ${world.admin}` } })).text();
+    const row = csv.split('\r\n').find((l) => l.startsWith(`${reg.id},`));
+    assert(row && /,"desk",/.test(row), `the attendance row after the ticks: ${row}`);
+    // The other page's count follows without a reload.
+    await b.page.locator('[data-count="checked_in"]').filter({ hasText: String(inBefore + 1) }).waitFor({ timeout: 3000 });
+    // Undo, without JavaScript's help: a plain form post.
+    await a.page.goto(`${world.base}/console/events/${ev.id}/checkin?q=Zhang`);
+    await Promise.all([a.page.waitForURL(/v=undone/), a.page.getByRole('button', { name: 'Undo Zhang Wei' }).click()]);
+    await a.page.getByRole('status').filter({ hasText: 'Check-in undone.' }).waitFor();
+    await a.page.getByRole('button', { name: 'Check in Zhang Wei' }).waitFor();
+    await audit(a.page, 'desk-undone-en');
+  } finally { await a.ctx.close(); await b.ctx.close(); }
+});
+
+test('registrations: waitlist in order, promote, cancel, walk-in; zh-CN', async () => {
+  const ev = await publishedEvent('Tiny room', { capacity: 1 });
+  await register(ev, 'Seat Holder');
+  await register(ev, 'Waiting One');
+  await register(ev, 'Waiting Two');
+  const link = accountAdd('tiny@example.com', 'organizer', [ev.id]);
+  const { ctx, page } = await newContext({ viewport: PHONE, locale: 'zh-CN' });
+  try {
+    await setPassword(page, link, 'password-zh-CN');
+    await page.goto(`${world.base}/console/events/${ev.id}/registrations`);
+    await audit(page, 'regs-phone-zh-CN');
+    const html = await page.content();
+    assert(html.indexOf('Waiting One') < html.indexOf('Waiting Two'), 'the waitlist out of order');
+    await Promise.all([page.waitForURL(/done=cancelled/), page.getByRole('button', { name: '取消 Seat Holder' }).click()]);
+    await page.getByRole('status').filter({ hasText: '已取消该报名' }).waitFor();
+    await page.getByLabel('姓名').fill('Walk In');
+    await page.getByLabel('电子邮箱').fill('walkin@example.com');
+    await page.getByLabel('公司').fill('Door Co');
+    await page.getByLabel('职位').fill('Dev');
+    await Promise.all([page.waitForURL(/done=walk_in/), page.getByRole('button', { name: '登记现场报名' }).click()]);
+    await audit(page, 'regs-walk-in-zh-CN');
+    await page.goto(`${world.base}/console/events/${ev.id}/registrations?lang=en`);
+    await audit(page, 'regs-en');
+  } finally { await ctx.close(); }
+});
+
+test('export: the attendance CSV downloads, audited with the account', async () => {
+  const { ctx, page } = await newContext();
+  try {
+    await signIn(page, ORG);
+    const [dl] = await Promise.all([page.waitForEvent('download'),
+      page.locator(`.console-event[data-event="${world.events.main.id}"]`).getByRole('link', { name: 'Attendance (CSV)' }).click()]);
+    const file = path.join(world.out, 'attendance.csv');
+    await dl.saveAs(file);
+    const buf = fs.readFileSync(file);
+    assert(buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf, 'no BOM on the CSV');
+    assert(buf.toString('utf8').includes('Zhang Wei'), 'the CSV lacks the attendee');
+    const audit = await api('GET', `/api/v1/audit?event=${world.events.main.id}`, undefined, world.admin, 200);
+    assert(audit.entries.some((e) => e.action === 'export.attendance' && /^acct:\d+$/.test(e.actor)),
+      () => `no audited export by an account: ${JSON.stringify(audit.entries.slice(0, 5))}`);
+  } finally { await ctx.close(); }
+});
+
+test('a form posted without its CSRF token is refused (403)', async () => {
+  const { ctx, page } = await newContext();
+  try {
+    await signIn(page, ORG);
+    await page.goto(`${world.base}/console/events/${world.events.main.id}/registrations`);
+    const keep = (await ctx.cookies()).filter((c) => c.name !== 'rc_csrf');
+    await ctx.clearCookies();
+    await ctx.addCookies(keep);
+    for (const name of ['Sign out', 'Register walk-in']) {
+      await page.goto(`${world.base}/console/events/${world.events.main.id}/registrations`);
+      await page.evaluate(() => { for (const i of document.querySelectorAll('input[name=csrf]')) i.remove(); });
+      if (name === 'Register walk-in') {
+        await page.getByLabel('Name', { exact: true }).fill('X');
+        await page.getByLabel('E-mail', { exact: true }).fill('x@example.com');
+        await page.getByLabel('Company', { exact: true }).fill('X');
+        await page.getByLabel('Job title', { exact: true }).fill('X');
+      }
+      const [resp] = await Promise.all([
+        page.waitForResponse((r) => r.request().method() === 'POST'),
+        page.getByRole('button', { name, exact: true }).click(),
+      ]);
+      eq(resp.status(), 403, `${name} without CSRF`);
+      await page.waitForURL((u) => u.pathname === new URL(resp.url()).pathname);
+      await page.getByText('This form has expired').waitFor();
+    }
+    await audit(page, 'error-403-csrf');
+  } finally { await ctx.close(); }
+});
+
+test('an organizer of one event gets 403 on another event\'s pages and export', async () => {
+  const { ctx, page } = await newContext();
+  try {
+    await signIn(page, ORG);
+    for (const p of ['checkin', 'registrations', 'attendance.csv']) {
+      const r = await page.request.get(`${world.base}/console/events/${world.events.other.id}/${p}`);
+      assert(r.status() === 403 || r.status() === 404, `${p} of another's event: ${r.status()}`);
+    }
+    await page.goto(`${world.base}/console/events/${world.events.other.id}/checkin`);
+    await audit(page, 'error-403-scope');
+  } finally { await ctx.close(); }
+});
+
+test('the audit page (admin only) lists the console\'s changes by account, in both languages', async () => {
+  const link = accountAdd('admin@example.com', 'admin');
+  const { ctx, page } = await newContext();
+  try {
+    await setPassword(page, link);
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    for (const action of ['checkin.desk', 'checkin.undo', 'registration.cancel', 'registration.walk_in', 'export.attendance'])
+      await page.getByRole('cell', { name: action, exact: true }).first().waitFor();
+    await audit(page, 'audit-en');
+    await page.goto(`${world.base}/console/audit?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: '审计日志' }).waitFor();
+    await audit(page, 'audit-zh-CN');
+  } finally { await ctx.close(); }
+  const { ctx: c2, page: p2 } = await newContext();
+  try {
+    await signIn(p2, ORG);
+    eq((await p2.request.get(`${world.base}/console/audit`)).status(), 403, 'an organizer on the audit page');
+  } finally { await c2.close(); }
+});
+
+test('axe-core: no serious or critical violations on the console pages', async () => {
+  assert(audited.length >= 10, `only ${audited.length} pages were audited`);
+  assert(axeProblems.length === 0, () => `${axeProblems.length} violations:\n  ${axeProblems.join('\n  ')}`);
+  log(`# axe-core checked ${audited.length} pages: ${audited.map((a) => a.label).join(', ')}`);
+});
+
+test('console pages fit their screen without sideways scrolling', async () => {
+  assert(layoutProblems.length === 0, () => layoutProblems.join('\n'));
+});
+
+test('Nu HTML checker (vnu-jar): no errors on the console pages', async () => {
+  const r = spawnSync('java', ['-jar', VNU, '--errors-only', '--format', 'json', ...audited.map((a) => a.file)],
+    { encoding: 'utf8', timeout: 120000 });
+  if (r.error) throw r.error;
+  const out = JSON.parse(r.stderr || r.stdout);
+  const errs = out.messages.filter((m) => m.type === 'error' || m.subType === 'fatal');
+  const byFile = new Map(audited.map((a) => [path.basename(a.file), a.label]));
+  assert(errs.length === 0, () => `${errs.length} errors:\n  ` + errs.map((m) =>
+    `${byFile.get(path.basename(decodeURIComponent(m.url || ''))) || m.url}:${m.lastLine}: ${m.message} [${(m.extract || '').replace(/\s+/g, ' ').slice(0, 120)}]`).join('\n  '));
+});
+
+async function main() {
+  const started = Date.now();
+  let passed = 0, failed = 0;
+  try { await setup(); } catch (e) {
+    log(`not ok - setup\n${String(e.stack || e).replace(/^/gm, '#   ')}`);
+    await teardown(true);
+    log(`console e2e: 0 passed, ${tests.length} failed`);
+    process.exit(1);
+  }
+  for (const t of tests) {
+    const t0 = Date.now();
+    try { await t.fn(); passed++; log(`ok - ${t.name} (${Date.now() - t0} ms)`); } catch (e) {
+      failed++;
+      log(`not ok - ${t.name} (${Date.now() - t0} ms)\n${String(e.stack || e).replace(/^/gm, '#   ')}`);
+    }
+  }
+  const problem = await teardown(failed > 0);
+  if (problem) { failed++; log(`not ok - rollcalld stops cleanly: ${problem}`); } else { passed++; log('ok - rollcalld stops cleanly on SIGTERM with no sanitizer report'); }
+  log(`# ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`console e2e: ${passed} passed, ${failed} failed`);
+  process.exit(failed ? 1 : 0);
+}
+
+main();
