@@ -122,6 +122,9 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_CHECKIN_GROUP] = { "checkin_group",
 	    "SELECT ord, status, code, body FROM rc_checkin_group($1::jsonb)",
 	    1 },
+	[SQL_BADGES] = { "badges",
+	    "SELECT rc_badges($1::bigint, $2::bigint, $3, $4::integer, "
+	    "$5::integer, $6)::text", 6 },
 	/* Blocking: start-up and commands only, never prepared on the pool. */
 	[SQL_BEGIN] = { "begin", "BEGIN", 0, SQL_DIRECT },
 	[SQL_COMMIT] = { "commit", "COMMIT", 0, SQL_DIRECT },

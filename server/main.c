@@ -151,6 +151,10 @@ cmd_serve(const struct config *cf)
 		log_warnx("cannot load the templates");
 		return 1;
 	}
+	if (badge_init(share_dir(cf->share)) == -1) {
+		log_warnx("cannot load templates/badge.json");
+		return 1;
+	}
 	if (serve_load(conninfo) == -1) {
 		log_warnx("cannot start without the database");
 		return 1;
@@ -160,7 +164,7 @@ cmd_serve(const struct config *cf)
 	if ((base = event_base_new()) == NULL)
 		return 1;
 	if (db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
-	    keyring_start(base) == -1 || xlsx_start(base) == -1 ||
+	    keyring_start(base) == -1 || worker_start(base) == -1 ||
 	    router_start(base, cf->listen) == -1)
 		return 1;
 	sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
@@ -175,7 +179,7 @@ cmd_serve(const struct config *cf)
 	event_base_dispatch(base);
 	notify_stop();
 	db_pool_stop();
-	xlsx_stop();
+	worker_stop();
 	keyring_stop();
 	mail_stop();
 	event_free(sigterm);

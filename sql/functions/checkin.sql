@@ -61,6 +61,8 @@ BEGIN
 		END IF;
 	END IF;
 	res := jsonb_build_object('result', v, 'event_id', ev,
+	    -- what a door needs to fetch the badge it may now print
+	    'registration_id', CASE WHEN v = 'admitted' THEN r.id END,
 	    'attendee', CASE WHEN v IN ('admitted', 'already_checked_in',
 	        'cancelled', 'not_confirmed')
 	        THEN jsonb_build_object('name', r.name, 'company', r.company) END,
