@@ -291,3 +291,53 @@ def test_print_failure_keeps_the_admission(api, w, server, issue, tmp_path):
     assert "lp -d nowhere failed" in lines[0].get("badge_error", ""), \
         ts.show(r)
     assert "badge NOT printed" in r.stderr, ts.show(r)
+
+
+# --------------------------------------------------------------------------
+# The layout comes from templates/badge.json
+
+def test_label_template_gives_label_pages_with_a_readable_qr(
+        pg, start_daemon, admin_token, tmp_path):
+    import support
+    share = tmp_path / "share"
+    (share / "templates").mkdir(parents=True)
+    (share / "sql").symlink_to(support.REPO / "sql")
+    for f in (support.REPO / "templates").iterdir():
+        if f.name != "badge.json":
+            (share / "templates" / f.name).symlink_to(f)
+    (share / "templates" / "badge.json").write_text(
+        '{"page": "90x54", "margin_mm": 4, "qr_mm": 30, "name_pt": 20,'
+        ' "company_pt": 10, "event_pt": 8}')
+    d = start_daemon(pg.conninfo, ["--share", str(share)])
+    ev = expect(d.api("POST", "/api/v1/events", meetup(title="Label Day"),
+                      token=admin_token), 201)["id"]
+    expect(d.api("PATCH", "/api/v1/events/%d" % ev, {"status": "published"},
+                 token=admin_token), 200)
+    reg = expect(d.api("POST", "/api/v1/events/%d/registrations" % ev,
+                       person(name="Grace Hopper")), 201)
+    r = d.api("GET", "/api/v1/events/%d/badges/%d.pdf" % (ev, reg["id"]),
+              token=admin_token)
+    expect(r, 200)
+    pdf, text = pdf_text(tmp_path, r.raw)
+    assert "Grace Hopper" in text and "Label Day" in text, text
+    info = subprocess.run(["pdfinfo", str(pdf)], check=True,
+                          capture_output=True).stdout.decode()
+    size = [x for x in info.splitlines() if x.startswith("Page size:")][0]
+    w, h = float(size.split()[2]), float(size.split()[4])
+    assert abs(w - 90 * 72 / 25.4) < 1 and abs(h - 54 * 72 / 25.4) < 1, size
+    lead = pg.scalar("SELECT lead_code FROM registrations WHERE id = %d" %
+                     reg["id"])
+    assert qr_codes(tmp_path, pdf) == [lead]
+
+
+def test_offline_door_refuses_the_lead_code_too(api, w, server, tmp_path):
+    import test_scanner as ts
+    code = getattr(w, "lead_code", None) or pytest.skip("no lead code")
+    bundle = tmp_path / "bundle.json"
+    r = api("GET", "/api/v1/events/%d/offline-bundle" % w.ev, token=w.door)
+    expect(r, 200)
+    bundle.write_bytes(r.raw)
+    r = scanner("--door", "--stdin", "--json", "--offline", "--bundle",
+                bundle, "--journal", tmp_path / "j", stdin=code + "\n")
+    lines = ts.json_lines(r)
+    assert [x["result"] for x in lines] == ["invalid"], ts.show(r)
