@@ -3,7 +3,7 @@
 
 CC	?= cc
 PKGS	 = libpq libjwt libevent libevent_pthreads jansson libsodium libqrencode \
-	   libpng libcrypto gmime-3.0 libcurl xlsxwriter
+	   libpng libcrypto gmime-3.0 libcurl xlsxwriter pangocairo cairo-pdf
 WARN	 = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wformat=2
 CFLAGS	?= -O2 -g
@@ -25,7 +25,8 @@ SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/checkin.c server/config.c \
 	      server/ratelimit.c server/registration.c server/retention.c \
 	      server/router.c server/secret.c server/session.c \
 	      server/template.c server/tickets.c server/token.c \
-	      server/validate.c server/web.c server/worker.c server/xlsx.c
+	      server/validate.c server/web.c server/worker.c server/xlsx.c \
+	      server/badge.c
 HEADERS	    = server/server.h server/common/common.h
 MAIN_SRC    = server/main.c
 TEST_PKGS   = cmocka zbar
@@ -34,7 +35,7 @@ UNIT_TESTS  = tests/unit/test_validate.c tests/unit/test_auth.c \
 	      tests/unit/test_ticket.c tests/unit/test_template.c tests/unit/test_scanner.c \
 	      tests/unit/test_router.c tests/unit/test_form.c tests/unit/test_secret.c \
 	      tests/unit/test_ratelimit.c tests/unit/test_ics.c \
-	      tests/unit/test_xlsx.c
+	      tests/unit/test_xlsx.c tests/unit/test_badge.c
 
 SERVER_OBJS = $(SERVER_SRCS:%.c=build/obj/%.o)
 ASAN_OBJS   = $(SERVER_SRCS:%.c=build/asan/%.o)
@@ -48,7 +49,7 @@ SCAN_CFLAGS = $(shell pkg-config --cflags $(SCAN_PKGS) 2>/dev/null)
 SCAN_LIBS   = $(shell pkg-config --libs $(SCAN_PKGS) 2>/dev/null)
 SCAN_SRCS   = scanner/camera.c scanner/client.c scanner/decode.c \
 	      scanner/image.c scanner/journal.c scanner/offline.c \
-	      scanner/output.c scanner/scan.c
+	      scanner/output.c scanner/print.c scanner/scan.c
 SCAN_SHARED = $(COMMON_SRCS)
 SCAN_OBJS   = $(SCAN_SRCS:%.c=build/obj/%.o) $(SCAN_SHARED:%.c=build/obj/%.o)
 SCAN_ASAN_OBJS = $(SCAN_SRCS:%.c=build/asan/%.o) \

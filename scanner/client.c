@@ -31,6 +31,7 @@ struct client {
 struct sink {
 	char	*buf;
 	size_t	 len;
+	size_t	 max;
 	int	 over;
 };
 
@@ -94,7 +95,7 @@ client_url(const struct client *c)
 	return c->base;
 }
 
-/* libcurl's write callback: keep at most SCAN_MAXREPLY bytes. */
+/* libcurl's write callback: keep at most the sink's max bytes. */
 static size_t
 client_sink(char *data, size_t size, size_t n, void *arg)
 {
@@ -102,7 +103,7 @@ client_sink(char *data, size_t size, size_t n, void *arg)
 	size_t		 len = size * n;
 	char		*p;
 
-	if (s->len + len > SCAN_MAXREPLY) {
+	if (s->len + len > s->max) {
 		s->over = 1;
 		return 0;	/* makes libcurl stop with an error */
 	}
@@ -124,7 +125,7 @@ enum client_err
 client_post(struct client *c, const char *path, const json_t *body,
     long *status, json_t **reply, char *err, size_t errsz)
 {
-	struct sink	 sink = { NULL, 0, 0 };
+	struct sink	 sink = { NULL, 0, SCAN_MAXREPLY, 0 };
 	char		*url = NULL, *text = NULL;
 	size_t		 len;
 	CURLcode	 cc;
@@ -202,4 +203,64 @@ out:
 	free(text);
 	free(url);
 	return rc;
+}
+
+/*
+ * GET base + path as bytes (a badge PDF), at most SCAN_MAXBADGE of them.
+ * 0 with the body in *out (the caller frees it) on HTTP 200, else -1 and
+ * err in words for a person.
+ */
+int
+client_get_file(struct client *c, const char *path, char **out,
+    size_t *len, char *err, size_t errsz)
+{
+	struct sink	 sink = { NULL, 0, SCAN_MAXBADGE, 0 };
+	char		*url;
+	size_t		 n;
+	long		 status = 0;
+	CURLcode	 cc;
+
+	*out = NULL;
+	*len = 0;
+	n = strlen(c->base) + strlen(path) + 1;
+	if ((url = malloc(n)) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	snprintf(url, n, "%s%s", c->base, path);
+	curl_easy_reset(c->curl);
+	c->errbuf[0] = '\0';
+	curl_easy_setopt(c->curl, CURLOPT_URL, url);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_TIMEOUT, c->timeout);
+	curl_easy_setopt(c->curl, CURLOPT_CONNECTTIMEOUT, c->timeout);
+	curl_easy_setopt(c->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(c->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c->curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c->curl, CURLOPT_ERRORBUFFER, c->errbuf);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEFUNCTION, client_sink);
+	curl_easy_setopt(c->curl, CURLOPT_WRITEDATA, &sink);
+	curl_easy_setopt(c->curl, CURLOPT_USERAGENT, "rollcall-scan");
+	cc = curl_easy_perform(c->curl);
+	free(url);
+	if (cc == CURLE_OK)
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (cc != CURLE_OK || status != 200) {
+		if (sink.over)
+			snprintf(err, errsz, "the file is over %d bytes",
+			    SCAN_MAXBADGE);
+		else if (cc != CURLE_OK)
+			snprintf(err, errsz, "%s", c->errbuf[0] != '\0' ?
+			    c->errbuf : curl_easy_strerror(cc));
+		else
+			snprintf(err, errsz, "the server answered HTTP %ld",
+			    status);
+		free(sink.buf);
+		return -1;
+	}
+	*out = sink.buf;
+	*len = sink.len;
+	return 0;
 }

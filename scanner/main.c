@@ -49,6 +49,8 @@ struct options {
 	const char	*device;
 	int		 json;
 	long		 timeout;
+	const char	*print;		/* a CUPS queue */
+	const char	*print_dir;
 };
 
 static volatile sig_atomic_t	 stop_flag;
@@ -85,6 +87,9 @@ usage_text(FILE *f)
 "                       recording every scan in --journal\n"
 "  --device ID          this scanner's name in uploads (default: host name)\n"
 "  --json               one JSON object per scan instead of a line\n"
+"  --print PRINTER      door: print each admitted attendee's badge on this\n"
+"                       CUPS queue (lp -d PRINTER)\n"
+"  --print-dir DIR      door: write each admitted attendee's badge PDF here\n"
 "\n"
 "sync uploads a journal's offline admissions; the server reconciles them\n"
 "(earliest scan wins) and reports admitted, duplicates and conflicts.\n"
@@ -227,7 +232,8 @@ check_token(const char *t)
 enum {
 	OPT_DOOR = 256, OPT_LEAD, OPT_GATE, OPT_SERVER, OPT_TOKEN, OPT_EVENT,
 	OPT_OFFLINE, OPT_BUNDLE, OPT_JOURNAL, OPT_JSON, OPT_IMAGE, OPT_CAMERA,
-	OPT_STDIN, OPT_TIMEOUT, OPT_DEVICE, OPT_FRAMES, OPT_FRAME_SIZE
+	OPT_STDIN, OPT_TIMEOUT, OPT_DEVICE, OPT_FRAMES, OPT_FRAME_SIZE,
+	OPT_PRINT, OPT_PRINT_DIR
 };
 
 static const struct option longopts[] = {
@@ -248,6 +254,8 @@ static const struct option longopts[] = {
 	{ "device", required_argument, NULL, OPT_DEVICE },
 	{ "frames", required_argument, NULL, OPT_FRAMES },
 	{ "frame-size", required_argument, NULL, OPT_FRAME_SIZE },
+	{ "print", required_argument, NULL, OPT_PRINT },
+	{ "print-dir", required_argument, NULL, OPT_PRINT_DIR },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -341,6 +349,18 @@ parse_args(int argc, char **argv, struct options *o)
 				    SCAN_MAXTIMEOUT);
 			o->timeout = t;
 			break;
+		case OPT_PRINT:
+			check_name("--print", optarg, SCAN_MAXQUEUE);
+			if (optarg[0] == '-')
+				die_usage("--print: a printer name, not %s",
+				    optarg);
+			o->print = optarg;
+			break;
+		case OPT_PRINT_DIR:
+			if (strlen(optarg) >= SCAN_MAXPATH - 64)
+				die_usage("--print-dir: path too long");
+			o->print_dir = optarg;
+			break;
 		case OPT_DEVICE:
 			check_name("--device", optarg, SCAN_MAXDEVICE);
 			o->device = optarg;
@@ -419,6 +439,13 @@ check_scan_options(struct options *o)
 			    "--bundle with --lead");
 		if (o->gate != NULL)
 			die_usage("--gate is for --door");
+	}
+	if (o->print != NULL || o->print_dir != NULL) {
+		if (o->mode != MODE_DOOR || o->offline)
+			die_usage("--print and --print-dir are for --door "
+			    "online: the badge comes from the server");
+		if (o->print != NULL && o->print_dir != NULL)
+			die_usage("choose --print or --print-dir, not both");
 	}
 	if (o->offline) {
 		if (o->bundle == NULL || o->journal == NULL)
@@ -515,6 +542,8 @@ cmd_scan(struct options *o)
 	s.offline = o->offline;
 	s.gate = o->gate;
 	s.event_id = o->event_id;
+	s.print.queue = o->print;
+	s.print.dir = o->print_dir;
 	output_init(&s.out, o->json, isatty(STDOUT_FILENO));
 	s.exit = SCAN_EXIT_OK;
 	if (o->bundle != NULL) {

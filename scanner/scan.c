@@ -268,6 +268,38 @@ scan_show(struct scan *s, json_t *r)
 }
 
 /*
+ * After an online admission, print the attendee's badge (--print,
+ * --print-dir). A badge that cannot be printed does not undo the
+ * admission: the verdict stands, and the failure is said on stderr and
+ * in the JSON ("badge_error").
+ */
+static void
+scan_print(struct scan *s, json_t *r)
+{
+	const char	*v, *src;
+	char		 err[512];
+
+	if (r == NULL || (s->print.queue == NULL && s->print.dir == NULL))
+		return;
+	v = json_string_value(json_object_get(r, "result"));
+	src = json_string_value(json_object_get(r, "source"));
+	if (v == NULL || strcmp(v, "admitted") != 0)
+		return;
+	if (src == NULL || strcmp(src, "online") != 0) {
+		fprintf(stderr, "rollcall-scan: badge NOT printed: decided "
+		    "offline; print it from the console later\n");
+		json_object_set_new(r, "badge_error", json_string("offline"));
+		return;
+	}
+	if (print_badge(&s->print, s->client, r, err, sizeof(err)) == -1) {
+		fprintf(stderr, "rollcall-scan: badge NOT printed: %s\n", err);
+		json_object_set_new(r, "badge_error", json_string(err));
+	} else
+		json_object_set_new(r, "badge", json_string(s->print.queue ?
+		    "printed" : "written"));
+}
+
+/*
  * One decoded code (a code_fn): decide it and show the verdict. Empty
  * codes are ignored; codes that are not text are INVALID without asking.
  */
@@ -300,6 +332,7 @@ scan_code(void *arg, const char *data, size_t len)
 		r = scan_offline(s, code, nonce, at);
 	else
 		r = scan_online(s, code, nonce, at);
+	scan_print(s, r);
 	scan_show(s, r);
 }
 

@@ -32,6 +32,8 @@
 #endif
 #define SCAN_MAXDIM		8000	/* image width or height, pixels */
 #define SCAN_MAXREPLY		(1024 * 1024)	/* bytes of a server answer */
+#define SCAN_MAXBADGE		(16 * 1024 * 1024) /* bytes of a badge PDF */
+#define SCAN_MAXPATH		4096	/* bytes of a badge file path */
 #define SCAN_MAXBUNDLE		(16 * 1024 * 1024)
 #define SCAN_MAXJOURNAL		(64 * 1024 * 1024)
 #define SCAN_MAXKEYS		16	/* public keys in a bundle */
@@ -39,6 +41,7 @@
 #define SCAN_MAXJTI		64	/* bytes of a revoked ticket id */
 #define SCAN_MAXGATE		CHECKIN_MAXGATE
 #define SCAN_MAXDEVICE		CHECKIN_MAXDEVICE
+#define SCAN_MAXQUEUE		127	/* bytes of a CUPS queue name */
 #define SCAN_TIMEOUT		5	/* seconds for one request, default */
 #define SCAN_MAXTIMEOUT		300	/* --timeout: at most this */
 #define SCAN_RETRY_MS		300	/* pause before the one retry */
@@ -122,6 +125,16 @@ void	 client_free(struct client *);
 enum client_err client_post(struct client *, const char *, const json_t *,
 	    long *, json_t **, char *, size_t);
 const char *client_url(const struct client *);
+int	 client_get_file(struct client *, const char *, char **, size_t *,
+	    char *, size_t);
+
+/* print.c */
+struct printer {
+	const char	*queue;		/* --print: a CUPS queue, for lp -d */
+	const char	*dir;		/* --print-dir: write the PDFs here */
+};
+int	 print_badge(const struct printer *, struct client *, const json_t *,
+	    char *, size_t);
 
 /* journal.c */
 struct seen {
@@ -192,6 +205,7 @@ struct scan {
 	struct output	 out;
 	int		 exit;		/* worst exit code so far */
 	time_t		 server_retry;	/* deciding offline until then */
+	struct printer	 print;		/* badges of admitted scans */
 	int		 told_offline;
 };
 void	 scan_code(void *, const char *, size_t);

@@ -169,6 +169,9 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "SELECT rc_console_promote($1::bigint, $2::bigint, $3)::text", 3 },
 	[SQL_CONSOLE_WALK_IN] = { "console_walk_in",
 	    "SELECT rc_console_walk_in($1::bigint, $2::bigint, $3)::text", 3 },
+	[SQL_BADGES] = { "badges",
+	    "SELECT rc_badges($1::bigint, $2::bigint, $3, $4::integer, "
+	    "$5::integer, $6)::text", 6 },
 	/* Blocking: start-up and commands only, never prepared on the pool. */
 	[SQL_BEGIN] = { "begin", "BEGIN", 0, SQL_DIRECT },
 	[SQL_COMMIT] = { "commit", "COMMIT", 0, SQL_DIRECT },

@@ -31,7 +31,8 @@ static const char *const statuses[] = { "draft", "published", "cancelled",
 	{ "waitlist", V_BOOL, 0, 0, 0, 0, NULL },			\
 	{ "registration_opens_at", V_TIME, 0, 1, 0, 0, NULL },		\
 	{ "registration_closes_at", V_TIME, 0, 1, 0, 0, NULL },		\
-	{ "members_only", V_BOOL, 0, 0, 0, 0, NULL }
+	{ "members_only", V_BOOL, 0, 0, 0, 0, NULL },			\
+	{ "booth_accepts_ticket", V_BOOL, 0, 0, 0, 0, NULL }
 
 static const struct vfield create_fields[] = {
 	EVENT_FIELDS(1),

@@ -1,8 +1,9 @@
 /*
  * Sponsors and their leads.
  *
- * A sponsor token scans a badge; the ticket is verified exactly as at the
- * door. The database stores a lead only when the attendee consented, and
+ * A sponsor token scans a badge: its lead code (looked up in the
+ * database), or an entry ticket, verified exactly as at the door, unless
+ * the event refuses tickets at booths (booth_accepts_ticket). The database stores a lead only when the attendee consented, and
  * even then only the link to the registration: what a sponsor reads is
  * computed from the attendee's consent at that moment (sql/004). No path
  * here returns registration data beyond those consented fields.
@@ -39,12 +40,30 @@ sponsor_create(struct req *r)
 	    http_reply_row_created);
 }
 
-/* POST /api/v1/leads {token, note?, rating?} by a sponsor token. */
+/* True when s looks like a badge's lead code: "RCL" and hex digits. */
+static int
+lead_code_ok(const char *s)
+{
+	size_t	 i;
+
+	if (s == NULL || strlen(s) != LEAD_CODE_LEN ||
+	    strncmp(s, LEAD_CODE_PREFIX, strlen(LEAD_CODE_PREFIX)) != 0)
+		return 0;
+	for (i = strlen(LEAD_CODE_PREFIX); i < LEAD_CODE_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F')))
+			return 0;
+	return 1;
+}
+
+/*
+ * POST /api/v1/leads {token, note?, rating?} by a sponsor token: token is
+ * an entry ticket or a badge's lead code (sql/016).
+ */
 void
 lead_capture(struct req *r)
 {
 	char		 sponsor[24], rating[8];
-	const char	*vals[5];
+	const char	*vals[5], *code;
 	json_t		*claims, *rv;
 	char		*cj = NULL;
 
@@ -55,8 +74,9 @@ lead_capture(struct req *r)
 		    "sponsor.");
 		return;
 	}
-	claims = keyring_claims(json_string_value(json_object_get(r->body,
-	    "token")));
+	code = json_string_value(json_object_get(r->body, "token"));
+	if ((claims = keyring_claims(code)) == NULL && lead_code_ok(code))
+		claims = json_pack("{s:s}", "lead", code);
 	if (claims != NULL)
 		cj = json_dumps(claims, JSON_COMPACT);
 	json_decref(claims);

@@ -157,6 +157,10 @@ cmd_serve(const struct config *cf)
 		log_warnx("cannot load the templates");
 		return 1;
 	}
+	if (badge_init(share_dir(cf->share)) == -1) {
+		log_warnx("cannot load templates/badge.json");
+		return 1;
+	}
 	if (serve_load(conninfo) == -1) {
 		log_warnx("cannot start without the database");
 		return 1;
@@ -171,8 +175,7 @@ cmd_serve(const struct config *cf)
 	session_init(url);
 	if (pwhash_start(base) == -1 ||
 	    db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
-	    keyring_start(base) == -1 || xlsx_start(base) == -1 ||
-	    worker_start(base) == -1 ||
+	    keyring_start(base) == -1 || worker_start(base) == -1 ||
 	    retention_start(base, cf->lead_retention_days) == -1 ||
 	    router_start(base, cf->listen) == -1)
 		return 1;
@@ -189,7 +192,6 @@ cmd_serve(const struct config *cf)
 	notify_stop();
 	worker_stop();
 	db_pool_stop();
-	xlsx_stop();
 	keyring_stop();
 	retention_stop();
 	mail_stop();

@@ -113,6 +113,7 @@ enum sql_id {
 	SQL_CONSOLE_CANCEL,
 	SQL_CONSOLE_PROMOTE,
 	SQL_CONSOLE_WALK_IN,
+	SQL_BADGES,
 	/* Blocking connections only (start-up, commands, the mail thread). */
 	SQL_BEGIN,
 	SQL_COMMIT,
@@ -475,9 +476,15 @@ void	 retention_stop(void);
 #define WORKER_THREADS		2	/* threads drawing ticket images */
 #define WORKER_MAXQUEUE		1024	/* jobs waiting before 503 busy */
 #define WORKER_NICE		10	/* their priority below the loop's */
+#define WORKER_MAXFILES		16	/* file builds (XLSX, PDF) waiting */
 typedef void (*worker_fn)(void *);
+/* Makes a file from JSON on a worker thread: 0 and the bytes, or -1. */
+typedef int (*worker_build_fn)(const json_t *, unsigned char **, size_t *);
+/* Gets the file back on the loop: the bytes (NULL when it failed). */
+typedef void (*worker_done_fn)(void *, const unsigned char *, size_t);
 int	 worker_start(struct event_base *);
 int	 worker_submit(worker_fn, worker_fn, void *);
+int	 worker_build(worker_build_fn, json_t *, worker_done_fn, void *);
 void	 worker_stop(void);
 
 /* checkin.c */
@@ -497,6 +504,8 @@ void	 join_get(struct req *);
 /* lead.c */
 #define LEAD_MAXNOTE		2000	/* bytes of a sponsor's note */
 #define LEAD_MAXRATING		5	/* a rating is 1 to this */
+#define LEAD_CODE_PREFIX	"RCL"	/* a badge's lead code (sql/016) */
+#define LEAD_CODE_LEN		35	/* the prefix and 32 hex digits */
 void	 sponsor_create(struct req *);
 void	 lead_capture(struct req *);
 void	 lead_list(struct req *);
@@ -511,17 +520,28 @@ void	 export_reply_xlsx(struct req *, struct db_res *, const char *);
 void	 export_audit(struct req *);
 
 /* xlsx.c */
-#define XLSX_MAXQUEUE		16	/* workbooks waiting for the thread */
 #define XLSX_MAXCOLS		32	/* columns of one sheet */
 #define XLSX_MAXROWS		1000000	/* rows of one sheet (Excel: 1048576) */
 #define XLSX_MAXCELL		32767	/* bytes of a text cell (Excel's) */
 #define XLSX_MAXBYTES		(256 * 1024 * 1024) /* of one workbook */
 #define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-typedef void (*xlsx_done_fn)(void *, const unsigned char *, size_t);
 int	 xlsx_build(const json_t *, unsigned char **, size_t *);
-int	 xlsx_start(struct event_base *);
-int	 xlsx_submit(json_t *, xlsx_done_fn, void *);
-void	 xlsx_stop(void);
+int	 xlsx_submit(json_t *, worker_done_fn, void *);
+
+/* badge.c */
+#define BADGE_MAXPAGES		5000	/* badges in one PDF */
+#define BADGE_MAXBYTES		(64 * 1024 * 1024) /* of one PDF */
+#define BADGE_MAXTEMPLATE	(16 * 1024) /* bytes of templates/badge.json */
+#define BADGE_MINMM		20	/* smallest page side, millimetres */
+#define BADGE_MAXMM		420	/* largest page side (A3) */
+#define BADGE_MAXPT		200	/* largest font size, points */
+#define BADGE_DOOR_SECS		600	/* a door prints a badge this long
+					   after admitting its holder */
+#define BADGE_TYPE		"application/pdf"
+int	 badge_init(const char *);
+int	 badge_build(const json_t *, unsigned char **, size_t *);
+void	 badge_get(struct req *);
+void	 badge_event(struct req *);
 
 /* template.c */
 #define TMPL_MAXDEPTH		16	/* nested sections and partials */

@@ -192,3 +192,67 @@ worker_stop(void)
 			close(W.wake[i]);
 	W.wake[0] = W.wake[1] = -1;
 }
+
+/* A file to make: build(input) on a worker thread, done() on the loop. */
+struct build_job {
+	worker_build_fn	 build;
+	json_t		*input;
+	worker_done_fn	 done;
+	void		*arg;
+	unsigned char	*data;
+	size_t		 len;
+	int		 err;
+};
+
+static int	 nbuilds;	/* file builds queued or running (the loop's) */
+
+/* On a worker thread: make the file. */
+static void
+build_run(void *arg)
+{
+	struct build_job	*j = arg;
+
+	j->err = j->build(j->input, &j->data, &j->len);
+}
+
+/* On the loop: hand the file to its caller, then free it. */
+static void
+build_done(void *arg)
+{
+	struct build_job	*j = arg;
+
+	nbuilds--;
+	j->done(j->arg, j->err == 0 ? j->data : NULL, j->len);
+	free(j->data);
+	json_decref(j->input);
+	free(j);
+}
+
+/*
+ * Make a file (an XLSX workbook, a badge PDF) from input on a worker
+ * thread; done(arg, bytes, len) runs on the loop. At most WORKER_MAXFILES
+ * wait, so a queue of large files cannot hold back the ticket images
+ * behind them for long. Takes input; -1 (input released) when full.
+ */
+int
+worker_build(worker_build_fn build, json_t *input, worker_done_fn done,
+    void *arg)
+{
+	struct build_job	*j;
+
+	if (nbuilds >= WORKER_MAXFILES || (j = calloc(1, sizeof(*j))) == NULL) {
+		json_decref(input);
+		return -1;
+	}
+	j->build = build;
+	j->input = input;
+	j->done = done;
+	j->arg = arg;
+	if (worker_submit(build_run, build_done, j) == -1) {
+		json_decref(input);
+		free(j);
+		return -1;
+	}
+	nbuilds++;
+	return 0;
+}

@@ -6,10 +6,7 @@
  * path, and keeps its parts in temporary files before it zips them, so a
  * build is blocking file I/O as well as CPU (about 3-4 ms for 300 rows on
  * this machine, tests/unit/test_xlsx.c prints it). Neither may happen on
- * the event loop. One thread takes jobs from a bounded queue; a finished
- * job goes on a done list and one byte down a pipe wakes the loop, which
- * calls the job's callback there, where the reply is sent. libevent need
- * not be thread-aware for this: the thread never touches the base.
+ * the event loop: the build runs on worker.c's thread.
  *
  * Cells: a JSON number is a number, a string is a string (never a
  * formula, so no cell needs neutralising as the CSV's do), a string in a
@@ -18,42 +15,15 @@
  * names, bold, frozen.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
 #include <xlsxwriter.h>
 
 #include "server.h"
-
-struct xlsx_job {
-	json_t		*sheet;
-	xlsx_done_fn	 done;
-	void		*arg;
-	unsigned char	*data;
-	size_t		 len;
-	int		 err;
-	struct xlsx_job	*next;
-};
-
-static struct {
-	pthread_t	 thread;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	struct xlsx_job	*todo, *todo_tail;	/* for the thread */
-	struct xlsx_job	*done;			/* for the loop */
-	int		 queued;
-	int		 stop;
-	int		 running;
-	int		 pipe[2];
-	struct event	*wake;
-} X = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
-    .pipe = { -1, -1 } };
 
 /* Parse "YYYY-MM-DDTHH:MM:SS" into dt; -1 when it is not one. */
 static int
@@ -225,138 +195,13 @@ xlsx_build(const json_t *sheet, unsigned char **out, size_t *len)
 	return rc;
 }
 
-/* The thread: build each queued job, then hand it to the loop. */
-static void *
-xlsx_main(void *arg)
-{
-	struct xlsx_job	*j;
-	char		 b = 1;
-
-	(void)arg;
-	pthread_mutex_lock(&X.mu);
-	for (;;) {
-		while (X.todo == NULL && !X.stop)
-			pthread_cond_wait(&X.cv, &X.mu);
-		if (X.todo == NULL)
-			break;
-		j = X.todo;
-		if ((X.todo = j->next) == NULL)
-			X.todo_tail = NULL;
-		pthread_mutex_unlock(&X.mu);
-		j->err = xlsx_build(j->sheet, &j->data, &j->len);
-		pthread_mutex_lock(&X.mu);
-		j->next = X.done;
-		X.done = j;
-		while (write(X.pipe[1], &b, 1) == -1 && errno == EINTR)
-			;
-	}
-	pthread_mutex_unlock(&X.mu);
-	return NULL;
-}
-
-/* On the loop: call back every finished job, in the order they finished. */
-static void
-xlsx_wake_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct xlsx_job	*list, *rev = NULL, *j;
-	char		 buf[64];
-
-	(void)what;
-	(void)arg;
-	while (read(fd, buf, sizeof(buf)) > 0)
-		;
-	pthread_mutex_lock(&X.mu);
-	list = X.done;
-	X.done = NULL;
-	pthread_mutex_unlock(&X.mu);
-	while (list != NULL) {
-		j = list;
-		list = j->next;
-		j->next = rev;
-		rev = j;
-	}
-	while ((j = rev) != NULL) {
-		rev = j->next;
-		pthread_mutex_lock(&X.mu);
-		X.queued--;
-		pthread_mutex_unlock(&X.mu);
-		j->done(j->arg, j->err == 0 ? j->data : NULL, j->len);
-		free(j->data);
-		json_decref(j->sheet);
-		free(j);
-	}
-}
-
-/* Start the builder thread and its wake-up pipe on base. */
-int
-xlsx_start(struct event_base *base)
-{
-	if (pipe2(X.pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
-		log_warn("pipe");
-		return -1;
-	}
-	X.wake = event_new(base, X.pipe[0], EV_READ | EV_PERSIST,
-	    xlsx_wake_cb, NULL);
-	if (X.wake == NULL || event_add(X.wake, NULL) == -1)
-		return -1;
-	X.stop = 0;
-	if (pthread_create(&X.thread, NULL, xlsx_main, NULL) != 0) {
-		log_warnx("cannot start the spreadsheet thread");
-		return -1;
-	}
-	X.running = 1;
-	return 0;
-}
-
 /*
- * Queue sheet (its reference is taken) for building; done(arg, data, len)
- * runs on the loop later, data NULL on failure. -1 (sheet released, done
- * never called) when the queue is full or the thread is not running.
+ * Queue sheet (its reference is taken) for building on the worker thread;
+ * done(arg, data, len) runs on the loop later, data NULL on failure. -1
+ * (sheet released, done never called) when the queue is full.
  */
 int
-xlsx_submit(json_t *sheet, xlsx_done_fn done, void *arg)
+xlsx_submit(json_t *sheet, worker_done_fn done, void *arg)
 {
-	struct xlsx_job	*j;
-
-	pthread_mutex_lock(&X.mu);
-	if (!X.running || X.queued >= XLSX_MAXQUEUE ||
-	    (j = calloc(1, sizeof(*j))) == NULL) {
-		pthread_mutex_unlock(&X.mu);
-		json_decref(sheet);
-		return -1;
-	}
-	j->sheet = sheet;
-	j->done = done;
-	j->arg = arg;
-	if (X.todo_tail != NULL)
-		X.todo_tail->next = j;
-	else
-		X.todo = j;
-	X.todo_tail = j;
-	X.queued++;
-	pthread_cond_signal(&X.cv);
-	pthread_mutex_unlock(&X.mu);
-	return 0;
-}
-
-/* Stop the thread (after the loop, when no request waits) and close up. */
-void
-xlsx_stop(void)
-{
-	if (X.running) {
-		pthread_mutex_lock(&X.mu);
-		X.stop = 1;
-		pthread_cond_signal(&X.cv);
-		pthread_mutex_unlock(&X.mu);
-		pthread_join(X.thread, NULL);
-		X.running = 0;
-	}
-	if (X.wake != NULL)
-		event_free(X.wake);
-	X.wake = NULL;
-	if (X.pipe[0] != -1)
-		close(X.pipe[0]);
-	if (X.pipe[1] != -1)
-		close(X.pipe[1]);
-	X.pipe[0] = X.pipe[1] = -1;
+	return worker_build(xlsx_build, sheet, done, arg);
 }

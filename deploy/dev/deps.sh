@@ -29,6 +29,10 @@ need_pc libjpeg libjpeg62-turbo-dev
 need_pc libcurl libcurl4-openssl-dev
 need_pc gmime-3.0 libgmime-3.0-dev
 need_pc xlsxwriter libxlsxwriter-dev
+need_pc pangocairo libpango1.0-dev
+need_pc cairo-pdf libcairo2-dev
+# Badges: CJK names need a font that has them (embedded in the PDF).
+fc-list 2>/dev/null | grep -q NotoSansCJK || want+=(fonts-noto-cjk)
 case "${1:-build}" in
 run|test|bench)
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || want+=(postgresql)
@@ -50,6 +54,10 @@ test|bench)
 	need_py aiosmtpd python3-aiosmtpd
 	need_py openpyxl python3-openpyxl
 	need_cmd zbarimg zbar-tools
+	need_cmd pdftotext poppler-utils
+	need_cmd pdftoppm poppler-utils
+	need_cmd pdffonts poppler-utils
+	need_cmd lp cups-client
 	need_cmd chromium chromium
 	need_cmd node nodejs
 	need_cmd npm npm

@@ -80,6 +80,8 @@ BEGIN
 	END IF;
 	-- What is recorded: the verdict, never the person (rc_checkin_answer).
 	res := jsonb_build_object('result', v, 'event_id', ev,
+	    -- what a door needs to fetch the badge it may now print
+	    'registration_id', CASE WHEN v = 'admitted' THEN r.id END,
 	    'first_checked_in_at', CASE WHEN v IN ('admitted',
 	        'already_checked_in') THEN r.checked_in_at END,
 	    'gate', CASE WHEN v IN ('admitted', 'already_checked_in')

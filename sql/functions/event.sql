@@ -20,6 +20,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	    'registration_opens_at', e.registration_opens_at,
 	    'registration_closes_at', e.registration_closes_at,
 	    'members_only', e.members_only, 'status', e.status,
+	    'booth_accepts_ticket', e.booth_accepts_ticket,
 	    'series_id', e.series_id, 'episode', e.episode,
 	    'sponsors', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 	        'id', s.id, 'name', s.name) ORDER BY s.id), '[]')
@@ -122,7 +123,7 @@ BEGIN
 	INSERT INTO events (kind, title, description, chapter, format, venue,
 	    online_url, starts_at, ends_at, timezone, capacity, waitlist,
 	    registration_opens_at, registration_closes_at, members_only,
-	    created_by)
+	    booth_accepts_ticket, created_by)
 	VALUES (k, p->>'title', coalesce(p->>'description', ''), p->>'chapter',
 	    p->>'format', p->>'venue', p->>'online_url',
 	    (p->>'starts_at')::timestamptz, (p->>'ends_at')::timestamptz,
@@ -134,6 +135,7 @@ BEGIN
 	    (p->>'registration_opens_at')::timestamptz,
 	    (p->>'registration_closes_at')::timestamptz,
 	    coalesce((p->>'members_only')::boolean, k = 'nighttalk'),
+	    coalesce((p->>'booth_accepts_ticket')::boolean, true),
 	    p_actor)
 	RETURNING * INTO e;
 	PERFORM rc_event_check(e);
@@ -205,6 +207,9 @@ BEGIN
 	        ELSE registration_closes_at END,
 	    members_only = CASE WHEN p ? 'members_only'
 	        THEN (p->>'members_only')::boolean ELSE members_only END,
+	    booth_accepts_ticket = CASE WHEN p ? 'booth_accepts_ticket'
+	        THEN (p->>'booth_accepts_ticket')::boolean
+	        ELSE booth_accepts_ticket END,
 	    status = coalesce(new_status, status),
 	    ics_sequence = ics_sequence + 1,
 	    updated_at = now()

@@ -40,8 +40,9 @@ BEGIN
 	    'name', s.name, 'created_at', s.created_at);
 END $$;
 
--- A sponsor scans a badge. p_claims are the verified ticket claims, or
--- NULL when the code was not a valid ticket.
+-- A sponsor scans a badge. p_claims are the verified ticket claims,
+-- {"lead": CODE} for a badge's lead code, or NULL when the code was
+-- neither. An event may refuse entry tickets at its booths.
 CREATE OR REPLACE FUNCTION rc_lead_capture(p_sponsor bigint, p_claims jsonb,
     p_note text, p_rating integer, p_actor text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -60,14 +61,29 @@ BEGIN
 	END IF;
 	IF p_claims IS NULL THEN
 		RETURN jsonb_build_object('result', 'invalid');
-	END IF;
-	IF (p_claims->>'ev')::bigint <> s.event_id THEN
-		RETURN jsonb_build_object('result', 'wrong_event');
-	END IF;
-	SELECT * INTO r FROM registrations
-	WHERE id = (p_claims->>'reg')::bigint AND event_id = s.event_id;
-	IF NOT FOUND OR r.ticket_jti IS DISTINCT FROM p_claims->>'jti' THEN
-		RETURN jsonb_build_object('result', 'invalid');
+	ELSIF p_claims ? 'lead' THEN
+		SELECT * INTO r FROM registrations
+		WHERE lead_code = p_claims->>'lead';
+		IF NOT FOUND THEN
+			RETURN jsonb_build_object('result', 'invalid');
+		ELSIF r.event_id <> s.event_id THEN
+			RETURN jsonb_build_object('result', 'wrong_event');
+		END IF;
+	ELSE
+		IF (p_claims->>'ev')::bigint <> s.event_id THEN
+			RETURN jsonb_build_object('result', 'wrong_event');
+		END IF;
+		IF NOT (SELECT booth_accepts_ticket FROM events
+		    WHERE id = s.event_id) THEN
+			RETURN jsonb_build_object('result', 'invalid',
+			    'message', 'Booths at this event scan the lead code '
+			    'on the badge, not the entry ticket.');
+		END IF;
+		SELECT * INTO r FROM registrations
+		WHERE id = (p_claims->>'reg')::bigint AND event_id = s.event_id;
+		IF NOT FOUND OR r.ticket_jti IS DISTINCT FROM p_claims->>'jti' THEN
+			RETURN jsonb_build_object('result', 'invalid');
+		END IF;
 	END IF;
 	IF r.status = 'cancelled' OR rc_event_cancelled(s.event_id) THEN
 		RETURN jsonb_build_object('result', 'cancelled', 'lead', NULL);
