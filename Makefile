@@ -21,7 +21,7 @@ SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/checkin.c server/config.c \
 	      server/ics.c server/join.c server/jwks.c server/keyring.c \
 	      server/lead.c server/mail.c server/mail_build.c \
 	      server/mail_worker.c server/metrics.c server/migrate.c \
-	      server/notify.c server/ops.c server/ratelimit.c \
+	      server/noshow.c server/notify.c server/ops.c server/ratelimit.c \
 	      server/registration.c server/router.c server/secret.c \
 	      server/template.c server/tickets.c server/token.c \
 	      server/validate.c server/web.c server/xlsx.c

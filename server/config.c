@@ -36,6 +36,7 @@ enum ckey {
 	CK_SYSLOG,
 	CK_VERBOSE,
 	CK_TRUSTED_PROXIES,
+	CK_NOSHOW_INTERVAL,
 	CK__MAX
 };
 
@@ -54,6 +55,7 @@ static const struct {
 	[CK_SYSLOG] =		{ "syslog", 0, 0 },
 	[CK_VERBOSE] =		{ "verbose", 0, 0 },
 	[CK_TRUSTED_PROXIES] =	{ "trusted_proxies", 0, 0 },
+	[CK_NOSHOW_INTERVAL] =	{ "noshow_interval", 1, NOSHOW_MAXINTERVAL },
 };
 
 /* One trusted proxy: an address and how many leading bits must match. */
@@ -90,6 +92,7 @@ config_defaults(struct config *cf)
 	cf->queue_max = DB_MAXWAIT;
 	cf->foreground = 1;
 	cf->rate_limit = 60;
+	cf->noshow_secs = NOSHOW_INTERVAL_SECS;
 }
 
 /* Release what config_load read, wiping it: db and db_file may hold a
@@ -444,6 +447,7 @@ config_set(struct config *cf, const char *key, const char *value, char *err,
 	case CK_RATE_LIMIT:
 	case CK_POOL:
 	case CK_QUEUE:
+	case CK_NOSHOW_INTERVAL:
 		if (parse_int64(value, ckeys[k].min, ckeys[k].max, &v) == -1) {
 			seterr(err, errlen, "%s: wants a whole number from "
 			    "%lld to %lld%s", key, (long long)ckeys[k].min,
@@ -455,6 +459,8 @@ config_set(struct config *cf, const char *key, const char *value, char *err,
 			cf->rate_limit = (int)v;
 		else if (k == CK_POOL)
 			cf->pool_size = (int)v;
+		else if (k == CK_NOSHOW_INTERVAL)
+			cf->noshow_secs = (int)v;
 		else
 			cf->queue_max = (int)v;
 		break;

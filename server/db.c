@@ -122,6 +122,11 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_CHECKIN_GROUP] = { "checkin_group",
 	    "SELECT ord, status, code, body FROM rc_checkin_group($1::jsonb)",
 	    1 },
+	/* The no-show job (noshow.c) and the attendee's reconfirmation. */
+	[SQL_NOSHOW_RUN] = { "noshow_run",
+	    "SELECT rc_noshow_run($1::integer)::text", 1 },
+	[SQL_RECONFIRM] = { "reconfirm",
+	    "SELECT rc_reconfirm(decode($1, 'hex'))::text", 1 },
 	/* Blocking: start-up and commands only, never prepared on the pool. */
 	[SQL_BEGIN] = { "begin", "BEGIN", 0, SQL_DIRECT },
 	[SQL_COMMIT] = { "commit", "COMMIT", 0, SQL_DIRECT },

@@ -27,7 +27,7 @@ usage(void)
 	    "[--listen ADDR:PORT] [--rate-limit N]\n"
 	    "                 [--pool N] [--queue N] [--public-url URL] "
 	    "[--trusted-proxies LIST]\n"
-	    "                 [--syslog] [-v]\n"
+	    "                 [--noshow-interval SECONDS] [--syslog] [-v]\n"
 	    "                 [--smtp URL [--smtp-user U --smtp-password-file F]"
 	    " [--smtp-tls required|try|none]\n"
 	    "                  | --sendmail PATH] [--mail-from ADDRESS]\n"
@@ -161,6 +161,7 @@ cmd_serve(const struct config *cf)
 		return 1;
 	if (db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
 	    keyring_start(base) == -1 || xlsx_start(base) == -1 ||
+	    noshow_start(base, cf->noshow_secs) == -1 ||
 	    router_start(base, cf->listen) == -1)
 		return 1;
 	sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
@@ -174,6 +175,7 @@ cmd_serve(const struct config *cf)
 	    cf->pool_size, cf->rate_limit);
 	event_base_dispatch(base);
 	notify_stop();
+	noshow_stop();
 	db_pool_stop();
 	xlsx_stop();
 	keyring_stop();
@@ -209,6 +211,7 @@ parse_flags(int argc, char *argv[], struct flag *flags, int *nflags,
 		{ "share", required_argument, NULL, 's' },
 		{ "public-url", required_argument, NULL, 'u' },
 		{ "trusted-proxies", required_argument, NULL, 't' },
+		{ "noshow-interval", required_argument, NULL, 'n' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "syslog", no_argument, NULL, 'S' },
 		/* the mail settings (config_mail_set): */
@@ -263,6 +266,7 @@ parse_flags(int argc, char *argv[], struct flag *flags, int *nflags,
 		case 's': f->key = "share"; break;
 		case 'u': f->key = "public_url"; break;
 		case 't': f->key = "trusted_proxies"; break;
+		case 'n': f->key = "noshow_interval"; break;
 		case 'S': f->key = "syslog"; f->value = "yes"; break;
 		case 'v': f->key = "verbose"; f->value = "yes"; break;
 		}
