@@ -21,9 +21,9 @@ SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/checkin.c server/config.c \
 	      server/account.c server/console.c server/ics.c server/join.c \
 	      server/jwks.c server/keyring.c server/lead.c server/mail.c \
 	      server/mail_build.c server/mail_worker.c server/metrics.c \
-	      server/migrate.c server/notify.c server/ops.c server/pwhash.c \
-	      server/ratelimit.c server/registration.c server/retention.c \
-	      server/router.c server/secret.c server/session.c \
+	      server/migrate.c server/noshow.c server/notify.c server/ops.c \
+	      server/pwhash.c server/ratelimit.c server/registration.c \
+	      server/retention.c server/router.c server/secret.c server/session.c \
 	      server/template.c server/tickets.c server/token.c \
 	      server/validate.c server/web.c server/worker.c server/xlsx.c \
 	      server/badge.c

@@ -37,6 +37,7 @@ enum ckey {
 	CK_VERBOSE,
 	CK_TRUSTED_PROXIES,
 	CK_LEAD_RETENTION_DAYS,
+	CK_NOSHOW_INTERVAL,
 	CK__MAX
 };
 
@@ -57,6 +58,7 @@ static const struct {
 	[CK_TRUSTED_PROXIES] =	{ "trusted_proxies", 0, 0 },
 	[CK_LEAD_RETENTION_DAYS] = { "lead_retention_days", 0,
 	    RETENTION_MAXDAYS },
+	[CK_NOSHOW_INTERVAL] =	{ "noshow_interval", 1, NOSHOW_MAXINTERVAL },
 };
 
 /* One trusted proxy: an address and how many leading bits must match. */
@@ -94,6 +96,7 @@ config_defaults(struct config *cf)
 	cf->foreground = 1;
 	cf->rate_limit = 60;
 	cf->lead_retention_days = RETENTION_LEAD_DAYS;
+	cf->noshow_secs = NOSHOW_INTERVAL_SECS;
 }
 
 /* Release what config_load read, wiping it: db and db_file may hold a
@@ -449,6 +452,7 @@ config_set(struct config *cf, const char *key, const char *value, char *err,
 	case CK_POOL:
 	case CK_QUEUE:
 	case CK_LEAD_RETENTION_DAYS:
+	case CK_NOSHOW_INTERVAL:
 		if (parse_int64(value, ckeys[k].min, ckeys[k].max, &v) == -1) {
 			seterr(err, errlen, "%s: wants a whole number from "
 			    "%lld to %lld%s", key, (long long)ckeys[k].min,
@@ -462,6 +466,8 @@ config_set(struct config *cf, const char *key, const char *value, char *err,
 			cf->pool_size = (int)v;
 		else if (k == CK_LEAD_RETENTION_DAYS)
 			cf->lead_retention_days = (int)v;
+		else if (k == CK_NOSHOW_INTERVAL)
+			cf->noshow_secs = (int)v;
 		else
 			cf->queue_max = (int)v;
 		break;

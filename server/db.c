@@ -172,6 +172,11 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_BADGES] = { "badges",
 	    "SELECT rc_badges($1::bigint, $2::bigint, $3, $4::integer, "
 	    "$5::integer, $6)::text", 6 },
+	/* The no-show job (noshow.c) and the attendee's reconfirmation. */
+	[SQL_NOSHOW_RUN] = { "noshow_run",
+	    "SELECT rc_noshow_run($1::integer)::text", 1 },
+	[SQL_RECONFIRM] = { "reconfirm",
+	    "SELECT rc_reconfirm(decode($1, 'hex'))::text", 1 },
 	/* Blocking: start-up and commands only, never prepared on the pool. */
 	[SQL_BEGIN] = { "begin", "BEGIN", 0, SQL_DIRECT },
 	[SQL_COMMIT] = { "commit", "COMMIT", 0, SQL_DIRECT },

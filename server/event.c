@@ -32,7 +32,10 @@ static const char *const statuses[] = { "draft", "published", "cancelled",
 	{ "registration_opens_at", V_TIME, 0, 1, 0, 0, NULL },		\
 	{ "registration_closes_at", V_TIME, 0, 1, 0, 0, NULL },		\
 	{ "members_only", V_BOOL, 0, 0, 0, 0, NULL },			\
-	{ "booth_accepts_ticket", V_BOOL, 0, 0, 0, 0, NULL }
+	{ "booth_accepts_ticket", V_BOOL, 0, 0, 0, 0, NULL },		\
+	{ "reconfirm_hours", V_INT, 0, 1, 0, NOSHOW_MAXHOURS, NULL },	\
+	{ "release_hours", V_INT, 0, 1, 0, NOSHOW_MAXHOURS, NULL },	\
+	{ "overbook_percent", V_INT, 0, 1, 0, NOSHOW_MAXOVERBOOK, NULL }
 
 static const struct vfield create_fields[] = {
 	EVENT_FIELDS(1),
@@ -117,6 +120,13 @@ event_create(struct req *r)
 		    "to a series; create them with POST /api/v1/series.");
 		return;
 	}
+	/* The no-show defaults; an explicit null turns either off. */
+	if (json_object_get(r->body, "reconfirm_hours") == NULL)
+		json_object_set_new(r->body, "reconfirm_hours",
+		    json_integer(NOSHOW_RECONFIRM_HOURS));
+	if (json_object_get(r->body, "release_hours") == NULL)
+		json_object_set_new(r->body, "release_hours",
+		    json_integer(NOSHOW_RELEASE_HOURS));
 	if ((body = json_dumps(r->body, JSON_COMPACT)) == NULL) {
 		http_error(r, 503, "out_of_memory", "Try again.");
 		return;

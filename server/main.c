@@ -27,7 +27,8 @@ usage(void)
 	    "[--listen ADDR:PORT] [--rate-limit N]\n"
 	    "                 [--pool N] [--queue N] [--public-url URL] "
 	    "[--trusted-proxies LIST]\n"
-	    "                 [--lead-retention-days N] [--syslog] [-v]\n"
+	    "                 [--lead-retention-days N] [--noshow-interval SECONDS]\n"
+	    "                 [--syslog] [-v]\n"
 	    "                 [--smtp URL [--smtp-user U --smtp-password-file F]"
 	    " [--smtp-tls required|try|none]\n"
 	    "                  | --sendmail PATH] [--mail-from ADDRESS]\n"
@@ -177,6 +178,7 @@ cmd_serve(const struct config *cf)
 	    db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
 	    keyring_start(base) == -1 || worker_start(base) == -1 ||
 	    retention_start(base, cf->lead_retention_days) == -1 ||
+	    noshow_start(base, cf->noshow_secs) == -1 ||
 	    router_start(base, cf->listen) == -1)
 		return 1;
 	sigterm = evsignal_new(base, SIGTERM, on_signal, NULL);
@@ -191,6 +193,7 @@ cmd_serve(const struct config *cf)
 	event_base_dispatch(base);
 	notify_stop();
 	worker_stop();
+	noshow_stop();
 	db_pool_stop();
 	keyring_stop();
 	retention_stop();
@@ -228,6 +231,7 @@ parse_flags(int argc, char *argv[], struct flag *flags, int *nflags,
 		{ "public-url", required_argument, NULL, 'u' },
 		{ "trusted-proxies", required_argument, NULL, 't' },
 		{ "lead-retention-days", required_argument, NULL, 'L' },
+		{ "noshow-interval", required_argument, NULL, 'n' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "syslog", no_argument, NULL, 'S' },
 		/* the mail settings (config_mail_set): */
@@ -283,6 +287,7 @@ parse_flags(int argc, char *argv[], struct flag *flags, int *nflags,
 		case 'u': f->key = "public_url"; break;
 		case 't': f->key = "trusted_proxies"; break;
 		case 'L': f->key = "lead_retention_days"; break;
+		case 'n': f->key = "noshow_interval"; break;
 		case 'S': f->key = "syslog"; f->value = "yes"; break;
 		case 'v': f->key = "verbose"; f->value = "yes"; break;
 		}

@@ -40,6 +40,7 @@ ops_metrics(struct req *r)
 {
 	struct evbuffer		*b;
 	uint64_t		 groups, grouped;
+	unsigned long long	 runs, asked, released;
 	int			 total, idle, busy, waiting;
 
 	if ((b = evbuffer_new()) == NULL) {
@@ -94,6 +95,20 @@ ops_metrics(struct req *r)
 	    "door token's; at most one a second).\n"
 	    "# TYPE rollcall_keyring_reloads_total counter\n"
 	    "rollcall_keyring_reloads_total %llu\n", keyring_reload_count());
+	noshow_stats(&runs, &asked, &released);
+	evbuffer_add_printf(b,
+	    "# HELP rollcall_noshow_runs_total Runs of the no-show job "
+	    "(this process).\n"
+	    "# TYPE rollcall_noshow_runs_total counter\n"
+	    "rollcall_noshow_runs_total %llu\n"
+	    "# HELP rollcall_noshow_asked_total Attendees asked to "
+	    "reconfirm (this process).\n"
+	    "# TYPE rollcall_noshow_asked_total counter\n"
+	    "rollcall_noshow_asked_total %llu\n"
+	    "# HELP rollcall_noshow_released_total Unconfirmed seats "
+	    "released to the waitlist (this process).\n"
+	    "# TYPE rollcall_noshow_released_total counter\n"
+	    "rollcall_noshow_released_total %llu\n", runs, asked, released);
 	mail_metrics(b);
 	metrics_done(r, b);
 }

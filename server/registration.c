@@ -531,6 +531,18 @@ registration_cancel(struct req *r)
 	req_query(r, SQL_REG_CANCEL, vals, 1, reply_or_404);
 }
 
+/*
+ * POST /api/v1/registrations/{secret}/reconfirm: the attendee says they
+ * are coming, so their seat is not released; 409 when it holds none.
+ */
+void
+registration_reconfirm(struct req *r)
+{
+	const char	*vals[1] = { r->secret_hash };
+
+	req_query(r, SQL_RECONFIRM, vals, 1, reply_or_404);
+}
+
 /* GET /api/v1/events/{id}/registrations?status=&limit=&offset= */
 void
 registration_list(struct req *r)

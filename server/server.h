@@ -114,6 +114,8 @@ enum sql_id {
 	SQL_CONSOLE_PROMOTE,
 	SQL_CONSOLE_WALK_IN,
 	SQL_BADGES,
+	SQL_NOSHOW_RUN,
+	SQL_RECONFIRM,
 	/* Blocking connections only (start-up, commands, the mail thread). */
 	SQL_BEGIN,
 	SQL_COMMIT,
@@ -262,6 +264,7 @@ struct config {
 	int		 lead_retention_days; /* leads kept after the event */
 	int		 pool_size;
 	int		 queue_max;
+	int		 noshow_secs;	/* the no-show job runs this often */
 	int		 verbose;
 	int		 foreground;
 	char		*file_text;	/* the config file; values point here */
@@ -391,6 +394,19 @@ void	 series_create(struct req *);
 void	 event_shred(struct req *);
 void	 event_agenda(struct req *);
 
+/* noshow.c */
+#define NOSHOW_RECONFIRM_HOURS	48	/* default: ask this long before the start */
+#define NOSHOW_RELEASE_HOURS	24	/* default: release unconfirmed seats then */
+#define NOSHOW_MAXHOURS		720	/* most hours of either before the start */
+#define NOSHOW_MAXOVERBOOK	100	/* most overbook_percent of an event */
+#define NOSHOW_INTERVAL_SECS	60	/* default: run the job this often */
+#define NOSHOW_MAXINTERVAL	3600	/* longest --noshow-interval */
+#define NOSHOW_BATCH		500	/* registrations asked per run at most */
+int	 noshow_start(struct event_base *, int);
+void	 noshow_stop(void);
+void	 noshow_stats(unsigned long long *, unsigned long long *,
+	    unsigned long long *);
+
 /* registration.c */
 #define SECRET_BYTES		32	/* manage secret: 256 random bits */
 #define SECRET_LEN		43	/* as URL-safe base64 */
@@ -407,6 +423,7 @@ void	 registration_update(struct req *);
 void	 registration_cancel(struct req *);
 void	 registration_list(struct req *);
 void	 registration_erase(struct req *);
+void	 registration_reconfirm(struct req *);
 int	 registration_check(json_t *, char *, size_t, char *, size_t);
 int	 registration_rate_ok(struct req *);
 void	 registration_submit(struct req *, json_t *, reg_done_fn);
@@ -580,6 +597,7 @@ void	 web_manage(struct req *);
 void	 web_cancel(struct req *);
 void	 web_erase(struct req *);
 void	 web_consent(struct req *);
+void	 web_reconfirm(struct req *);
 void	 web_ics(struct req *);
 void	 web_css(struct req *);
 

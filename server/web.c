@@ -511,6 +511,20 @@ web_erase(struct req *r)
 		req_query(r, SQL_REG_ERASE, vals, 1, back_to_manage);
 }
 
+/*
+ * POST /manage/{secret}/reconfirm: the button of the manage page that
+ * the reconfirmation mail links to. Only a POST confirms, so a mail
+ * scanner fetching the link confirms nothing.
+ */
+void
+web_reconfirm(struct req *r)
+{
+	const char	*vals[1] = { r->secret_hash };
+
+	if (web_csrf_ok(r))
+		req_query(r, SQL_RECONFIRM, vals, 1, back_to_manage);
+}
+
 /* POST /manage/{secret}/consent */
 void
 web_consent(struct req *r)

@@ -15,7 +15,9 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	        'YYYY-MM-DD"T"HH24:MI:SS'),
 	    'timezone', e.timezone, 'capacity', e.capacity,
 	    'seats_left', CASE WHEN e.capacity IS NULL THEN NULL
-	        ELSE greatest(e.capacity - e.confirmed, 0) END,
+	        ELSE greatest(e.seat_limit - e.confirmed, 0) END,
+	    'reconfirm_hours', e.reconfirm_hours,
+	    'release_hours', e.release_hours,
 	    'waitlist', e.waitlist,
 	    'registration_opens_at', e.registration_opens_at,
 	    'registration_closes_at', e.registration_closes_at,
@@ -26,7 +28,8 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	        'id', s.id, 'name', s.name) ORDER BY s.id), '[]')
 	        FROM sponsors s WHERE s.event_id = e.id))
 	    || CASE WHEN staff THEN jsonb_build_object(
-	        'confirmed', e.confirmed, 'created_at', e.created_at,
+	        'confirmed', e.confirmed, 'overbook_percent', e.overbook_percent,
+	        'seat_limit', e.seat_limit, 'created_at', e.created_at,
 	        'updated_at', e.updated_at)
 	    ELSE '{}'::jsonb END
 $$;
@@ -44,13 +47,14 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 $$;
 
 -- One event with its agenda; drafts only for staff in scope, who also see
--- the counts. NULL when not visible.
+-- the counts and the chapter's turnout. NULL when not visible.
 CREATE OR REPLACE FUNCTION rc_event_get(p_id bigint, p_staff boolean)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT rc_event_json(e, p_staff)
 	    || jsonb_build_object('sessions', rc_agenda(e.id))
 	    || CASE WHEN p_staff
-	    THEN jsonb_build_object('counts', rc_event_counts(e.id))
+	    THEN jsonb_build_object('counts', rc_event_counts(e.id),
+	        'turnout', rc_chapter_turnout(e.chapter, e.id))
 	    ELSE '{}'::jsonb END
 	FROM events e
 	WHERE e.id = p_id AND (p_staff OR e.status <> 'draft')
@@ -102,7 +106,12 @@ BEGIN
 		PERFORM rc_fail(400, 'invalid_field',
 		    'registration_closes_at: must be after registration_opens_at.');
 	END IF;
-	IF e.capacity IS NOT NULL AND e.capacity < e.confirmed THEN
+	IF e.reconfirm_hours > 0 AND e.release_hours > 0
+	    AND e.release_hours >= e.reconfirm_hours THEN
+		PERFORM rc_fail(400, 'invalid_field', 'release_hours: must be ' ||
+		    'fewer than reconfirm_hours (' || e.reconfirm_hours || ').');
+	END IF;
+	IF e.capacity IS NOT NULL AND e.seat_limit < e.confirmed THEN
 		PERFORM rc_fail(409, 'capacity_below_confirmed',
 		    'capacity: ' || e.confirmed || ' registrations are already ' ||
 		    'confirmed.');
@@ -123,7 +132,8 @@ BEGIN
 	INSERT INTO events (kind, title, description, chapter, format, venue,
 	    online_url, starts_at, ends_at, timezone, capacity, waitlist,
 	    registration_opens_at, registration_closes_at, members_only,
-	    booth_accepts_ticket, created_by)
+	    booth_accepts_ticket, reconfirm_hours, release_hours,
+	    overbook_percent, created_by)
 	VALUES (k, p->>'title', coalesce(p->>'description', ''), p->>'chapter',
 	    p->>'format', p->>'venue', p->>'online_url',
 	    (p->>'starts_at')::timestamptz, (p->>'ends_at')::timestamptz,
@@ -136,7 +146,8 @@ BEGIN
 	    (p->>'registration_closes_at')::timestamptz,
 	    coalesce((p->>'members_only')::boolean, k = 'nighttalk'),
 	    coalesce((p->>'booth_accepts_ticket')::boolean, true),
-	    p_actor)
+	    (p->>'reconfirm_hours')::integer, (p->>'release_hours')::integer,
+	    coalesce((p->>'overbook_percent')::integer, 0), p_actor)
 	RETURNING * INTO e;
 	PERFORM rc_event_check(e);
 	UPDATE tokens SET events = array_append(events, e.id)
@@ -210,6 +221,13 @@ BEGIN
 	    booth_accepts_ticket = CASE WHEN p ? 'booth_accepts_ticket'
 	        THEN (p->>'booth_accepts_ticket')::boolean
 	        ELSE booth_accepts_ticket END,
+	    reconfirm_hours = CASE WHEN p ? 'reconfirm_hours'
+	        THEN (p->>'reconfirm_hours')::integer ELSE reconfirm_hours END,
+	    release_hours = CASE WHEN p ? 'release_hours'
+	        THEN (p->>'release_hours')::integer ELSE release_hours END,
+	    overbook_percent = CASE WHEN p ? 'overbook_percent'
+	        THEN coalesce((p->>'overbook_percent')::integer, 0)
+	        ELSE overbook_percent END,
 	    status = coalesce(new_status, status),
 	    ics_sequence = ics_sequence + 1,
 	    updated_at = now()
@@ -291,17 +309,20 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	FROM registrations WHERE event_id = p_event
 $$;
 
--- Raising capacity fills the new seats from the waitlist.
+-- Raising capacity (or the overbooking) fills the new seats from the
+-- waitlist.
 CREATE OR REPLACE FUNCTION rc_event_fill_after_update()
 RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	IF NEW.status = 'published' AND (NEW.capacity IS DISTINCT FROM OLD.capacity)
-	    AND (NEW.capacity IS NULL OR NEW.capacity > NEW.confirmed) THEN
+	IF NEW.status = 'published'
+	    AND (NEW.seat_limit IS DISTINCT FROM OLD.seat_limit)
+	    AND (NEW.capacity IS NULL OR NEW.seat_limit > NEW.confirmed) THEN
 		PERFORM rc_promote(NEW.id);
 	END IF;
 	RETURN NULL;
 END $$;
-CREATE OR REPLACE TRIGGER events_fill AFTER UPDATE OF capacity ON events
+CREATE OR REPLACE TRIGGER events_fill
+    AFTER UPDATE OF capacity, overbook_percent ON events
     FOR EACH ROW EXECUTE FUNCTION rc_event_fill_after_update();
 
 -- Whether the event was cancelled: its tickets admit no one at the door

@@ -54,7 +54,8 @@ BEGIN
 		PERFORM rc_mail_queue(NEW, 'promoted', sealed);
 	ELSIF NEW.status = 'cancelled' AND OLD.status <> 'cancelled' THEN
 		PERFORM rc_mail_drop(NEW.id, NULL, 'registration cancelled');
-		PERFORM rc_mail_queue(NEW, 'cancelled');
+		PERFORM rc_mail_queue(NEW, CASE WHEN NEW.released_at IS NULL
+		    THEN 'cancelled' ELSE 'released' END);
 	END IF;
 	RETURN NULL;
 END $$;
@@ -199,8 +200,11 @@ BEGIN
 		    WHEN r.email IS NULL OR r.erased_at IS NOT NULL
 		        THEN 'personal data erased'
 		    WHEN r.status = 'cancelled' AND o.kind IN ('confirmed',
-		        'waitlisted', 'promoted', 'reminder', 'resend')
+		        'waitlisted', 'promoted', 'reminder', 'resend', 'reconfirm')
 		        THEN 'registration cancelled'
+		    WHEN o.kind = 'reconfirm' AND (r.status <> 'confirmed'
+		        OR r.reconfirmed_at IS NOT NULL OR e.starts_at <= now())
+		        THEN 'no reconfirmation due'
 		    WHEN o.kind = 'reminder' AND (r.status <> 'confirmed'
 		        OR e.status <> 'published' OR e.starts_at <= now())
 		        THEN 'no reminder due'

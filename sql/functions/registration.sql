@@ -4,9 +4,10 @@
 -- conditional single-row updates inside the functions below. A registration
 -- takes a seat with
 --     UPDATE events SET confirmed = confirmed + 1
---     WHERE id = $1 AND (capacity IS NULL OR confirmed < capacity)
+--     WHERE id = $1 AND (capacity IS NULL OR confirmed < seat_limit)
 -- which PostgreSQL serialises on the event's row: of N concurrent callers
--- exactly capacity - confirmed succeed, whichever server process they came
+-- exactly seat_limit - confirmed succeed (seat_limit is the capacity plus
+-- the event's overbooking, 017_noshow.sql), whichever server process they came
 -- through. Every transition that frees or takes a seat (cancel, promote,
 -- raising capacity) runs under the same row lock, in one transaction.
 
@@ -30,6 +31,8 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	        'fields', to_jsonb(r.consent_fields), 'updated_at', r.consent_at),
 	    'created_at', r.created_at, 'confirmed_at', r.confirmed_at,
 	    'cancelled_at', r.cancelled_at, 'checked_in_at', r.checked_in_at,
+	    'reconfirm_asked_at', r.reconfirm_asked_at,
+	    'reconfirmed_at', r.reconfirmed_at, 'released_at', r.released_at,
 	    'waitlist_position', rc_waitlist_position(r),
 	    'ticket_claims', rc_ticket_claims(r),
 	    'event', (SELECT jsonb_build_object('id', e.id, 'title', e.title,
@@ -41,6 +44,10 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	            'YYYY-MM-DD"T"HH24:MI:SS'),
 	        'timezone', e.timezone, 'venue', e.venue, 'status', e.status,
 	        'description', e.description, 'sequence', e.ics_sequence,
+	        'release_local', CASE WHEN e.reconfirm_hours > 0
+	            AND e.release_hours > 0 THEN to_char((e.starts_at -
+	            make_interval(hours => e.release_hours)) AT TIME ZONE
+	            e.timezone, 'YYYY-MM-DD HH24:MI') END,
 	        'tz_offset', rc_tz_offset(e.starts_at, e.timezone),
 	        'tz_standard', rc_tz_standard(e.starts_at, e.timezone),
 	        'sponsors', (SELECT coalesce(jsonb_agg(s.name ORDER BY s.id),
@@ -57,7 +64,7 @@ DECLARE
 	moved integer;
 BEGIN
 	SELECT CASE WHEN capacity IS NULL THEN 2147483647
-	    ELSE capacity - confirmed END INTO free
+	    ELSE seat_limit - confirmed END INTO free
 	FROM events WHERE id = p_event;
 	IF free <= 0 THEN
 		RETURN 0;
@@ -142,7 +149,7 @@ BEGIN
 		FROM jsonb_array_elements(p_regs) WITH ORDINALITY AS x(v, n)),
 	checked AS (
 		SELECT i.*, e.kind, e.starts_at, e.waitlist, e.capacity,
-		    e.confirmed,
+		    e.seat_limit, e.confirmed,
 		    CASE WHEN e.id IS NULL OR e.status = 'draft'
 		        THEN rc_refusal(404, 'not_found', 'No such event.')
 		    WHEN e.status = 'cancelled'
@@ -174,7 +181,7 @@ BEGIN
 		FROM checked c WHERE c.refusal IS NULL),
 	decided AS (
 		SELECT d.*, CASE WHEN d.capacity IS NULL
-		        OR d.k <= d.capacity - d.confirmed THEN 'confirmed'
+		        OR d.k <= d.seat_limit - d.confirmed THEN 'confirmed'
 		    WHEN d.waitlist THEN 'waitlisted' END AS st
 		FROM ranked d),
 	ins AS (
@@ -313,7 +320,8 @@ BEGIN
 	RETURN rc_registration_json(r);
 END $$;
 
--- The organizer's list: newest first, optionally one status, paged.
+-- The organizer's list: oldest first, optionally one status, paged; each
+-- with the person's no-shows across events (organizers only).
 CREATE OR REPLACE FUNCTION rc_registration_list(p_event bigint, p_status text,
     p_limit integer, p_offset integer)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -331,7 +339,10 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	            'fields', to_jsonb(r.consent_fields)),
 	        'created_at', r.created_at, 'confirmed_at', r.confirmed_at,
 	        'cancelled_at', r.cancelled_at,
-	        'checked_in_at', r.checked_in_at) ORDER BY r.id)
+	        'checked_in_at', r.checked_in_at,
+	        'reconfirm_asked_at', r.reconfirm_asked_at,
+	        'reconfirmed_at', r.reconfirmed_at, 'released_at', r.released_at,
+	        'no_shows', rc_noshow_count(r.email)) ORDER BY r.id)
 	        FROM (SELECT * FROM registrations
 	            WHERE event_id = p_event
 	              AND (p_status IS NULL OR status = p_status)
