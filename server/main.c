@@ -160,7 +160,7 @@ cmd_serve(const struct config *cf)
 	if ((base = event_base_new()) == NULL)
 		return 1;
 	if (db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
-	    keyring_start(base) == -1 || xlsx_start(base) == -1 ||
+	    cache_start() == -1 || keyring_start(base) == -1 || xlsx_start(base) == -1 ||
 	    worker_start(base) == -1 ||
 	    retention_start(base, cf->lead_retention_days) == -1 ||
 	    router_start(base, cf->listen) == -1)
@@ -178,6 +178,7 @@ cmd_serve(const struct config *cf)
 	notify_stop();
 	worker_stop();
 	db_pool_stop();
+	cache_stop();
 	xlsx_stop();
 	keyring_stop();
 	retention_stop();

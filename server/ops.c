@@ -39,8 +39,9 @@ void
 ops_metrics(struct req *r)
 {
 	struct evbuffer		*b;
-	uint64_t		 groups, grouped;
-	int			 total, idle, busy, waiting;
+	uint64_t		 groups, grouped, hits, misses;
+	int			 total, idle, busy, waiting, entries;
+	size_t			 bytes;
 
 	if ((b = evbuffer_new()) == NULL) {
 		http_error(r, 503, "out_of_memory", "Try again.");
@@ -88,6 +89,21 @@ ops_metrics(struct req *r)
 	    "# TYPE rollcall_registration_grouped_total counter\n"
 	    "rollcall_registration_grouped_total %llu\n",
 	    (unsigned long long)groups, (unsigned long long)grouped);
+	cache_stats(&hits, &misses, &entries, &bytes);
+	evbuffer_add_printf(b,
+	    "# HELP rollcall_cache_requests_total Public reads looked up in "
+	    "the read cache, by outcome.\n"
+	    "# TYPE rollcall_cache_requests_total counter\n"
+	    "rollcall_cache_requests_total{result=\"hit\"} %llu\n"
+	    "rollcall_cache_requests_total{result=\"miss\"} %llu\n"
+	    "# HELP rollcall_cache_entries Replies kept in the read cache.\n"
+	    "# TYPE rollcall_cache_entries gauge\n"
+	    "rollcall_cache_entries %d\n"
+	    "# HELP rollcall_cache_bytes Bytes of the replies kept.\n"
+	    "# TYPE rollcall_cache_bytes gauge\n"
+	    "rollcall_cache_bytes %zu\n",
+	    (unsigned long long)hits, (unsigned long long)misses, entries,
+	    bytes);
 	mail_metrics(b);
 	metrics_done(r, b);
 }
