@@ -305,7 +305,7 @@ int	 db_listen(enum sql_id, db_listen_fn, void *);
 #define CACHE_MAXKEY		512	/* bytes of a key */
 #define CACHE_MAXHOLES		8	/* per-request holes in one body */
 #define CACHE_BUCKETS		1024	/* hash buckets (a power of two) */
-#define CACHE_NOTIFY_MAX	16	/* events one NOTIFY names; more: '*' */
+#define CACHE_NOTIFY_MAX	16	/* ids a statement notifies, else "*" */
 /* One public reply: its body, where per-request text goes, its ETag. */
 struct cache_entry {
 	struct cache_entry	*next;		/* in its bucket */

@@ -1,10 +1,10 @@
 -- The public read cache of every daemon (server/cache.c, docs/performance.md):
 -- a statement that changes what GET /api/v1/events[/{id}], `/` or
 -- `/events/{id}` shows notifies channel rc_public with the event's id, or
--- '*' when it changed more than 16 events. PostgreSQL delivers a
--- notification at commit only (a rollback sends nothing) and sends one
--- copy of identical notifications of one transaction, so a group of
--- registrations on one event notifies once. Seats left come from
+-- '*' past 16 events (CACHE_NOTIFY_MAX in server/server.h). PostgreSQL
+-- delivers a notification at commit only (a rollback sends nothing) and
+-- sends one copy of identical notifications of one transaction, so a
+-- group of registrations on one event notifies once. Seats left come from
 -- events.confirmed, so the events triggers cover registrations too.
 
 -- After a statement on events: the ids it touched (transition table
