@@ -16,7 +16,8 @@ PYTHON	 = /usr/bin/python3
 
 # Code both programs link (server/common/, declared in common.h).
 COMMON_SRCS = server/common/log.c server/common/ticket.c server/common/util.c
-SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/checkin.c server/config.c \
+SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/cache.c server/checkin.c \
+	      server/config.c \
 	      server/db.c server/event.c server/export.c server/http.c \
 	      server/account.c server/console.c server/ics.c server/join.c \
 	      server/jwks.c server/keyring.c server/lead.c server/mail.c \

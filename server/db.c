@@ -198,6 +198,9 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "WHERE retired_at IS NULL", 0, SQL_DIRECT },
 	[SQL_MAIL_LISTEN] = { "mail_listen", "LISTEN rollcall_outbox", 0,
 	    SQL_DIRECT },
+	/* db_listen's connection for the read cache (server/cache.c). */
+	[SQL_CACHE_LISTEN] = { "cache_listen", "LISTEN rc_public", 0,
+	    SQL_DIRECT },
 	[SQL_MIGRATE_QUIET] = { "migrate_quiet",
 	    "SET client_min_messages = warning", 0, SQL_DIRECT },
 	[SQL_MIGRATE_LOCK] = { "migrate_lock",
@@ -1018,6 +1021,279 @@ db_exec(enum sql_id id, const char *const *vals, int n, db_cb cb, void *arg)
 	return DB_OK;
 }
 
+/*
+ * LISTEN connections: one non-blocking connection per db_listen() call,
+ * watched by the loop like the pool's, reporting each notification to its
+ * callback. PostgreSQL keeps no notification for a session that is not
+ * listening, so whatever happened while the connection was down is lost:
+ * the callback hears DB_LISTEN_DOWN when it goes and DB_LISTEN_UP only
+ * once LISTEN is in force again, and must assume anything changed in
+ * between. Reconnects back off as the pool's do.
+ */
+enum listener_state {
+	L_DOWN,
+	L_CONNECTING,
+	L_LISTENING,	/* LISTEN sent, its result not yet read */
+	L_UP,
+};
+
+struct listener {
+	PGconn			*pg;
+	struct event		*ev;
+	struct event		*timer;
+	enum listener_state	 state;
+	enum sql_id		 id;
+	db_listen_fn		 cb;
+	void			*arg;
+	int			 backoff_ms;
+	int			 failed;	/* LISTEN's result was an error */
+	int			 fd;
+	short			 evflags;
+};
+
+static struct listener	listeners[DB_MAXLISTEN];
+static int		nlisteners;
+
+static void	listener_start(struct listener *);
+static void	listener_cb(evutil_socket_t, short, void *);
+
+/* Watch a listener's socket for the given readiness. */
+static int
+listener_watch(struct listener *l, short what)
+{
+	int	 fd = PQsocket(l->pg);
+
+	if (fd < 0)
+		return -1;
+	if (l->ev != NULL && (l->fd != fd || l->evflags != what)) {
+		event_free(l->ev);
+		l->ev = NULL;
+	}
+	if (l->ev == NULL) {
+		if ((l->ev = event_new(pool.base, fd, what, listener_cb,
+		    l)) == NULL)
+			return -1;
+		l->fd = fd;
+		l->evflags = what;
+	}
+	return event_add(l->ev, NULL);
+}
+
+/* Drop a listener's connection, tell its owner, and retry later. */
+static void
+listener_fail(struct listener *l, const char *why)
+{
+	struct timeval	 tv;
+	int		 was_up = l->state == L_UP;
+
+	if (!pool.stopping && (l->state != L_CONNECTING || l->backoff_ms == 0))
+		log_warnx("%s: connection lost: %s", sqls[l->id].name, why);
+	if (l->ev != NULL) {
+		event_free(l->ev);
+		l->ev = NULL;
+	}
+	PQfinish(l->pg);
+	l->pg = NULL;
+	l->state = L_DOWN;
+	if (pool.stopping)
+		return;
+	l->backoff_ms = l->backoff_ms ? l->backoff_ms * 2 : 100;
+	if (l->backoff_ms > DB_BACKOFF_MS)
+		l->backoff_ms = DB_BACKOFF_MS;
+	tv.tv_sec = l->backoff_ms / 1000;
+	tv.tv_usec = (l->backoff_ms % 1000) * 1000;
+	evtimer_add(l->timer, &tv);
+	if (was_up)
+		l->cb(l->arg, DB_LISTEN_DOWN, NULL);
+}
+
+/* The back-off timer: connect again. */
+static void
+listener_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	listener_start(arg);
+}
+
+/* Connected: send the LISTEN statement. */
+static void
+listener_send(struct listener *l)
+{
+	int	 rc;
+
+	if (PQsetnonblocking(l->pg, 1) == -1 ||
+	    !PQsendQuery(l->pg, sqls[l->id].text) ||
+	    (rc = PQflush(l->pg)) == -1) {
+		listener_fail(l, PQerrorMessage(l->pg));
+		return;
+	}
+	PQsetNoticeProcessor(l->pg, NULL, NULL);
+	l->state = L_LISTENING;
+	l->failed = 0;
+	if (listener_watch(l, rc == 1 ? EV_READ | EV_WRITE : EV_READ) == -1)
+		listener_fail(l, "cannot watch socket");
+}
+
+/* Read LISTEN's result; once it is complete the listener is up. */
+static void
+listener_result(struct listener *l)
+{
+	PGresult	*r;
+
+	while (!PQisBusy(l->pg)) {
+		if ((r = PQgetResult(l->pg)) == NULL) {
+			if (l->failed) {
+				listener_fail(l, "LISTEN failed");
+				return;
+			}
+			if (l->backoff_ms)
+				log_info("%s: connection restored",
+				    sqls[l->id].name);
+			l->backoff_ms = 0;
+			l->state = L_UP;
+			l->cb(l->arg, DB_LISTEN_UP, NULL);
+			return;
+		}
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			log_warnx("%s: %s", sqls[l->id].name,
+			    PQresultErrorMessage(r));
+			l->failed = 1;
+		}
+		PQclear(r);
+	}
+}
+
+/* A listener's socket is ready: connect, read LISTEN's result, or notify. */
+static void
+listener_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener	*l = arg;
+	PGnotify	*n;
+	int		 rc;
+
+	(void)fd;
+	if (l->state == L_CONNECTING) {
+		switch (PQconnectPoll(l->pg)) {
+		case PGRES_POLLING_READING:
+			if (listener_watch(l, EV_READ) == -1)
+				listener_fail(l, "cannot watch socket");
+			return;
+		case PGRES_POLLING_WRITING:
+			if (listener_watch(l, EV_WRITE) == -1)
+				listener_fail(l, "cannot watch socket");
+			return;
+		case PGRES_POLLING_OK:
+			listener_send(l);
+			return;
+		default:
+			listener_fail(l, PQerrorMessage(l->pg));
+			return;
+		}
+	}
+	if ((what & EV_WRITE) && PQflush(l->pg) == -1) {
+		listener_fail(l, PQerrorMessage(l->pg));
+		return;
+	}
+	if ((what & EV_READ) && (!PQconsumeInput(l->pg) ||
+	    PQstatus(l->pg) != CONNECTION_OK)) {
+		listener_fail(l, PQerrorMessage(l->pg));
+		return;
+	}
+	if (l->state == L_LISTENING) {
+		listener_result(l);
+		if (l->state != L_UP)
+			goto rearm;
+	}
+	/* The callback may not touch listeners; l stays valid. */
+	while (l->state == L_UP && (n = PQnotifies(l->pg)) != NULL) {
+		l->cb(l->arg, DB_LISTEN_NOTIFY, n->extra);
+		PQfreemem(n);
+	}
+rearm:
+	if (l->state == L_DOWN)
+		return;
+	if ((rc = PQflush(l->pg)) == -1)
+		listener_fail(l, PQerrorMessage(l->pg));
+	else if (listener_watch(l, rc == 1 ? EV_READ | EV_WRITE : EV_READ) ==
+	    -1)
+		listener_fail(l, "cannot watch socket");
+}
+
+/* Begin connecting a listener; progress continues in listener_cb. */
+static void
+listener_start(struct listener *l)
+{
+	char		 opts[128];
+	const char	*keys[] = { "dbname", "application_name", "options",
+	    "connect_timeout", "keepalives_idle", "keepalives_interval",
+	    "keepalives_count", NULL };
+	const char	*vals[8];
+
+	/* Keepalives: a connection dead without a word is noticed in 10 s
+	 * or so; until then the cache's age limit bounds what it misses. */
+	snprintf(opts, sizeof(opts), "-c statement_timeout=%d",
+	    DB_STMT_TIMEOUT_MS);
+	vals[0] = pool.conninfo;
+	vals[1] = "rollcalld-listen";
+	vals[2] = opts;
+	vals[3] = "5";
+	vals[4] = "5";
+	vals[5] = "2";
+	vals[6] = "3";
+	vals[7] = NULL;
+	l->state = L_CONNECTING;
+	l->pg = PQconnectStartParams(keys, vals, 1);
+	if (l->pg == NULL || PQstatus(l->pg) == CONNECTION_BAD) {
+		listener_fail(l, l->pg ? PQerrorMessage(l->pg) :
+		    "out of memory");
+		return;
+	}
+	if (listener_watch(l, EV_WRITE) == -1)
+		listener_fail(l, "cannot watch socket");
+}
+
+/*
+ * Run a LISTEN statement of the table (SQL_*_LISTEN) on a connection of
+ * its own, after db_pool_start; cb hears DB_LISTEN_UP, each notification
+ * and DB_LISTEN_DOWN, on the loop, for as long as the pool runs.
+ */
+int
+db_listen(enum sql_id id, db_listen_fn cb, void *arg)
+{
+	struct listener	*l;
+
+	if (pool.base == NULL || nlisteners == DB_MAXLISTEN)
+		return -1;
+	l = &listeners[nlisteners];
+	memset(l, 0, sizeof(*l));
+	l->id = id;
+	l->cb = cb;
+	l->arg = arg;
+	l->fd = -1;
+	if ((l->timer = evtimer_new(pool.base, listener_retry_cb, l)) == NULL)
+		return -1;
+	nlisteners++;
+	listener_start(l);
+	return 0;
+}
+
+/* Close every listener (the pool is stopping). */
+static void
+listeners_stop(void)
+{
+	struct listener	*l;
+	int		 i;
+
+	for (i = 0; i < nlisteners; i++) {
+		l = &listeners[i];
+		if (l->state != L_DOWN)
+			listener_fail(l, "shutting down");
+		event_free(l->timer);
+	}
+	nlisteners = 0;
+}
+
 /* How many queries may wait for a connection (--queue). */
 int
 db_queue_max(void)
@@ -1064,6 +1340,7 @@ db_pool_stop(void)
 	int		 i;
 
 	pool.stopping = 1;
+	listeners_stop();
 	for (i = 0; i < pool.nconns; i++) {
 		c = &pool.conns[i];
 		if (c->state != C_DOWN)

@@ -62,6 +62,67 @@ static const struct vfield series_fields[] = {
 };
 
 #define NFIELDS(a)	((int)(sizeof(a) / sizeof((a)[0])))
+#define JSON_TYPE	"application/json; charset=utf-8"
+
+/*
+ * The cache key of a public read: the list by its filters (lengths
+ * first, so no chapter's text can pose as another key), one event by
+ * id. -1 when it does not fit.
+ */
+static int
+event_cache_key(struct req *r, char *key, size_t keysz)
+{
+	const char	*k = req_query_arg(r, "kind");
+	const char	*c = req_query_arg(r, "chapter");
+	int		 n;
+
+	if (r->id > 0)
+		n = snprintf(key, keysz, "api/event/%lld", (long long)r->id);
+	else
+		n = snprintf(key, keysz, "api/events?%d:%s&%d:%s",
+		    k ? (int)strlen(k) : -1, k ? k : "",
+		    c ? (int)strlen(c) : -1, c ? c : "");
+	return n < 0 || (size_t)n >= keysz ? -1 : 0;
+}
+
+/*
+ * Answer an anonymous public read from the cache when it can; else take
+ * a ticket for the miss. 1 when answered.
+ */
+static int
+event_cached(struct req *r)
+{
+	const struct cache_entry *e;
+	char		 key[CACHE_MAXKEY];
+
+	if (r->has_token || event_cache_key(r, key, sizeof(key)) == -1)
+		return 0;
+	if ((e = cache_get(key)) != NULL) {
+		http_reply_cached(r, e, NULL);
+		return 1;
+	}
+	r->cache_ticket = cache_ticket();
+	return 0;
+}
+
+/* A public read's row is back: keep it (when the ticket allows), reply. */
+static void
+event_cache_done(struct req *r, struct db_res *res)
+{
+	struct cache_entry	 tmp;
+	const struct cache_entry *e;
+	char			 key[CACHE_MAXKEY];
+
+	if (r->cache_ticket == 0 || db_rows(res) != 1 ||
+	    db_isnull(res, 0, 0) || event_cache_key(r, key, sizeof(key)) == -1 ||
+	    cache_prepare(&tmp, JSON_TYPE, (const unsigned char *)db_value(res,
+	    0, 0), db_length(res, 0, 0), NULL) == -1) {
+		http_reply_row(r, res);
+		return;
+	}
+	e = cache_put(key, r->id, r->cache_ticket, &tmp);
+	http_reply_cached(r, e != NULL ? e : &tmp, NULL);
+}
 
 /* GET /api/v1/events?kind=&chapter=: published, public, upcoming. */
 void
@@ -88,7 +149,9 @@ event_list(struct req *r)
 		    "most %d bytes on one line.", FIELD_MAXTEXT);
 		return;
 	}
-	req_query(r, SQL_EVENT_LIST, vals, 2, http_reply_row);
+	if (event_cached(r))
+		return;
+	req_query(r, SQL_EVENT_LIST, vals, 2, event_cache_done);
 }
 
 /* GET /api/v1/events/{id}: drafts only to staff whose scope covers it. */
@@ -100,9 +163,11 @@ event_get(struct req *r)
 
 	staff = r->has_token && (r->auth.role == ROLE_ORGANIZER ||
 	    r->auth.role == ROLE_ADMIN) && auth_in_scope(&r->auth, r->id);
+	if (!staff && event_cached(r))
+		return;
 	vals[0] = r->params[0];
 	vals[1] = staff ? "true" : "false";
-	req_query(r, SQL_EVENT_GET, vals, 2, http_reply_row);
+	req_query(r, SQL_EVENT_GET, vals, 2, event_cache_done);
 }
 
 /* POST /api/v1/events: a new draft. NightTalks come from a series. */

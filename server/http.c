@@ -114,6 +114,7 @@ status_reason(int status)
 	case 204: return "No Content";
 	case 302: return "Found";
 	case 303: return "See Other";
+	case 304: return "Not Modified";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
@@ -223,6 +224,10 @@ req_send(struct req *r, int status, struct evbuffer *buf)
 		evhttp_add_header(h, "Content-Length", len);
 		evbuffer_drain(buf, evbuffer_get_length(buf));
 	}
+	/* A write answered here is read back here at once: forget what it
+	 * may have changed before the client can ask (the NOTIFY follows). */
+	if (r->method != EVHTTP_REQ_GET && r->route != NULL && status < 400)
+		cache_forget(r->id);
 	p = (struct req_priv *)r;
 	if (evhttp_request_get_connection(r->ev) != NULL && p->conn != NULL) {
 		p->conn->req = NULL;
@@ -361,6 +366,44 @@ http_reply_csv(struct req *r, struct db_res *res, const char *filename)
 	free(buf);
 }
 
+/*
+ * Reply with a cached body (cache.c), fill written into each of its
+ * holes; 304 when the client already has the entry's ETag.
+ */
+void
+http_reply_cached(struct req *r, const struct cache_entry *e,
+    const char *fill)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(r->ev);
+	struct evbuffer		*buf;
+	const char		*inm;
+	size_t			 at = 0;
+	int			 i;
+
+	if (e->etag[0] != '\0') {
+		evhttp_add_header(h, "ETag", e->etag);
+		inm = evhttp_find_header(evhttp_request_get_input_headers(
+		    r->ev), "If-None-Match");
+		if (inm != NULL && (strstr(inm, e->etag) != NULL ||
+		    strcmp(inm, "*") == 0)) {
+			req_send(r, 304, NULL);
+			return;
+		}
+	}
+	evhttp_add_header(h, "Content-Type", e->type);
+	if ((buf = evbuffer_new()) == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	for (i = 0; i < e->nholes; i++) {
+		evbuffer_add(buf, e->body + at, e->holes[i] - at);
+		evbuffer_add(buf, fill, strlen(fill));
+		at = e->holes[i] + e->holelen;
+	}
+	evbuffer_add(buf, e->body + at, e->len - at);
+	req_send(r, 200, buf);
+	evbuffer_free(buf);
+}
 
 #define LANG_COOKIE	"rc_lang"
 

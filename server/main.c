@@ -176,7 +176,8 @@ cmd_serve(const struct config *cf)
 	session_init(url);
 	if (pwhash_start(base) == -1 ||
 	    db_pool_start(base, conninfo, cf->pool_size, cf->queue_max) == -1 ||
-	    keyring_start(base) == -1 || worker_start(base) == -1 ||
+	    cache_start() == -1 || keyring_start(base) == -1 ||
+	    worker_start(base) == -1 ||
 	    retention_start(base, cf->lead_retention_days) == -1 ||
 	    noshow_start(base, cf->noshow_secs) == -1 ||
 	    router_start(base, cf->listen) == -1)
@@ -195,6 +196,7 @@ cmd_serve(const struct config *cf)
 	worker_stop();
 	noshow_stop();
 	db_pool_stop();
+	cache_stop();
 	keyring_stop();
 	retention_stop();
 	mail_stop();

@@ -39,9 +39,10 @@ void
 ops_metrics(struct req *r)
 {
 	struct evbuffer		*b;
-	uint64_t		 groups, grouped;
+	uint64_t		 groups, grouped, hits, misses;
 	unsigned long long	 runs, asked, released;
-	int			 total, idle, busy, waiting;
+	int			 total, idle, busy, waiting, entries;
+	size_t			 bytes;
 
 	if ((b = evbuffer_new()) == NULL) {
 		http_error(r, 503, "out_of_memory", "Try again.");
@@ -109,6 +110,21 @@ ops_metrics(struct req *r)
 	    "released to the waitlist (this process).\n"
 	    "# TYPE rollcall_noshow_released_total counter\n"
 	    "rollcall_noshow_released_total %llu\n", runs, asked, released);
+	cache_stats(&hits, &misses, &entries, &bytes);
+	evbuffer_add_printf(b,
+	    "# HELP rollcall_cache_requests_total Public reads looked up in "
+	    "the read cache, by outcome.\n"
+	    "# TYPE rollcall_cache_requests_total counter\n"
+	    "rollcall_cache_requests_total{result=\"hit\"} %llu\n"
+	    "rollcall_cache_requests_total{result=\"miss\"} %llu\n"
+	    "# HELP rollcall_cache_entries Replies kept in the read cache.\n"
+	    "# TYPE rollcall_cache_entries gauge\n"
+	    "rollcall_cache_entries %d\n"
+	    "# HELP rollcall_cache_bytes Bytes of the replies kept.\n"
+	    "# TYPE rollcall_cache_bytes gauge\n"
+	    "rollcall_cache_bytes %zu\n",
+	    (unsigned long long)hits, (unsigned long long)misses, entries,
+	    bytes);
 	mail_metrics(b);
 	metrics_done(r, b);
 }

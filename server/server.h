@@ -49,6 +49,8 @@ struct evbuffer;
 #define DB_MAXWAIT		2048	/* default: queued queries before 503 busy */
 #define DB_WAITSECS		10	/* longest a query waits for a connection */
 #define DB_STMT_TIMEOUT_MS	5000
+#define DB_MAXLISTEN		2	/* LISTEN connections (db_listen) */
+#define DB_BACKOFF_MS		5000	/* longest wait before reconnecting */
 #define DRAIN_SECS		15	/* longest SIGTERM waits for requests */
 
 #define TOKEN_ISSUER		"rollcall"
@@ -126,6 +128,7 @@ enum sql_id {
 	SQL_KEY_ADD,
 	SQL_KEY_RETIRE,
 	SQL_MAIL_LISTEN,
+	SQL_CACHE_LISTEN,
 	SQL_MIGRATE_QUIET,
 	SQL_MIGRATE_LOCK,
 	SQL_MIGRATE_UNLOCK,
@@ -231,6 +234,7 @@ struct req {
 	char			 errmsg[256];
 	struct timespec		 start;
 	char			 addr[64];
+	uint64_t		 cache_ticket;	/* cache_ticket() at the miss */
 };
 
 enum mail_tls {
@@ -315,6 +319,52 @@ int	 db_run_ok(struct db_conn *, enum sql_id, const char *const *, int);
 int	 db_script(struct db_conn *, const char *, const char *);
 void	 db_close(struct db_conn *);
 int	 db_secret(struct db_conn *, const char *, unsigned char *, size_t);
+/* What a LISTEN connection reports: up (LISTEN in force: anything may
+ * have changed while it was not), down, or one notification's payload. */
+enum db_listen_event {
+	DB_LISTEN_UP,
+	DB_LISTEN_DOWN,
+	DB_LISTEN_NOTIFY,
+};
+typedef void (*db_listen_fn)(void *, enum db_listen_event, const char *);
+int	 db_listen(enum sql_id, db_listen_fn, void *);
+
+/* cache.c */
+#define CACHE_MAXENTRIES	1024	/* replies kept */
+#define CACHE_MAXBYTES		(16 * 1024 * 1024) /* of their bodies */
+#define CACHE_MAXENTRY		(1024 * 1024)	/* a longer body is not kept */
+#define CACHE_MAXAGE_MS		1000	/* the safety net under NOTIFY */
+#define CACHE_MAXKEY		512	/* bytes of a key */
+#define CACHE_MAXHOLES		8	/* per-request holes in one body */
+#define CACHE_BUCKETS		1024	/* hash buckets (a power of two) */
+#define CACHE_NOTIFY_MAX	16	/* ids a statement notifies, else "*" */
+/* One public reply: its body, where per-request text goes, its ETag. */
+struct cache_entry {
+	struct cache_entry	*next;		/* in its bucket */
+	struct cache_entry	*lru_prev, *lru_next;
+	char			*key;
+	uint32_t		 hash;
+	int64_t			 event;		/* the event shown; 0: a list */
+	struct timespec		 born;
+	const char		*type;		/* a static Content-Type */
+	char			 etag[24];	/* "" when it has holes */
+	size_t			 holes[CACHE_MAXHOLES];
+	int			 nholes;
+	size_t			 holelen;
+	const unsigned char	*body;
+	size_t			 len;
+};
+int	 cache_start(void);
+void	 cache_stop(void);
+const char *cache_hole(void);
+uint64_t cache_ticket(void);
+const struct cache_entry *cache_get(const char *);
+int	 cache_prepare(struct cache_entry *, const char *,
+	    const unsigned char *, size_t, const char *);
+const struct cache_entry *cache_put(const char *, int64_t, uint64_t,
+	    const struct cache_entry *);
+void	 cache_forget(int64_t);
+void	 cache_stats(uint64_t *, uint64_t *, int *, size_t *);
 
 /* http.c */
 typedef void (*http_dispatch_fn)(struct req *);
@@ -333,6 +383,8 @@ void	 http_error(struct req *, int, const char *, const char *, ...)
 void	 http_reply_row(struct req *, struct db_res *);
 void	 http_reply_row_created(struct req *, struct db_res *);
 void	 http_reply_csv(struct req *, struct db_res *, const char *);
+void	 http_reply_cached(struct req *, const struct cache_entry *,
+	    const char *);
 void	 req_query(struct req *, enum sql_id, const char *const *, int,
 	    req_done_fn);
 void	 req_db_fail(struct req *, struct db_res *, enum db_err);

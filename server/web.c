@@ -112,6 +112,15 @@ web_catalog(int lang)
 	return catalogs[lang ? 1 : 0];
 }
 
+/* The headers every page carries, with its Content-Security-Policy. */
+static void
+page_headers(struct evkeyvalq *h, const char *csp)
+{
+	evhttp_add_header(h, "Content-Security-Policy", csp);
+	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
+	evhttp_add_header(h, "X-Frame-Options", "DENY");
+}
+
 /* Send a rendered page; takes the context. */
 void
 web_page(struct req *r, int status, const char *tmpl, json_t *ctx)
@@ -136,13 +145,106 @@ web_page_csp(struct req *r, int status, const char *tmpl, json_t *ctx,
 		    "right now.");
 		return;
 	}
-	evhttp_add_header(h, "Content-Security-Policy", csp);
-	evhttp_add_header(h, "Referrer-Policy", "no-referrer");
-	evhttp_add_header(h, "X-Frame-Options", "DENY");
+	page_headers(h, csp);
 	len = evbuffer_get_length(b);
 	data = evbuffer_pullup(b, -1);
 	http_reply_bytes(r, status, "text/html; charset=utf-8", data, len,
 	    "no-store");
+	evbuffer_free(b);
+}
+
+/* A query argument, NULL when absent or empty. */
+static const char *
+query_nonempty(struct req *r, const char *key)
+{
+	const char	*v = req_query_arg(r, key);
+
+	return v != NULL && *v != '\0' ? v : NULL;
+}
+
+/*
+ * The cache key of a public page (cache.c): the event or the index's
+ * filters, and the language. -1 when the page is not cached: a staff
+ * token, ?lang= (it sets a cookie; the next request, keyed on that
+ * cookie, is), or a key too long.
+ */
+static int
+page_key(struct req *r, char *key, size_t keysz)
+{
+	const char	*k = query_nonempty(r, "kind");
+	const char	*c = query_nonempty(r, "chapter");
+	int		 n;
+
+	if (r->has_token || req_query_arg(r, "lang") != NULL)
+		return -1;
+	if (r->id > 0)
+		n = snprintf(key, keysz, "page/event/%lld/%d",
+		    (long long)r->id, req_lang(r));
+	else
+		n = snprintf(key, keysz, "page/index/%d?%d:%s&%d:%s",
+		    req_lang(r), k ? (int)strlen(k) : -1, k ? k : "",
+		    c ? (int)strlen(c) : -1, c ? c : "");
+	return n < 0 || (size_t)n >= keysz ? -1 : 0;
+}
+
+/*
+ * Serve a public page from the cache, with this browser's own CSRF token
+ * (and cookie, when it has none) filled in; else take a ticket for the
+ * miss. 1 when served.
+ */
+static int
+page_cached(struct req *r)
+{
+	const struct cache_entry *e;
+	char		 key[CACHE_MAXKEY], tok[64];
+
+	if (page_key(r, key, sizeof(key)) == -1)
+		return 0;
+	if ((e = cache_get(key)) == NULL) {
+		r->cache_ticket = cache_ticket();
+		return 0;
+	}
+	web_csrf(r, tok, sizeof(tok));
+	page_headers(evhttp_request_get_output_headers(r->ev), CSP);
+	http_reply_cached(r, e, tok);
+	return 1;
+}
+
+/*
+ * Send a public page rendered with the cache's placeholder where the
+ * CSRF token goes, kept when the miss's ticket allows; takes the context.
+ */
+static void
+web_page_keep(struct req *r, const char *tmpl, json_t *ctx)
+{
+	struct cache_entry	 tmp;
+	const struct cache_entry *e;
+	struct evbuffer		*b;
+	char			 key[CACHE_MAXKEY], tok[64];
+	const char		*csrf;
+
+	if (r->cache_ticket == 0 || ctx == NULL ||
+	    page_key(r, key, sizeof(key)) == -1) {
+		web_page(r, 200, tmpl, ctx);
+		return;
+	}
+	csrf = json_string_value(json_object_get(ctx, "csrf"));
+	snprintf(tok, sizeof(tok), "%s", csrf != NULL ? csrf : "");
+	json_object_set_new(ctx, "csrf", json_string(cache_hole()));
+	b = tmpl_render(tmpl, ctx);
+	json_decref(ctx);
+	if (b == NULL || cache_prepare(&tmp, "text/html; charset=utf-8",
+	    evbuffer_pullup(b, -1), evbuffer_get_length(b),
+	    cache_hole()) == -1) {
+		if (b != NULL)
+			evbuffer_free(b);
+		http_error(r, 503, "render_failed", "This page cannot be shown "
+		    "right now.");
+		return;
+	}
+	e = cache_put(key, r->id, r->cache_ticket, &tmp);
+	page_headers(evhttp_request_get_output_headers(r->ev), CSP);
+	http_reply_cached(r, e != NULL ? e : &tmp, tok);
 	evbuffer_free(b);
 }
 
@@ -238,7 +340,7 @@ index_done(struct req *r, struct db_res *res)
 	json_object_set_new(ctx, "filter_chapter", json_string(
 	    req_query_arg(r, "chapter") ? req_query_arg(r, "chapter") : ""));
 	json_decref(data);
-	web_page(r, 200, "index", ctx);
+	web_page_keep(r, "index", ctx);
 }
 
 /* GET / : upcoming events, by kind and chapter. */
@@ -264,6 +366,8 @@ web_index(struct req *r)
 		http_error(r, 400, "invalid_field", "Unknown filter.");
 		return;
 	}
+	if (page_cached(r))
+		return;
 	req_query(r, SQL_EVENT_LIST, vals, 2, index_done);
 }
 
@@ -313,7 +417,10 @@ event_page(struct req *r, struct db_res *res, json_t *form, const char *field,
 		json_object_set_new(errs, "any", json_true());
 		json_object_set_new(ctx, "errors", errs);
 	}
-	web_page(r, field ? 400 : 200, "event", ctx);
+	if (form == NULL && field == NULL)
+		web_page_keep(r, "event", ctx);
+	else
+		web_page(r, field ? 400 : 200, "event", ctx);
 }
 
 /* Render an event's page. */
@@ -329,6 +436,8 @@ web_event(struct req *r)
 {
 	const char	*vals[2];
 
+	if (page_cached(r))
+		return;
 	vals[0] = r->params[0];
 	vals[1] = "false";
 	req_query(r, SQL_EVENT_GET, vals, 2, event_done);

@@ -33,6 +33,15 @@
                                           ticket)
   helper.py scan BASE DOOR TOKEN          one check-in; print "status
                                           result"
+  helper.py invalidation A B TOKEN N      N rounds: B caches an event, its
+                                          title changes through A, B is
+                                          polled until it shows it; then an
+                                          event filled through A until B
+                                          shows 0 seats left; print "max_ms
+                                          median_ms fill_ms" (exit 1 on a
+                                          failure or a wait over 5 s)
+  helper.py cachehits BASE                print "hits misses" of the read
+                                          cache (/metrics)
 """
 import asyncio
 import datetime
@@ -543,6 +552,68 @@ def cmd_scan(base, door, tok):
     return 0 if st == 200 else 1
 
 
+def poll_until(base, path, pred, limit=5.0):
+    """GET path until pred(json) holds; milliseconds it took, or None."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < limit:
+        st, body = request(base, "GET", path)
+        if st == 200 and pred(json.loads(body)):
+            return (time.monotonic() - t0) * 1000
+        time.sleep(0.002)
+    return None
+
+
+def cmd_invalidation(a, b, token, n):
+    st, body = request(a, "POST", "/api/v1/events", event_body(
+        "meetup", "Invalidation", "Bench", "panel", "Hall 1", 30, 5), token)
+    if st != 201:
+        print("helper: create: HTTP %d %r" % (st, body[:200]), file=sys.stderr)
+        return 1
+    ev = json.loads(body)["id"]
+    path = "/api/v1/events/%d" % ev
+    request(a, "PATCH", path, {"status": "published"}, token)
+    took = []
+    for i in range(int(n)):
+        title = "Invalidation round %d %d" % (i, time.monotonic_ns())
+        request(b, "GET", path)
+        request(b, "GET", path)         # the second from B's cache
+        st, _ = request(a, "PATCH", path, {"title": title}, token)
+        if st != 200:
+            print("helper: PATCH: HTTP %d" % st, file=sys.stderr)
+            return 1
+        ms = poll_until(b, path, lambda j: j.get("title") == title)
+        if ms is None:
+            print("helper: B never showed round %d's title" % i,
+                  file=sys.stderr)
+            return 1
+        took.append(ms)
+    request(b, "GET", path)
+    for i in range(5):
+        st, _ = request(a, "POST", path + "/registrations", reg_body(
+            "fill-%d-%d@example.com" % (i, time.monotonic_ns())))
+        if st != 201:
+            print("helper: register: HTTP %d" % st, file=sys.stderr)
+            return 1
+    fill = poll_until(b, path, lambda j: j.get("seats_left") == 0)
+    # Off the public list again: the bench's later lines read that list.
+    request(a, "PATCH", path, {"status": "cancelled"}, token)
+    if fill is None:
+        print("helper: B never showed the event full", file=sys.stderr)
+        return 1
+    took.sort()
+    print("%.1f %.1f %.1f" % (took[-1], took[len(took) // 2], fill))
+    return 0
+
+
+def cmd_cachehits(base):
+    st, body = request(base, "GET", "/metrics")
+    text = body.decode()
+    got = [re.search(r'^rollcall_cache_requests_total\{result="%s"\} (\d+)$'
+                     % k, text, re.M) for k in ("hit", "miss")]
+    print(" ".join(m.group(1) if m else "0" for m in got))
+    return 0 if st == 200 else 1
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
@@ -553,7 +624,8 @@ def main(argv):
           "regevents": cmd_regevents, "register": cmd_register,
           "rush": cmd_rush, "ticketevents": cmd_ticketevents,
           "door": cmd_door, "ticketreg": cmd_ticketreg,
-          "scan": cmd_scan}.get(cmd)
+          "scan": cmd_scan, "invalidation": cmd_invalidation,
+          "cachehits": cmd_cachehits}.get(cmd)
     if fn is None:
         print(__doc__, file=sys.stderr)
         return 2
