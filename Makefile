@@ -18,9 +18,9 @@ PYTHON	 = /usr/bin/python3
 COMMON_SRCS = server/common/log.c server/common/ticket.c server/common/util.c
 SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/checkin.c server/config.c \
 	      server/db.c server/event.c server/export.c server/http.c \
-	      server/account.c server/console.c server/ics.c server/join.c \
-	      server/jwks.c server/keyring.c server/lead.c server/mail.c \
-	      server/mail_build.c server/mail_worker.c server/metrics.c \
+	      server/account.c server/console.c server/editor.c server/ics.c \
+	      server/join.c server/jwks.c server/keyring.c server/lead.c \
+	      server/mail.c server/mail_build.c server/mail_worker.c server/metrics.c \
 	      server/migrate.c server/notify.c server/ops.c server/pwhash.c \
 	      server/ratelimit.c server/registration.c server/retention.c \
 	      server/router.c server/secret.c server/session.c \

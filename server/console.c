@@ -22,7 +22,7 @@
 #include "server.h"
 
 /* A page's context: the web page's, plus who is signed in. */
-static json_t *
+json_t *
 console_ctx(struct req *r, const char *title_key)
 {
 	json_t	*ctx = web_ctx(r, title_key);

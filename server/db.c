@@ -169,6 +169,11 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "SELECT rc_console_promote($1::bigint, $2::bigint, $3)::text", 3 },
 	[SQL_CONSOLE_WALK_IN] = { "console_walk_in",
 	    "SELECT rc_console_walk_in($1::bigint, $2::bigint, $3)::text", 3 },
+	[SQL_CONSOLE_EVENT_SAVE] = { "console_event_save",
+	    "SELECT rc_console_event_save(nullif($1, '')::bigint, $2::jsonb, "
+	    "$3)::text", 3 },
+	[SQL_CONSOLE_SERIES] = { "console_series",
+	    "SELECT rc_console_series_create($1::jsonb, $2)::text", 2 },
 	[SQL_BADGES] = { "badges",
 	    "SELECT rc_badges($1::bigint, $2::bigint, $3, $4::integer, "
 	    "$5::integer, $6)::text", 6 },

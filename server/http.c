@@ -468,6 +468,11 @@ req_db_cb(void *arg, struct db_res *res, enum db_err err)
 		r->done(r, res);
 		return;
 	}
+	if (r->failed != NULL && err == DB_OK && res != NULL &&
+	    db_sqlstate(res) != NULL && strncmp(db_sqlstate(res), "RC4", 3) == 0) {
+		r->failed(r, res);
+		return;
+	}
 	req_db_fail(r, res, err);
 }
 

@@ -113,6 +113,8 @@ enum sql_id {
 	SQL_CONSOLE_CANCEL,
 	SQL_CONSOLE_PROMOTE,
 	SQL_CONSOLE_WALK_IN,
+	SQL_CONSOLE_EVENT_SAVE,
+	SQL_CONSOLE_SERIES,
 	SQL_BADGES,
 	/* Blocking connections only (start-up, commands, the mail thread). */
 	SQL_BEGIN,
@@ -223,6 +225,7 @@ struct req {
 	int			 head;		/* HEAD: headers only */
 	struct auth		 auth;
 	req_done_fn		 done;
+	req_done_fn		 failed;	/* a refusal (RC4xx), if set */
 	char			 secret[48];	/* a new manage secret */
 	char			 join[48];	/* a new join-link secret */
 	char			 errfield[64];	/* a form's wrong field */
@@ -390,6 +393,9 @@ void	 event_update(struct req *);
 void	 series_create(struct req *);
 void	 event_shred(struct req *);
 void	 event_agenda(struct req *);
+enum event_body { EVENT_BODY_UPDATE, EVENT_BODY_SERIES, EVENT_BODY_SESSION };
+int	 event_body_check(const json_t *, enum event_body, char *, size_t,
+	    char *, size_t);
 
 /* registration.c */
 #define SECRET_BYTES		32	/* manage secret: 256 random bits */
@@ -738,6 +744,16 @@ void	 console_reg_promote(struct req *);
 void	 console_walk_in(struct req *);
 void	 console_export(struct req *);
 void	 console_audit(struct req *);
+json_t	*console_ctx(struct req *, const char *);
+
+/* editor.c: the console's event editor */
+#define EDITOR_AGENDA_ROWS	12	/* agenda rows the form offers */
+#define EDITOR_MAXLOCAL		19	/* bytes of a form's local time */
+void	 editor_new(struct req *);
+void	 editor_create(struct req *);
+void	 editor_edit(struct req *);
+void	 editor_update(struct req *);
+void	 editor_status(struct req *);
 void	 console_js(struct req *);
 
 /* migrate.c */

@@ -417,6 +417,48 @@ test('the audit page (admin only) lists the console\'s changes by account, in bo
   } finally { await c2.close(); }
 });
 
+test('create and publish an event from the console; it is on the public home page', async () => {
+  const { ctx, page } = await newContext();
+  const title = `Console-made Meetup ${Date.now()}`;
+  const day = new Date(Date.now() + 12 * 86400000).toISOString().slice(0, 10);
+  try {
+    await signIn(page, ORG);
+    await page.getByRole('link', { name: 'New event' }).click();
+    await audit(page, 'editor-kinds-en');
+    await page.getByRole('link', { name: 'Meetup' }).click();
+    await page.getByRole('heading', { level: 1, name: /New event: Meetup/ }).waitFor();
+    await audit(page, 'editor-new-meetup-en');
+    await page.getByLabel('Title').fill(title);
+    await page.getByLabel('Chapter').fill('Shanghai');
+    await page.getByLabel('Venue').fill('Hub, 88 Keyuan Road');
+    await page.getByLabel('Starts (local time)').fill(`${day}T14:00`);
+    await page.getByLabel('Ends (local time)').fill(`${day}T13:00`);
+    await page.getByRole('button', { name: 'Create draft' }).click();
+    await page.getByRole('alert').filter({ hasText: 'ends_at: must be after starts_at' }).waitFor();
+    await audit(page, 'editor-error-en');
+    await page.getByLabel('Ends (local time)').fill(`${day}T18:00`);
+    await Promise.all([page.waitForURL(/\/edit\?done=saved$/), page.getByRole('button', { name: 'Create draft' }).click()]);
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await audit(page, 'editor-edit-en');
+    const before = await (await fetch(`${world.base}/?lang=en`)).text();
+    assert(!before.includes(title), 'a draft is on the public home page');
+    await Promise.all([page.waitForURL(/done=published$/), page.getByRole('button', { name: 'Publish' }).click()]);
+    await page.getByRole('status').filter({ hasText: 'Published' }).waitFor();
+    const { ctx: pub, page: pp } = await newContext({ viewport: PHONE });
+    try {
+      await pp.goto(`${world.base}/?lang=en`);
+      await pp.getByText(title).first().waitFor();
+    } finally { await pub.close(); }
+    await page.goto(`${page.url().replace(/\?.*$/, '')}?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: new RegExp(`编辑活动: ${title}`) }).waitFor();
+    await audit(page, 'editor-edit-zh-CN');
+    await page.goto(`${world.base}/console/events/new?kind=community_day&lang=zh-CN`);
+    await audit(page, 'editor-new-day-zh-CN');
+    await page.goto(`${world.base}/console/events/new?kind=nighttalk&lang=en`);
+    await audit(page, 'editor-new-series-en');
+  } finally { await ctx.close(); }
+});
+
 test('axe-core: no serious or critical violations on the console pages', async () => {
   assert(audited.length >= 10, `only ${audited.length} pages were audited`);
   assert(axeProblems.length === 0, () => `${axeProblems.length} violations:\n  ${axeProblems.join('\n  ')}`);
