@@ -174,6 +174,10 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "$3)::text", 3 },
 	[SQL_CONSOLE_SERIES] = { "console_series",
 	    "SELECT rc_console_series_create($1::jsonb, $2)::text", 2 },
+	[SQL_CONSOLE_SPONSORS] = { "console_sponsors",
+	    "SELECT rc_console_sponsors($1::bigint)::text", 1 },
+	[SQL_SPONSOR_RENAME] = { "sponsor_rename",
+	    "SELECT rc_sponsor_rename($1::bigint, $2::bigint, $3, $4)::text", 4 },
 	[SQL_BADGES] = { "badges",
 	    "SELECT rc_badges($1::bigint, $2::bigint, $3, $4::integer, "
 	    "$5::integer, $6)::text", 6 },

@@ -115,6 +115,8 @@ enum sql_id {
 	SQL_CONSOLE_WALK_IN,
 	SQL_CONSOLE_EVENT_SAVE,
 	SQL_CONSOLE_SERIES,
+	SQL_CONSOLE_SPONSORS,
+	SQL_SPONSOR_RENAME,
 	SQL_BADGES,
 	/* Blocking connections only (start-up, commands, the mail thread). */
 	SQL_BEGIN,
@@ -517,6 +519,8 @@ void	 lead_capture(struct req *);
 void	 lead_list(struct req *);
 void	 lead_csv(struct req *);
 void	 lead_xlsx(struct req *);
+int	 lead_sponsor_check(const json_t *, char *, size_t, char *,
+	    size_t);
 
 /* export.c */
 #define AUDIT_PAGE_MAX		1000	/* limit= of the audit log */
@@ -745,6 +749,9 @@ void	 console_walk_in(struct req *);
 void	 console_export(struct req *);
 void	 console_audit(struct req *);
 json_t	*console_ctx(struct req *, const char *);
+void	 console_sponsors(struct req *);
+void	 console_sponsor_add(struct req *);
+void	 console_sponsor_rename(struct req *);
 
 /* editor.c: the console's event editor */
 #define EDITOR_AGENDA_ROWS	12	/* agenda rows the form offers */

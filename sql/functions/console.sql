@@ -127,6 +127,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	    'event', rc_console_counts(e),
 	    'registrations', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 	        'id', r.id, 'status', r.status, 'name', r.name,
+	        'confirmed', r.status = 'confirmed',
 	        'email', r.email, 'company', r.company,
 	        'position', rc_waitlist_position(r),
 	        'checked_in', r.checked_in_at IS NOT NULL,
@@ -302,3 +303,18 @@ BEGIN
 	    FROM jsonb_array_elements(res->'events') x));
 	RETURN res;
 END $$;
+
+-- The sponsors page: the event's sponsors with how many badges each
+-- booth has scanned (counts only: no attendee's data).
+CREATE OR REPLACE FUNCTION rc_console_sponsors(p_event bigint)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('event', rc_console_counts(e),
+	    'sponsors', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+	        'id', s.id, 'name', s.name,
+	        'scans', (SELECT count(*) FROM leads l WHERE l.sponsor_id = s.id),
+	        'last_scan', (SELECT to_char(max(l.captured_at) AT TIME ZONE
+	            e.timezone, 'YYYY-MM-DD HH24:MI') FROM leads l
+	            WHERE l.sponsor_id = s.id))
+	        ORDER BY s.id), '[]') FROM sponsors s WHERE s.event_id = e.id))
+	FROM events e WHERE e.id = p_event
+$$;

@@ -459,6 +459,33 @@ test('create and publish an event from the console; it is on the public home pag
   } finally { await ctx.close(); }
 });
 
+test('sponsors: add and rename a booth, its scan count; reprint a badge from the registrations', async () => {
+  const ev = world.events.main;
+  const link0 = accountAdd('booths@example.com', 'organizer', [ev.id]);
+  const { ctx, page } = await newContext({ viewport: PHONE });
+  try {
+    await setPassword(page, link0);
+    await page.goto(`${world.base}/console/events/${ev.id}/sponsors`);
+    await audit(page, 'sponsors-empty-phone-en');
+    await page.getByLabel('Sponsor', { exact: true }).fill('CloudCo');
+    await Promise.all([page.waitForURL(/done=added/), page.getByRole('button', { name: 'Add sponsor' }).click()]);
+    await page.getByLabel('New name for CloudCo').fill('CloudCo Ltd');
+    await Promise.all([page.waitForURL(/done=renamed/), page.getByRole('button', { name: 'Rename CloudCo' }).click()]);
+    await page.getByRole('cell', { name: 'CloudCo Ltd', exact: true }).waitFor();
+    eq(await page.locator('[data-count="scans"]').first().innerText(), '0', 'a new booth\'s scans');
+    await audit(page, 'sponsors-phone-en');
+    await page.goto(`${world.base}/console/events/${ev.id}/sponsors?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: /赞助商/ }).waitFor();
+    await audit(page, 'sponsors-zh-CN');
+    await page.goto(`${world.base}/console/events/${ev.id}/registrations?lang=en`);
+    const link = page.getByRole('link', { name: 'Reprint badge Zhang Wei' });
+    const href = await link.getAttribute('href');
+    const r = await page.request.get(world.base + href);
+    eq(r.status(), 200, 'the reprinted badge');
+    eq(r.headers()['content-type'].split(';')[0], 'application/pdf', 'the badge\'s type');
+  } finally { await ctx.close(); }
+});
+
 test('axe-core: no serious or critical violations on the console pages', async () => {
   assert(audited.length >= 10, `only ${audited.length} pages were audited`);
   assert(axeProblems.length === 0, () => `${axeProblems.length} violations:\n  ${axeProblems.join('\n  ')}`);
