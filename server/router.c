@@ -132,6 +132,8 @@ static const struct route routes[] = {
 	    STAFF, 0, BODY_JSON, "token", "tokens_issue", 0 },
 	{ DELETE, "/api/v1/tokens/{jti}", token_revoke,
 	    STAFF, 0, 0, "token", "tokens_revoke", 0 },
+	{ POST, "/api/v1/devices/claim", device_claim,
+	    ANYONE, 0, BODY_JSON, "code", "devices_claim", 0 },
 	/* The organizer console (session.c, account.c, console.c). */
 	{ GET, "/console/login", session_login_page,
 	    ANYONE, 0, 0, "page", "console_login_page", ROUTE_HTML },
@@ -192,6 +194,14 @@ static const struct route routes[] = {
 	    CONSOLE },
 	{ POST, "/console/events/{id}/sponsors/rename", console_sponsor_rename,
 	    STAFF, SCOPE_EVENT, BODY_FORM, "sponsor", "console_sponsor_rename",
+	    CONSOLE },
+	{ GET, "/console/events/{id}/devices", device_page,
+	    STAFF, SCOPE_EVENT, 0, "event", "console_devices", CONSOLE },
+	{ POST, "/console/events/{id}/devices", device_issue,
+	    STAFF, SCOPE_EVENT, BODY_FORM, "event", "console_device_issue",
+	    CONSOLE },
+	{ POST, "/console/events/{id}/devices/revoke", device_revoke,
+	    STAFF, SCOPE_EVENT, BODY_FORM, "token", "console_device_revoke",
 	    CONSOLE },
 	/* The reprint button: the API's badge PDF, under the session. */
 	{ GET, "/console/events/{id}/badges/{reg}", badge_get,

@@ -117,6 +117,9 @@ enum sql_id {
 	SQL_CONSOLE_SERIES,
 	SQL_CONSOLE_SPONSORS,
 	SQL_SPONSOR_RENAME,
+	SQL_DEVICE_CODE_NEW,
+	SQL_DEVICE_CLAIM,
+	SQL_CONSOLE_DEVICES,
 	SQL_BADGES,
 	/* Blocking connections only (start-up, commands, the mail thread). */
 	SQL_BEGIN,
@@ -382,6 +385,7 @@ long	 token_parse_ttl(const char *);
 int	 token_cmd(int, char **);
 void	 token_issue(struct req *);
 void	 token_revoke(struct req *);
+int	 token_sign_row(json_t *, long);
 
 /* event.c */
 #define EVENT_MAXCAPACITY	1000000	/* seats of one event */
@@ -752,6 +756,14 @@ json_t	*console_ctx(struct req *, const char *);
 void	 console_sponsors(struct req *);
 void	 console_sponsor_add(struct req *);
 void	 console_sponsor_rename(struct req *);
+
+/* device.c: provisioning doors and booths from the console */
+#define DEVICE_CODE_SECS	900	/* a provisioning code's life */
+#define DEVICE_TOKEN_SECS	(7 * 86400)	/* a claimed device token's */
+void	 device_page(struct req *);
+void	 device_issue(struct req *);
+void	 device_revoke(struct req *);
+void	 device_claim(struct req *);
 
 /* editor.c: the console's event editor */
 #define EDITOR_AGENDA_ROWS	12	/* agenda rows the form offers */

@@ -486,6 +486,29 @@ test('sponsors: add and rename a booth, its scan count; reprint a badge from the
   } finally { await ctx.close(); }
 });
 
+test('devices: a door set-up QR (SVG and PNG), listed, revoked; both languages', async () => {
+  const ev = world.events.main;
+  const link0 = accountAdd('devices@example.com', 'organizer', [ev.id]);
+  const { ctx, page } = await newContext();
+  try {
+    await setPassword(page, link0);
+    await page.goto(`${world.base}/console/events/${ev.id}/devices`);
+    await audit(page, 'devices-empty-en');
+    await page.getByLabel('Device name').fill('Door North');
+    await page.getByRole('button', { name: 'Make a set-up QR' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Set-up QR: Door North' }).waitFor();
+    assert(await page.locator('.device-qr svg').count() === 1, 'no QR SVG on the page');
+    const href = await page.getByRole('link', { name: 'Download the QR as PNG' }).getAttribute('href');
+    assert(href.startsWith('data:image/png;base64,'), 'the PNG link');
+    await audit(page, 'devices-qr-en');
+    const claim = await fetch(`${world.base}/api/v1/devices/claim`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: 'A'.repeat(43) }) });
+    eq(claim.status, 404, 'an unknown code');
+    await page.goto(`${world.base}/console/events/${ev.id}/devices?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: /设备/ }).waitFor();
+    await audit(page, 'devices-zh-CN');
+  } finally { await ctx.close(); }
+});
+
 test('axe-core: no serious or critical violations on the console pages', async () => {
   assert(audited.length >= 10, `only ${audited.length} pages were audited`);
   assert(axeProblems.length === 0, () => `${axeProblems.length} violations:\n  ${axeProblems.join('\n  ')}`);
