@@ -48,6 +48,11 @@ BEGIN
 		PERFORM rc_fail(404, 'invalid_code', 'That code is unknown, '
 		    'already used or expired: issue a new one from the console.');
 	END IF;
+	IF EXISTS (SELECT 1 FROM accounts WHERE 'acct:' || id = d.created_by
+	    AND disabled_at IS NOT NULL) THEN
+		PERFORM rc_fail(403, 'issuer_disabled', 'The account that made '
+		    'this code has been disabled.');
+	END IF;
 	RETURN rc_token_issue(p_jti, d.role, d.name, ARRAY[d.event_id],
 	    d.sponsor_id, now() + make_interval(secs => p_ttl), d.created_by,
 	    ARRAY[d.event_id]);
