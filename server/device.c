@@ -70,8 +70,7 @@ device_page(struct req *r)
 static void
 issued_list_done(struct req *r, struct db_res *res)
 {
-	json_t		*extra = r->body != NULL ? json_object_get(r->body,
-	    "_issued") : NULL;
+	json_t		*extra = json_object_get(r->body, "_issued");
 
 	json_incref(extra);
 	devices_render(r, res, extra);

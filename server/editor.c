@@ -66,7 +66,8 @@ editor_page(struct req *r, const char *kind, int64_t id, json_t *f,
     const json_t *ev)
 {
 	json_t		*ctx, *rows, *row;
-	const char	*st = json_string_value(json_object_get(ev, "status"));
+	const char	*st = json_string_value(json_object_get(ev,
+	    "status"));
 	char		 key[128];
 	int		 i;
 
@@ -443,7 +444,8 @@ form_to_series(struct req *r)
 static void
 form_refused(struct req *r, struct db_res *res)
 {
-	const char	*d = db_detail(res) ? db_detail(res) : db_message(res);
+	const char	*d = db_detail(res) != NULL ? db_detail(res) :
+	    db_message(res);
 	const char	*kind = fv(r->body, "kind");
 	size_t		 n = strcspn(d ? d : "", ":");
 
