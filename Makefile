@@ -19,12 +19,13 @@ COMMON_SRCS = server/common/log.c server/common/ticket.c server/common/util.c
 SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/cache.c server/checkin.c \
 	      server/config.c \
 	      server/db.c server/event.c server/export.c server/http.c \
-	      server/account.c server/console.c server/ics.c server/join.c \
-	      server/jwks.c server/keyring.c server/lead.c server/mail.c \
-	      server/mail_build.c server/mail_worker.c server/metrics.c \
-	      server/migrate.c server/noshow.c server/notify.c server/ops.c \
-	      server/pwhash.c server/ratelimit.c server/registration.c \
-	      server/retention.c server/router.c server/secret.c server/session.c \
+	      server/account.c server/console.c server/device.c server/editor.c \
+	      server/ics.c server/join.c server/jwks.c server/keyring.c \
+	      server/lead.c server/mail.c server/mail_build.c \
+	      server/mail_worker.c server/metrics.c server/migrate.c \
+	      server/noshow.c server/notify.c server/ops.c server/pwhash.c \
+	      server/ratelimit.c server/registration.c server/retention.c \
+	      server/router.c server/secret.c server/session.c \
 	      server/template.c server/tickets.c server/token.c \
 	      server/validate.c server/web.c server/worker.c server/xlsx.c \
 	      server/badge.c
@@ -50,7 +51,7 @@ SCAN_CFLAGS = $(shell pkg-config --cflags $(SCAN_PKGS) 2>/dev/null)
 SCAN_LIBS   = $(shell pkg-config --libs $(SCAN_PKGS) 2>/dev/null)
 SCAN_SRCS   = scanner/camera.c scanner/client.c scanner/decode.c \
 	      scanner/image.c scanner/journal.c scanner/offline.c \
-	      scanner/output.c scanner/print.c scanner/scan.c
+	      scanner/output.c scanner/print.c scanner/scan.c scanner/setup.c
 SCAN_SHARED = $(COMMON_SRCS)
 SCAN_OBJS   = $(SCAN_SRCS:%.c=build/obj/%.o) $(SCAN_SHARED:%.c=build/obj/%.o)
 SCAN_ASAN_OBJS = $(SCAN_SRCS:%.c=build/asan/%.o) \

@@ -35,7 +35,7 @@ struct sink {
 	int	 over;
 };
 
-/* A client for the server at base, sending token; NULL on failure. */
+/* A client for the server at base, sending token (if any); NULL on failure. */
 struct client *
 client_new(const char *base, const char *token, long timeout)
 {
@@ -49,10 +49,15 @@ client_new(const char *base, const char *token, long timeout)
 		len--;
 	if ((c->base = strndup(base, len)) == NULL)
 		goto fail;
-	len = strlen("Authorization: Bearer ") + strlen(token) + 1;
+	/* No token (rollcall-scan --setup, claiming one): no header. */
+	len = strlen("Authorization: Bearer ") + (token ? strlen(token) : 0) +
+	    1;
 	if ((c->auth = malloc(len)) == NULL)
 		goto fail;
-	snprintf(c->auth, len, "Authorization: Bearer %s", token);
+	if (token != NULL)
+		snprintf(c->auth, len, "Authorization: Bearer %s", token);
+	else
+		snprintf(c->auth, len, "X-Rollcall-Setup: 1");
 	if ((c->headers = curl_slist_append(NULL, c->auth)) == NULL ||
 	    (c->headers = curl_slist_append(c->headers,
 	    "Content-Type: application/json")) == NULL ||

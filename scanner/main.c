@@ -51,6 +51,10 @@ struct options {
 	long		 timeout;
 	const char	*print;		/* a CUPS queue */
 	const char	*print_dir;
+	const char	*setup;		/* --setup IMAGE */
+	const char	*setup_camera;	/* --setup-camera DEV */
+	const char	*token_file;
+	char		*token_read;	/* read from --token-file */
 };
 
 static volatile sig_atomic_t	 stop_flag;
@@ -63,6 +67,8 @@ usage_text(FILE *f)
 "usage: rollcall-scan [--door [--gate NAME] | --lead] INPUT CONNECTION [--json]\n"
 "       rollcall-scan sync --server URL --token TOKEN --journal FILE\n"
 "                          [--device ID] [--json]\n"
+"       rollcall-scan --setup IMAGE | --setup-camera /dev/videoN\n"
+"                     --token-file FILE\n"
 "\n"
 "Checks Rollcall tickets in at a door (--door, the default) or captures\n"
 "sponsor leads (--lead), one line per scan: ADMIT (green), ALREADY IN since\n"
@@ -77,6 +83,7 @@ usage_text(FILE *f)
 "CONNECTION:\n"
 "  --server URL         the Rollcall server, e.g. https://rollcall.example.org\n"
 "  --token TOKEN        a door (or sponsor) token; default $ROLLCALL_TOKEN\n"
+"  --token-file FILE    read the token from FILE (what --setup wrote)\n"
 "  --event ID           the event this door checks in (door mode)\n"
 "  --gate NAME          this door's name, shown as \"at gate NAME\"\n"
 "  --timeout SECONDS    for each request (default 5); one retry follows\n"
@@ -90,6 +97,10 @@ usage_text(FILE *f)
 "  --print PRINTER      door: print each admitted attendee's badge on this\n"
 "                       CUPS queue (lp -d PRINTER)\n"
 "  --print-dir DIR      door: write each admitted attendee's badge PDF here\n"
+"\n"
+"--setup reads the console's device set-up QR (a picture, or the camera\n"
+"with --setup-camera), claims its one-time code and writes the device's\n"
+"token to --token-file (mode 0600): no token is typed.\n"
 "\n"
 "sync uploads a journal's offline admissions; the server reconciles them\n"
 "(earliest scan wins) and reports admitted, duplicates and conflicts.\n"
@@ -233,7 +244,8 @@ enum {
 	OPT_DOOR = 256, OPT_LEAD, OPT_GATE, OPT_SERVER, OPT_TOKEN, OPT_EVENT,
 	OPT_OFFLINE, OPT_BUNDLE, OPT_JOURNAL, OPT_JSON, OPT_IMAGE, OPT_CAMERA,
 	OPT_STDIN, OPT_TIMEOUT, OPT_DEVICE, OPT_FRAMES, OPT_FRAME_SIZE,
-	OPT_PRINT, OPT_PRINT_DIR
+	OPT_PRINT, OPT_PRINT_DIR, OPT_SETUP, OPT_SETUP_CAMERA,
+	OPT_TOKEN_FILE
 };
 
 static const struct option longopts[] = {
@@ -256,6 +268,9 @@ static const struct option longopts[] = {
 	{ "frame-size", required_argument, NULL, OPT_FRAME_SIZE },
 	{ "print", required_argument, NULL, OPT_PRINT },
 	{ "print-dir", required_argument, NULL, OPT_PRINT_DIR },
+	{ "setup", required_argument, NULL, OPT_SETUP },
+	{ "setup-camera", required_argument, NULL, OPT_SETUP_CAMERA },
+	{ "token-file", required_argument, NULL, OPT_TOKEN_FILE },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -307,6 +322,15 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_TOKEN:
 			o->token = optarg;
+			break;
+		case OPT_SETUP:
+			o->setup = optarg;
+			break;
+		case OPT_SETUP_CAMERA:
+			o->setup_camera = optarg;
+			break;
+		case OPT_TOKEN_FILE:
+			o->token_file = optarg;
 			break;
 		case OPT_EVENT:
 			o->event_id = parse_event(optarg);
@@ -374,6 +398,21 @@ parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		die_usage("unexpected argument: %s", argv[optind]);
+	if (o->setup != NULL || o->setup_camera != NULL) {
+		if (o->token_file == NULL || (o->setup != NULL &&
+		    o->setup_camera != NULL))
+			die_usage("--setup IMAGE or --setup-camera DEV, with "
+			    "--token-file FILE");
+		return;
+	}
+	if (o->token == NULL && o->token_file != NULL) {
+		char	 err[512];
+
+		if ((o->token_read = setup_read_token(o->token_file, err,
+		    sizeof(err))) == NULL)
+			die_usage("--token-file: %s", err);
+		o->token = o->token_read;
+	}
 	if (o->token == NULL)
 		o->token = getenv("ROLLCALL_TOKEN");
 }
@@ -650,7 +689,15 @@ main(int argc, char **argv)
 		return SCAN_EXIT_FAILURE;
 	}
 	signals_init();
-	rc = sync ? cmd_sync(&o) : cmd_scan(&o);
+	if (o.setup != NULL || o.setup_camera != NULL)
+		rc = setup_run(o.setup, o.setup_camera, o.token_file,
+		    o.timeout, &stop_flag);
+	else
+		rc = sync ? cmd_sync(&o) : cmd_scan(&o);
+	if (o.token_read != NULL) {
+		sodium_memzero(o.token_read, strlen(o.token_read));
+		free(o.token_read);
+	}
 	curl_global_cleanup();
 	return rc;
 }

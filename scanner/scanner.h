@@ -128,6 +128,14 @@ const char *client_url(const struct client *);
 int	 client_get_file(struct client *, const char *, char **, size_t *,
 	    char *, size_t);
 
+/* setup.c: --setup from the console's provisioning QR */
+#define SETUP_MAXURL		2048	/* bytes of the QR's server URL */
+#define SETUP_CODELEN		43	/* the one-time code, base64url */
+#define SETUP_MAXTOKEN		AUTH_MAXTOKEN	/* bytes of a token file */
+int	 setup_run(const char *, const char *, const char *, long,
+	    volatile sig_atomic_t *);
+char	*setup_read_token(const char *, char *, size_t);
+
 /* print.c */
 struct printer {
 	const char	*queue;		/* --print: a CUPS queue, for lp -d */

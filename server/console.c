@@ -22,7 +22,7 @@
 #include "server.h"
 
 /* A page's context: the web page's, plus who is signed in. */
-static json_t *
+json_t *
 console_ctx(struct req *r, const char *title_key)
 {
 	json_t	*ctx = web_ctx(r, title_key);
@@ -435,6 +435,104 @@ console_walk_in(struct req *r)
 	}
 	registration_submit(r, body, walk_in_registered);
 	json_decref(body);
+}
+
+/* The sponsors page, with the notice of the last change. */
+static void
+sponsors_done(struct req *r, struct db_res *res)
+{
+	const char	*done = query_text(r, "done");
+	json_t		*extra = json_object();
+
+	if (strcmp(done, "added") == 0 || strcmp(done, "renamed") == 0) {
+		char	 key[64];
+
+		snprintf(key, sizeof(key), "c_sp_done_%s", done);
+		json_object_set(extra, "notice", json_object_get(
+		    web_catalog(req_lang(r)), key));
+	}
+	console_render(r, res, "console_sponsors", "c_sponsors_title", extra);
+}
+
+/* GET /console/events/{id}/sponsors: each booth and its scan count. */
+void
+console_sponsors(struct req *r)
+{
+	const char	*vals[1];
+
+	vals[0] = r->params[0];
+	req_query(r, SQL_CONSOLE_SPONSORS, vals, 1, sponsors_done);
+}
+
+/* The form's sponsor name, checked as the API checks it; NULL (400). */
+static const char *
+form_sponsor_name(struct req *r)
+{
+	const char	*v = json_string_value(json_object_get(r->body,
+	    "name"));
+	char		 field[64], msg[256];
+	json_t		*o = json_pack("{s:s?}", "name", v);
+
+	if (lead_sponsor_check(o, field, sizeof(field), msg, sizeof(msg)) ==
+	    -1) {
+		json_decref(o);
+		http_error(r, 400, "invalid_field", "%s", msg);
+		return NULL;
+	}
+	json_decref(o);
+	return v;
+}
+
+/* A sponsor added or renamed: back to the sponsors page. */
+static void
+sponsor_changed(struct req *r, struct db_res *res)
+{
+	json_t	*o = db_json(res);
+
+	if (o == NULL) {
+		http_error(r, 404, "not_found", "No such sponsor.");
+		return;
+	}
+	json_decref(o);
+	back_to(r, "sponsors", json_object_get(r->body, "sponsor") != NULL ?
+	    "done=renamed" : "done=added");
+}
+
+/* POST /console/events/{id}/sponsors {csrf, name}: rc_sponsor_create. */
+void
+console_sponsor_add(struct req *r)
+{
+	const char	*vals[3];
+
+	if (!web_csrf_ok(r) || !session_origin_ok(r) ||
+	    (vals[1] = form_sponsor_name(r)) == NULL)
+		return;
+	vals[0] = r->params[0];
+	vals[2] = r->auth.jti;
+	req_query(r, SQL_SPONSOR_CREATE, vals, 3, sponsor_changed);
+}
+
+/* POST /console/events/{id}/sponsors/rename {csrf, sponsor, name} */
+void
+console_sponsor_rename(struct req *r)
+{
+	const char	*sp = json_string_value(json_object_get(r->body,
+	    "sponsor"));
+	const char	*vals[4];
+	int64_t		 id;
+
+	if (!web_csrf_ok(r) || !session_origin_ok(r) ||
+	    (vals[2] = form_sponsor_name(r)) == NULL)
+		return;
+	if (sp == NULL || parse_int64(sp, 1, ID_MAX, &id) == -1) {
+		http_error(r, 400, "invalid_field", "sponsor: the id of a "
+		    "sponsor.");
+		return;
+	}
+	vals[0] = r->params[0];
+	vals[1] = sp;
+	vals[3] = r->auth.jti;
+	req_query(r, SQL_SPONSOR_RENAME, vals, 4, sponsor_changed);
 }
 
 /* The audit page. */

@@ -169,6 +169,24 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "SELECT rc_console_promote($1::bigint, $2::bigint, $3)::text", 3 },
 	[SQL_CONSOLE_WALK_IN] = { "console_walk_in",
 	    "SELECT rc_console_walk_in($1::bigint, $2::bigint, $3)::text", 3 },
+	[SQL_CONSOLE_EVENT_SAVE] = { "console_event_save",
+	    "SELECT rc_console_event_save(nullif($1, '')::bigint, $2::jsonb, "
+	    "$3)::text", 3 },
+	[SQL_CONSOLE_SERIES] = { "console_series",
+	    "SELECT rc_console_series_create($1::jsonb, $2)::text", 2 },
+	[SQL_CONSOLE_SPONSORS] = { "console_sponsors",
+	    "SELECT rc_console_sponsors($1::bigint)::text", 1 },
+	[SQL_SPONSOR_RENAME] = { "sponsor_rename",
+	    "SELECT rc_sponsor_rename($1::bigint, $2::bigint, $3, $4)::text", 4 },
+	/* Devices (sql/functions/device.sql). */
+	[SQL_DEVICE_CODE_NEW] = { "device_code_new",
+	    "SELECT rc_device_code_new($1::bigint, nullif($2, '')::bigint, $3, "
+	    "decode($4, 'hex'), $5::integer, $6)::text", 6 },
+	[SQL_DEVICE_CLAIM] = { "device_claim",
+	    "SELECT rc_device_claim(decode($1, 'hex'), $2, $3::integer)::text",
+	    3 },
+	[SQL_CONSOLE_DEVICES] = { "console_devices",
+	    "SELECT rc_console_devices($1::bigint)::text", 1 },
 	[SQL_BADGES] = { "badges",
 	    "SELECT rc_badges($1::bigint, $2::bigint, $3, $4::integer, "
 	    "$5::integer, $6)::text", 6 },

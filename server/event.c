@@ -298,3 +298,26 @@ event_agenda(struct req *r)
 	req_query(r, SQL_AGENDA_SET, vals, 3, http_reply_row);
 	free(body);
 }
+
+/*
+ * Check a body as the API would (the console's editor): an edit's fields
+ * (nothing required), a series, or one agenda session. 0, or -1 with the
+ * field and the sentence.
+ */
+int
+event_body_check(const json_t *body, enum event_body what, char *field,
+    size_t fieldsz, char *msg, size_t msgsz)
+{
+	switch (what) {
+	case EVENT_BODY_UPDATE:
+		return validate_object(body, update_fields,
+		    NFIELDS(update_fields), field, fieldsz, msg, msgsz);
+	case EVENT_BODY_SERIES:
+		return validate_object(body, series_fields,
+		    NFIELDS(series_fields), field, fieldsz, msg, msgsz);
+	case EVENT_BODY_SESSION:
+		return validate_object(body, session_fields,
+		    NFIELDS(session_fields), field, fieldsz, msg, msgsz);
+	}
+	return -1;
+}

@@ -501,7 +501,11 @@ http_error(struct req *r, int status, const char *code, const char *fmt, ...)
 	http_reply_json(r, status, v);
 }
 
-/* A request's statement is back: done() on success, else the failure. */
+/*
+ * A request's statement is back: done() on success; a refusal of ours
+ * (RC4xx) to failed() when the handler set one (a form drawn again with
+ * the sentence by its field); else the failure.
+ */
 static void
 req_db_cb(void *arg, struct db_res *res, enum db_err err)
 {
@@ -509,6 +513,12 @@ req_db_cb(void *arg, struct db_res *res, enum db_err err)
 
 	if (err == DB_OK && res != NULL && db_ok(res)) {
 		r->done(r, res);
+		return;
+	}
+	if (r->failed != NULL && err == DB_OK && res != NULL &&
+	    db_sqlstate(res) != NULL &&
+	    strncmp(db_sqlstate(res), "RC4", 3) == 0) {
+		r->failed(r, res);
 		return;
 	}
 	req_db_fail(r, res, err);

@@ -174,3 +174,12 @@ lead_xlsx(struct req *r)
 	req_query(r, SQL_LEADS_ROWS, vals, 4, xlsx_done);
 	free(scope);
 }
+
+/* Check a sponsor's body ({name}) as POST .../sponsors does. */
+int
+lead_sponsor_check(const json_t *body, char *field, size_t fieldsz,
+    char *msg, size_t msgsz)
+{
+	return validate_object(body, sponsor_fields, NFIELDS(sponsor_fields),
+	    field, fieldsz, msg, msgsz);
+}

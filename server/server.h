@@ -115,6 +115,13 @@ enum sql_id {
 	SQL_CONSOLE_CANCEL,
 	SQL_CONSOLE_PROMOTE,
 	SQL_CONSOLE_WALK_IN,
+	SQL_CONSOLE_EVENT_SAVE,
+	SQL_CONSOLE_SERIES,
+	SQL_CONSOLE_SPONSORS,
+	SQL_SPONSOR_RENAME,
+	SQL_DEVICE_CODE_NEW,
+	SQL_DEVICE_CLAIM,
+	SQL_CONSOLE_DEVICES,
 	SQL_BADGES,
 	SQL_NOSHOW_RUN,
 	SQL_RECONFIRM,
@@ -228,9 +235,10 @@ struct req {
 	int			 head;		/* HEAD: headers only */
 	struct auth		 auth;
 	req_done_fn		 done;
+	req_done_fn		 failed;	/* a refusal (RC4xx), if set */
 	char			 secret[48];	/* a new manage secret */
 	char			 join[48];	/* a new join-link secret */
-	char			 errfield[64];	/* a form's wrong field */
+	char			 errfield[128];	/* a form's wrong field */
 	char			 errmsg[256];
 	struct timespec		 start;
 	char			 addr[64];
@@ -432,6 +440,7 @@ long	 token_parse_ttl(const char *);
 int	 token_cmd(int, char **);
 void	 token_issue(struct req *);
 void	 token_revoke(struct req *);
+int	 token_sign_row(json_t *, long);
 
 /* event.c */
 #define EVENT_MAXCAPACITY	1000000	/* seats of one event */
@@ -445,6 +454,9 @@ void	 event_update(struct req *);
 void	 series_create(struct req *);
 void	 event_shred(struct req *);
 void	 event_agenda(struct req *);
+enum event_body { EVENT_BODY_UPDATE, EVENT_BODY_SERIES, EVENT_BODY_SESSION };
+int	 event_body_check(const json_t *, enum event_body, char *, size_t,
+	    char *, size_t);
 
 /* noshow.c */
 #define NOSHOW_RECONFIRM_HOURS	48	/* default: ask this long before the start */
@@ -580,6 +592,8 @@ void	 lead_capture(struct req *);
 void	 lead_list(struct req *);
 void	 lead_csv(struct req *);
 void	 lead_xlsx(struct req *);
+int	 lead_sponsor_check(const json_t *, char *, size_t, char *,
+	    size_t);
 
 /* export.c */
 #define AUDIT_PAGE_MAX		1000	/* limit= of the audit log */
@@ -808,6 +822,27 @@ void	 console_reg_promote(struct req *);
 void	 console_walk_in(struct req *);
 void	 console_export(struct req *);
 void	 console_audit(struct req *);
+json_t	*console_ctx(struct req *, const char *);
+void	 console_sponsors(struct req *);
+void	 console_sponsor_add(struct req *);
+void	 console_sponsor_rename(struct req *);
+
+/* device.c: provisioning doors and booths from the console */
+#define DEVICE_CODE_SECS	900	/* a provisioning code's life */
+#define DEVICE_TOKEN_SECS	(7 * 86400)	/* a claimed device token's */
+void	 device_page(struct req *);
+void	 device_issue(struct req *);
+void	 device_revoke(struct req *);
+void	 device_claim(struct req *);
+
+/* editor.c: the console's event editor */
+#define EDITOR_AGENDA_ROWS	12	/* agenda rows the form offers */
+#define EDITOR_MAXLOCAL		19	/* bytes of a form's local time */
+void	 editor_new(struct req *);
+void	 editor_create(struct req *);
+void	 editor_edit(struct req *);
+void	 editor_update(struct req *);
+void	 editor_status(struct req *);
 void	 console_js(struct req *);
 
 /* migrate.c */

@@ -63,8 +63,8 @@ token_parse_ttl(const char *s)
  * Sign the token described by a row that rc_token_issue() returned and
  * add it to that object as "token". Returns 0 or -1.
  */
-static int
-token_attach(json_t *o, long iat)
+int
+token_sign_row(json_t *o, long iat)
 {
 	int64_t		 ids[SCOPE_MAXEVENTS];
 	json_t		*evs = json_object_get(o, "events"), *v;
@@ -133,7 +133,7 @@ token_issue_done(struct req *r, struct db_res *res)
 	json_t	*o;
 
 	o = db_json(res);
-	if (o == NULL || token_attach(o, (long)time(NULL)) == -1) {
+	if (o == NULL || token_sign_row(o, (long)time(NULL)) == -1) {
 		json_decref(o);
 		http_error(r, 503, "token_error", "The token could not be "
 		    "signed; try again.");
@@ -361,7 +361,7 @@ token_cmd(int argc, char **argv)
 		goto out;
 	}
 	o = db_json(res);
-	if (o == NULL || token_attach(o, (long)time(NULL)) == -1) {
+	if (o == NULL || token_sign_row(o, (long)time(NULL)) == -1) {
 		fprintf(stderr, "rollcalld: cannot sign the token\n");
 		goto out;
 	}

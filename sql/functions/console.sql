@@ -127,6 +127,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	    'event', rc_console_counts(e),
 	    'registrations', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 	        'id', r.id, 'status', r.status, 'name', r.name,
+	        'confirmed', r.status = 'confirmed',
 	        'email', r.email, 'company', r.company,
 	        'position', rc_waitlist_position(r),
 	        'checked_in', r.checked_in_at IS NOT NULL,
@@ -216,4 +217,104 @@ RETURNS jsonb LANGUAGE sql AS $$
 	VALUES (p_actor, 'registration.walk_in', p_event,
 	    jsonb_build_object('registration', p_reg))
 	RETURNING jsonb_build_object('registration_id', p_reg)
+$$;
+
+-- The console grows an organizer account's scope with the events it
+-- creates, as rc_event_create does for a scoped token.
+CREATE OR REPLACE FUNCTION rc_console_scope_add(p_actor text, p_ids bigint[])
+RETURNS void LANGUAGE sql AS $$
+	UPDATE accounts SET events = events || p_ids
+	WHERE 'acct:' || id = p_actor AND events IS NOT NULL
+$$;
+
+-- A time the editor's form gave in the event's zone ("2026-12-10T14:00"),
+-- as a timestamptz; NULL when blank.
+CREATE OR REPLACE FUNCTION rc_console_local(p text, p_tz text)
+RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
+BEGIN
+	IF coalesce(p, '') = '' THEN
+		RETURN NULL;
+	END IF;
+	IF NOT rc_tz_ok(p_tz) THEN
+		PERFORM rc_fail(400, 'invalid_field', 'timezone: "' || p_tz ||
+		    '" is not an IANA time zone such as Asia/Shanghai.');
+	END IF;
+	RETURN p::timestamp AT TIME ZONE p_tz;
+END $$;
+
+-- The event editor's save: a new draft (p_id NULL) or an edit, through
+-- rc_event_create / rc_event_update (their rules, their audit), with the
+-- form's local times converted in the event's zone; a community day's
+-- agenda rows (times "HH:MM" on the event's first day) through
+-- rc_agenda_set.
+CREATE OR REPLACE FUNCTION rc_console_event_save(p_id bigint, p jsonb,
+    p_actor text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	tz text;
+	body jsonb := p - 'starts_local' - 'ends_local' - 'sessions';
+	res jsonb;
+	day date;
+	sessions jsonb := '[]';
+	x jsonb;
+BEGIN
+	tz := coalesce(p->>'timezone',
+	    (SELECT timezone FROM events WHERE id = p_id), 'Asia/Shanghai');
+	IF p ? 'starts_local' THEN
+		body := body || jsonb_build_object('starts_at',
+		    rc_console_local(p->>'starts_local', tz));
+	END IF;
+	IF p ? 'ends_local' THEN
+		body := body || jsonb_build_object('ends_at',
+		    rc_console_local(p->>'ends_local', tz));
+	END IF;
+	IF p_id IS NULL THEN
+		res := rc_event_create(body, p_actor);
+		PERFORM rc_console_scope_add(p_actor, ARRAY[(res->>'id')::bigint]);
+	ELSE
+		res := rc_event_update(p_id, body, p_actor);
+	END IF;
+	IF p ? 'sessions' AND res->>'kind' = 'community_day' THEN
+		day := ((res->>'starts_at')::timestamptz AT TIME ZONE tz)::date;
+		FOR x IN SELECT * FROM jsonb_array_elements(p->'sessions') LOOP
+			sessions := sessions || jsonb_build_array(
+			    (x - 'starts_local' - 'ends_local') || jsonb_build_object(
+			    'starts_at', rc_console_local(CASE WHEN
+			        coalesce(x->>'starts_local', '') <> '' THEN
+			        day || 'T' || (x->>'starts_local') END, tz),
+			    'ends_at', rc_console_local(CASE WHEN
+			        coalesce(x->>'ends_local', '') <> '' THEN
+			        day || 'T' || (x->>'ends_local') END, tz)));
+		END LOOP;
+		PERFORM rc_agenda_set((res->>'id')::bigint,
+		    jsonb_build_object('sessions', sessions), p_actor);
+	END IF;
+	RETURN res;
+END $$;
+
+-- A NightTalk series from the console: rc_series_create, and the
+-- account's scope gains its episodes.
+CREATE OR REPLACE FUNCTION rc_console_series_create(p jsonb, p_actor text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	res jsonb := rc_series_create(p, p_actor);
+BEGIN
+	PERFORM rc_console_scope_add(p_actor, ARRAY(SELECT (x->>'id')::bigint
+	    FROM jsonb_array_elements(res->'events') x));
+	RETURN res;
+END $$;
+
+-- The sponsors page: the event's sponsors with how many badges each
+-- booth has scanned (counts only: no attendee's data).
+CREATE OR REPLACE FUNCTION rc_console_sponsors(p_event bigint)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('event', rc_console_counts(e),
+	    'sponsors', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+	        'id', s.id, 'name', s.name,
+	        'scans', (SELECT count(*) FROM leads l WHERE l.sponsor_id = s.id),
+	        'last_scan', (SELECT to_char(max(l.captured_at) AT TIME ZONE
+	            e.timezone, 'YYYY-MM-DD HH24:MI') FROM leads l
+	            WHERE l.sponsor_id = s.id))
+	        ORDER BY s.id), '[]') FROM sponsors s WHERE s.event_id = e.id))
+	FROM events e WHERE e.id = p_event
 $$;

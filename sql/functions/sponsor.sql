@@ -40,6 +40,27 @@ BEGIN
 	    'name', s.name, 'created_at', s.created_at);
 END $$;
 
+-- Rename one of an event's sponsors, audited; NULL when it has no such one.
+CREATE OR REPLACE FUNCTION rc_sponsor_rename(p_event bigint, p_sponsor bigint,
+    p_name text, p_actor text)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	s sponsors;
+	old text;
+BEGIN
+	SELECT name INTO old FROM sponsors
+	WHERE id = p_sponsor AND event_id = p_event FOR UPDATE;
+	IF NOT FOUND THEN
+		RETURN NULL;
+	END IF;
+	UPDATE sponsors SET name = p_name WHERE id = p_sponsor RETURNING * INTO s;
+	INSERT INTO audit_log (actor, action, event_id, detail)
+	VALUES (p_actor, 'sponsor.rename', p_event, jsonb_build_object(
+	    'sponsor', s.id, 'from', old, 'name', p_name));
+	RETURN jsonb_build_object('id', s.id, 'event_id', s.event_id,
+	    'name', s.name, 'created_at', s.created_at);
+END $$;
+
 -- A sponsor scans a badge. p_claims are the verified ticket claims,
 -- {"lead": CODE} for a badge's lead code, or NULL when the code was
 -- neither. An event may refuse entry tickets at its booths.

@@ -417,6 +417,98 @@ test('the audit page (admin only) lists the console\'s changes by account, in bo
   } finally { await c2.close(); }
 });
 
+test('create and publish an event from the console; it is on the public home page', async () => {
+  const { ctx, page } = await newContext();
+  const title = `Console-made Meetup ${Date.now()}`;
+  const day = new Date(Date.now() + 12 * 86400000).toISOString().slice(0, 10);
+  try {
+    await signIn(page, ORG);
+    await page.getByRole('link', { name: 'New event' }).click();
+    await audit(page, 'editor-kinds-en');
+    await page.getByRole('link', { name: 'Meetup' }).click();
+    await page.getByRole('heading', { level: 1, name: /New event: Meetup/ }).waitFor();
+    await audit(page, 'editor-new-meetup-en');
+    await page.getByLabel('Title').fill(title);
+    await page.getByLabel('Chapter').fill('Shanghai');
+    await page.getByLabel('Venue').fill('Hub, 88 Keyuan Road');
+    await page.getByLabel('Starts (local time)').fill(`${day}T14:00`);
+    await page.getByLabel('Ends (local time)').fill(`${day}T13:00`);
+    await page.getByRole('button', { name: 'Create draft' }).click();
+    await page.getByRole('alert').filter({ hasText: 'ends_at: must be after starts_at' }).waitFor();
+    await audit(page, 'editor-error-en');
+    await page.getByLabel('Ends (local time)').fill(`${day}T18:00`);
+    await Promise.all([page.waitForURL(/\/edit\?done=saved$/), page.getByRole('button', { name: 'Create draft' }).click()]);
+    await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
+    await audit(page, 'editor-edit-en');
+    const before = await (await fetch(`${world.base}/?lang=en`)).text();
+    assert(!before.includes(title), 'a draft is on the public home page');
+    await Promise.all([page.waitForURL(/done=published$/), page.getByRole('button', { name: 'Publish' }).click()]);
+    await page.getByRole('status').filter({ hasText: 'Published' }).waitFor();
+    const { ctx: pub, page: pp } = await newContext({ viewport: PHONE });
+    try {
+      await pp.goto(`${world.base}/?lang=en`);
+      await pp.getByText(title).first().waitFor();
+    } finally { await pub.close(); }
+    await page.goto(`${page.url().replace(/\?.*$/, '')}?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: new RegExp(`编辑活动: ${title}`) }).waitFor();
+    await audit(page, 'editor-edit-zh-CN');
+    await page.goto(`${world.base}/console/events/new?kind=community_day&lang=zh-CN`);
+    await audit(page, 'editor-new-day-zh-CN');
+    await page.goto(`${world.base}/console/events/new?kind=nighttalk&lang=en`);
+    await audit(page, 'editor-new-series-en');
+  } finally { await ctx.close(); }
+});
+
+test('sponsors: add and rename a booth, its scan count; reprint a badge from the registrations', async () => {
+  const ev = world.events.main;
+  const link0 = accountAdd('booths@example.com', 'organizer', [ev.id]);
+  const { ctx, page } = await newContext({ viewport: PHONE });
+  try {
+    await setPassword(page, link0);
+    await page.goto(`${world.base}/console/events/${ev.id}/sponsors`);
+    await audit(page, 'sponsors-empty-phone-en');
+    await page.getByLabel('Sponsor', { exact: true }).fill('CloudCo');
+    await Promise.all([page.waitForURL(/done=added/), page.getByRole('button', { name: 'Add sponsor' }).click()]);
+    await page.getByLabel('New name for CloudCo').fill('CloudCo Ltd');
+    await Promise.all([page.waitForURL(/done=renamed/), page.getByRole('button', { name: 'Rename CloudCo' }).click()]);
+    await page.getByRole('cell', { name: 'CloudCo Ltd', exact: true }).waitFor();
+    eq(await page.locator('[data-count="scans"]').first().innerText(), '0', 'a new booth\'s scans');
+    await audit(page, 'sponsors-phone-en');
+    await page.goto(`${world.base}/console/events/${ev.id}/sponsors?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: /赞助商/ }).waitFor();
+    await audit(page, 'sponsors-zh-CN');
+    await page.goto(`${world.base}/console/events/${ev.id}/registrations?lang=en`);
+    const link = page.getByRole('link', { name: 'Reprint badge Zhang Wei' });
+    const href = await link.getAttribute('href');
+    const r = await page.request.get(world.base + href);
+    eq(r.status(), 200, 'the reprinted badge');
+    eq(r.headers()['content-type'].split(';')[0], 'application/pdf', 'the badge\'s type');
+  } finally { await ctx.close(); }
+});
+
+test('devices: a door set-up QR (SVG and PNG), listed, revoked; both languages', async () => {
+  const ev = world.events.main;
+  const link0 = accountAdd('devices@example.com', 'organizer', [ev.id]);
+  const { ctx, page } = await newContext();
+  try {
+    await setPassword(page, link0);
+    await page.goto(`${world.base}/console/events/${ev.id}/devices`);
+    await audit(page, 'devices-empty-en');
+    await page.getByLabel('Device name').fill('Door North');
+    await page.getByRole('button', { name: 'Make a set-up QR' }).click();
+    await page.getByRole('heading', { level: 2, name: 'Set-up QR: Door North' }).waitFor();
+    assert(await page.locator('.device-qr svg').count() === 1, 'no QR SVG on the page');
+    const href = await page.getByRole('link', { name: 'Download the QR as PNG' }).getAttribute('href');
+    assert(href.startsWith('data:image/png;base64,'), 'the PNG link');
+    await audit(page, 'devices-qr-en');
+    const claim = await fetch(`${world.base}/api/v1/devices/claim`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: 'A'.repeat(43) }) });
+    eq(claim.status, 404, 'an unknown code');
+    await page.goto(`${world.base}/console/events/${ev.id}/devices?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: /设备/ }).waitFor();
+    await audit(page, 'devices-zh-CN');
+  } finally { await ctx.close(); }
+});
+
 test('axe-core: no serious or critical violations on the console pages', async () => {
   assert(audited.length >= 10, `only ${audited.length} pages were audited`);
   assert(axeProblems.length === 0, () => `${axeProblems.length} violations:\n  ${axeProblems.join('\n  ')}`);
