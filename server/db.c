@@ -43,6 +43,9 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "$8::bigint[])::text", 8 },
 	[SQL_TOKEN_REVOKE] = { "token_revoke",
 	    "SELECT rc_token_revoke($1, $2, $3, $4::bigint[])::text", 4 },
+	[SQL_DEVICE_REVOKE] = { "device_revoke",
+	    "SELECT rc_device_revoke($1::bigint, $2, $3, $4, "
+	    "$5::bigint[])::text", 5 },
 	[SQL_EVENT_LIST] = { "event_list",
 	    "SELECT rc_event_list($1, $2)::text", 2 },
 	[SQL_EVENT_GET] = { "event_get",

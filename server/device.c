@@ -185,13 +185,14 @@ revoked_done(struct req *r, struct db_res *res)
 	web_redirect(r, path);
 }
 
-/* POST /console/events/{id}/devices/revoke {csrf, jti}: rc_token_revoke. */
+/* POST /console/events/{id}/devices/revoke {csrf, jti}: one of this
+ * event's devices (rc_device_revoke), nothing else. */
 void
 device_revoke(struct req *r)
 {
 	const char	*jti = json_string_value(json_object_get(r->body,
 	    "jti"));
-	const char	*vals[4];
+	const char	*vals[5];
 	char		*scope;
 
 	if (!web_csrf_ok(r) || !session_origin_ok(r))
@@ -202,11 +203,12 @@ device_revoke(struct req *r)
 		return;
 	}
 	scope = auth_scope_pg(&r->auth);
-	vals[0] = jti;
-	vals[1] = r->auth.jti;
-	vals[2] = role_str(r->auth.role);
-	vals[3] = scope;
-	req_query(r, SQL_TOKEN_REVOKE, vals, 4, revoked_done);
+	vals[0] = r->params[0];
+	vals[1] = jti;
+	vals[2] = r->auth.jti;
+	vals[3] = role_str(r->auth.role);
+	vals[4] = scope;
+	req_query(r, SQL_DEVICE_REVOKE, vals, 5, revoked_done);
 	free(scope);
 }
 

@@ -84,3 +84,17 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	          AND t.revoked_at IS NULL AND t.expires_at > now()))
 	FROM events e WHERE e.id = p_event
 $$;
+
+-- Revoke one of an event's devices from its devices page: only a door or
+-- booth token of exactly this event, whatever else the account may
+-- revoke elsewhere (rc_token_revoke then checks who may, and audits).
+CREATE OR REPLACE FUNCTION rc_device_revoke(p_event bigint, p_jti text,
+    p_actor text, p_actor_role text, p_scope bigint[])
+RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM tokens WHERE jti = p_jti
+	    AND role IN ('door', 'sponsor') AND events = ARRAY[p_event]) THEN
+		PERFORM rc_fail(404, 'not_found', 'No such device of this event.');
+	END IF;
+	RETURN rc_token_revoke(p_jti, p_actor, p_actor_role, p_scope);
+END $$;

@@ -126,3 +126,27 @@ def test_device_code_expires_and_booth_gets_a_sponsor_token(
                   {"name": "X", "kind": "door"}, csrf=False).status == 403
     other = create_event(meetup())
     assert b.get("/console/events/%d/devices" % other["id"]).status == 403
+
+
+def test_the_devices_page_revokes_only_this_events_devices(
+        rollcalld_bin, pg, server, api, create_event, issue):
+    """The revoke button takes a door or booth token of this event only:
+    not another event's device, not a staff token, whatever else the
+    account may revoke through the API."""
+    ev = create_event(meetup(), status="published")
+    other = create_event(meetup(), status="published")
+    b = signed_in(server.port, account_add(
+        rollcalld_bin, pg.conninfo, support.uniq("dv") + "@example.com",
+        events=[ev["id"], other["id"]]))
+    theirs = issue("door", events=[other["id"]])
+    staff = issue("organizer", events=[ev["id"]])
+    for t in (theirs, staff):
+        jti = t["jti"]
+        b.get("/console/events/%d/devices" % ev["id"])
+        r = b.post("/console/events/%d/devices/revoke" % ev["id"],
+                   {"jti": jti})
+        assert r.status == 404, \
+            "the devices page of event %d revoked %s (%d)" % (
+                ev["id"], jti, r.status)
+        assert pg.scalar("SELECT revoked_at IS NULL FROM tokens WHERE "
+                         "jti = '%s'" % jti) == "t", "%s was revoked" % jti
