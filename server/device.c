@@ -76,51 +76,97 @@ issued_list_done(struct req *r, struct db_res *res)
 	devices_render(r, res, extra);
 }
 
-/* The code is stored: draw its QR, then list the devices. */
+/* A set-up QR to draw off the loop: its text in, SVG and PNG out. */
+struct qr_job {
+	struct req	*r;
+	json_t		*issued;	/* the code's row */
+	char		*text;		/* {rollcall, url, code}: a secret */
+	char		*svg;
+	char		*uri;		/* data:image/png;base64,... */
+};
+
+/* On a worker thread: the QR as SVG, and as a PNG in a data URI. */
 static void
-issued_done(struct req *r, struct db_res *res)
+qr_job_run(void *arg)
 {
-	json_t		*o = db_json(res), *payload, *extra;
+	struct qr_job	*j = arg;
 	unsigned char	*png = NULL;
 	size_t		 pnglen = 0, b64len;
-	char		*text, *svg, *b64, *uri;
-	const char	*vals[1];
+	char		*b64;
 
-	payload = json_pack("{s:s, s:s, s:s}", "rollcall", "device", "url",
-	    registration_public_url(), "code", r->secret);
-	text = json_dumps(payload, JSON_COMPACT);
-	json_decref(payload);
-	sodium_memzero(r->secret, sizeof(r->secret));
-	if (o == NULL || text == NULL || (svg = ticket_svg(text)) == NULL) {
-		json_decref(o);
-		free(text);
-		http_error(r, 503, "qr_error", "The QR could not be drawn.");
-		return;
-	}
-	extra = json_pack("{s:s, s:O}", "qr_svg", svg, "issued", o);
-	free(svg);
-	json_decref(o);
-	if (ticket_png(text, &png, &pnglen) == 0) {
+	j->svg = ticket_svg(j->text);
+	if (ticket_png(j->text, &png, &pnglen) == 0) {
 		b64len = sodium_base64_ENCODED_LEN(pnglen,
 		    sodium_base64_VARIANT_ORIGINAL);
 		b64 = malloc(b64len);
-		uri = b64 != NULL ? malloc(b64len + 32) : NULL;
-		if (uri != NULL) {
+		j->uri = b64 != NULL ? malloc(b64len + 32) : NULL;
+		if (j->uri != NULL) {
 			sodium_bin2base64(b64, b64len, png, pnglen,
 			    sodium_base64_VARIANT_ORIGINAL);
-			snprintf(uri, b64len + 32, "data:image/png;base64,%s",
-			    b64);
-			json_object_set_new(extra, "qr_png", json_string(uri));
+			snprintf(j->uri, b64len + 32,
+			    "data:image/png;base64,%s", b64);
 		}
 		free(b64);
-		free(uri);
 		free(png);
 	}
-	sodium_memzero(text, strlen(text));
-	free(text);
-	json_object_set_new(r->body, "_issued", extra);
-	vals[0] = r->params[0];
-	req_query(r, SQL_CONSOLE_DEVICES, vals, 1, issued_list_done);
+	sodium_memzero(j->text, strlen(j->text));
+}
+
+/* Back on the loop: the QR drawn, list the devices with it on top. */
+static void
+qr_job_done(void *arg)
+{
+	struct qr_job	*j = arg;
+	struct req	*r = j->r;
+	json_t		*extra;
+	const char	*vals[1];
+
+	if (j->svg == NULL || (extra = json_pack("{s:s, s:O}", "qr_svg",
+	    j->svg, "issued", j->issued)) == NULL)
+		http_error(r, 503, "qr_error", "The QR could not be drawn.");
+	else {
+		if (j->uri != NULL)
+			json_object_set_new(extra, "qr_png",
+			    json_string(j->uri));
+		json_object_set_new(r->body, "_issued", extra);
+		vals[0] = r->params[0];
+		req_query(r, SQL_CONSOLE_DEVICES, vals, 1, issued_list_done);
+	}
+	json_decref(j->issued);
+	free(j->text);
+	free(j->svg);
+	free(j->uri);
+	free(j);
+}
+
+/* The code is stored: draw its QR on a worker, then list the devices. */
+static void
+issued_done(struct req *r, struct db_res *res)
+{
+	json_t		*payload;
+	struct qr_job	*j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		sodium_memzero(r->secret, sizeof(r->secret));
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	j->r = r;
+	j->issued = db_json(res);
+	payload = json_pack("{s:s, s:s, s:s}", "rollcall", "device", "url",
+	    registration_public_url(), "code", r->secret);
+	j->text = json_dumps(payload, JSON_COMPACT);
+	json_decref(payload);
+	sodium_memzero(r->secret, sizeof(r->secret));
+	if (j->issued == NULL || j->text == NULL ||
+	    worker_submit(qr_job_run, qr_job_done, j) == -1) {
+		if (j->text != NULL)
+			sodium_memzero(j->text, strlen(j->text));
+		json_decref(j->issued);
+		free(j->text);
+		free(j);
+		http_error(r, 503, "qr_error", "The QR could not be drawn.");
+	}
 }
 
 /*
