@@ -385,6 +385,32 @@ console_reg_promote(struct req *r)
 	reg_change(r, SQL_CONSOLE_PROMOTE);
 }
 
+/*
+ * POST /console/events/{id}/registrations/resend {csrf, registration}: the
+ * ticket and links again, by e-mail, with new secrets (the old links stop
+ * working), on the attendee's behalf.
+ */
+void
+console_reg_resend(struct req *r)
+{
+	struct secrets	 s;
+	const char	*vals[6];
+	int64_t		 reg;
+
+	if (!web_csrf_ok(r) || !session_origin_ok(r) ||
+	    form_registration(r, &reg) == -1)
+		return;
+	secret_new(&s);
+	vals[0] = r->params[0];
+	vals[1] = json_string_value(json_object_get(r->body, "registration"));
+	vals[2] = s.manage_hash;
+	vals[3] = s.join_hash;
+	vals[4] = s.sealed[0] != '\0' ? s.sealed : NULL;
+	vals[5] = r->auth.jti;
+	req_query(r, SQL_CONSOLE_RESEND, vals, 6, reg_changed);
+	sodium_memzero(&s, sizeof(s));
+}
+
 /* The walk-in is registered: write its audit line, then back. */
 static void
 walk_in_registered(struct req *r, const char *row)

@@ -170,6 +170,9 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "SELECT rc_console_cancel($1::bigint, $2::bigint, $3)::text", 3 },
 	[SQL_CONSOLE_PROMOTE] = { "console_promote",
 	    "SELECT rc_console_promote($1::bigint, $2::bigint, $3)::text", 3 },
+	[SQL_CONSOLE_RESEND] = { "console_resend",
+	    "SELECT rc_console_resend($1::bigint, $2::bigint, decode($3, 'hex'), "
+	    "decode($4, 'hex'), decode($5, 'hex'), $6)::text", 6 },
 	[SQL_CONSOLE_WALK_IN] = { "console_walk_in",
 	    "SELECT rc_console_walk_in($1::bigint, $2::bigint, $3)::text", 3 },
 	[SQL_CONSOLE_EVENT_SAVE] = { "console_event_save",

@@ -115,6 +115,7 @@ enum sql_id {
 	SQL_CONSOLE_REGS,
 	SQL_CONSOLE_CANCEL,
 	SQL_CONSOLE_PROMOTE,
+	SQL_CONSOLE_RESEND,
 	SQL_CONSOLE_WALK_IN,
 	SQL_CONSOLE_EVENT_SAVE,
 	SQL_CONSOLE_SERIES,
@@ -820,6 +821,7 @@ void	 console_checkin_undo(struct req *);
 void	 console_registrations(struct req *);
 void	 console_reg_cancel(struct req *);
 void	 console_reg_promote(struct req *);
+void	 console_reg_resend(struct req *);
 void	 console_walk_in(struct req *);
 void	 console_export(struct req *);
 void	 console_audit(struct req *);

@@ -362,3 +362,36 @@ def test_registrations_cancel_promote_walk_in_audited(
         % acct)]
     assert "registration.cancel" in actions and \
         "registration.walk_in" in actions, actions
+
+
+def test_resend_ticket_on_an_attendees_behalf(rollcalld_bin, pg, server, api,
+                                             create_event):
+    """Resend from the registrations page: a resend mail is queued, the old
+    manage link stops working, and the account is in the audit log."""
+    ev = create_event(meetup(), status="published")
+    reg = expect(api("POST", "/api/v1/events/%d/registrations" % ev["id"], {
+        "name": "Lost Phone", "email": support.uniq("rs") + "@example.com",
+        "company": "Acme", "job_title": "Dev", "identity": "enthusiast",
+        "consent": {"sponsors": False, "fields": []}}), 201)
+    old = reg["manage_url"].rsplit("/", 1)[1]
+    expect(api("GET", "/api/v1/registrations/" + old), 200)
+    email = support.uniq("rs") + "@example.com"
+    b = signed_in(server.port, account_add(rollcalld_bin, pg.conninfo,
+                                           email, events=[ev["id"]]))
+    page = b.get("/console/events/%d/registrations" % ev["id"]).text
+    assert "/registrations/resend" in page, "no resend button on the page"
+    r = b.post("/console/events/%d/registrations/resend" % ev["id"],
+               {"registration": str(reg["id"])})
+    assert r.status == 303 and "done=resent" in r.getheader("Location"), \
+        (r.status, r.text[:300])
+    assert pg.scalar("SELECT count(*) FROM outbox WHERE registration_id = %d "
+                     "AND kind = 'resend'" % reg["id"]) == "1", \
+        "no resend mail queued"
+    expect(api("GET", "/api/v1/registrations/" + old), 404)
+    acct = pg.scalar("SELECT id FROM accounts WHERE email = '%s'" % email)
+    assert pg.scalar("SELECT count(*) FROM audit_log WHERE actor = "
+                     "'acct:%s' AND action = 'registration.resend'" % acct) \
+        == "1", "the resend is not audited with the account"
+    # Without its CSRF field the form is refused.
+    assert b.post("/console/events/%d/registrations/resend" % ev["id"],
+                  {"registration": str(reg["id"])}, csrf=False).status == 403
