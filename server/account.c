@@ -279,3 +279,258 @@ account_password_set(struct req *r)
 	sodium_memzero((char *)pw, strlen(pw));
 	sodium_memzero((char *)again, strlen(again));
 }
+
+/* A rate-limit key: prefix and the e-mail address in lower case. */
+static void
+email_key(char *key, size_t keysz, const char *prefix, const char *email)
+{
+	size_t	 n;
+
+	snprintf(key, keysz, "%s", prefix);
+	for (n = strlen(key); *email != '\0' && n + 1 < keysz; email++, n++)
+		key[n] = (char)((*email >= 'A' && *email <= 'Z') ?
+		    *email + 32 : *email);
+	key[n] = '\0';
+}
+
+/* The reset form; sent: the one answer, whoever the address is. */
+static void
+reset_form(struct req *r, int status, int sent, const char *msg_key)
+{
+	json_t	*ctx = web_ctx(r, "c_reset_title");
+
+	if (ctx == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	if (sent)
+		json_object_set_new(ctx, "sent", json_true());
+	if (msg_key != NULL)
+		json_object_set(ctx, "error", json_object_get(
+		    json_object_get(ctx, "t"), msg_key));
+	web_page_csp(r, status, "console_reset", ctx, WEB_CSP_SCRIPT);
+}
+
+/* GET /console/reset */
+void
+account_reset_page(struct req *r)
+{
+	reset_form(r, 200, 0, NULL);
+}
+
+/* The request is recorded (and mailed, if the address has an account). */
+static void
+reset_done(struct req *r, struct db_res *res)
+{
+	(void)res;
+	reset_form(r, 200, 1, NULL);
+}
+
+/* POST /console/reset {csrf, email}: the same answer for every address. */
+void
+account_reset(struct req *r)
+{
+	const char	*email = json_string_value(json_object_get(r->body,
+	    "email"));
+	char		 key[RATE_MAXKEY], secret[48], hash[SECRET_HEX];
+	char		 sealed[SECRET_SEALED_HEX], secs[16];
+	const char	*vals[4];
+	int		 retry;
+	time_t		 now = time(NULL);
+
+	if (!web_csrf_ok(r) || !session_origin_ok(r))
+		return;
+	if (email == NULL || strlen(email) > FIELD_MAXEMAIL ||
+	    validate_email(email) == -1) {
+		reset_form(r, 400, 0, "c_reset_invalid");
+		return;
+	}
+	snprintf(key, sizeof(key), "reset-addr:%s", r->addr);
+	if (!rate_allow(key, now, RESET_PER_ADDR, &retry)) {
+		reset_form(r, 429, 0, "c_login_slow");
+		return;
+	}
+	email_key(key, sizeof(key), "reset-acct:", email);
+	if (!rate_allow(key, now, RESET_PER_ACCOUNT, &retry)) {
+		reset_form(r, 429, 0, "c_login_slow");
+		return;
+	}
+	secret_random_id(secret, sizeof(secret), SECRET_BYTES);
+	secret_hash_hex(secret, hash, sizeof(hash));
+	if (secret_seal(secret, sealed, sizeof(sealed)) == -1)
+		sealed[0] = '\0';
+	snprintf(secs, sizeof(secs), "%d", ACCOUNT_RESET_SECS);
+	vals[0] = email;
+	vals[1] = hash;
+	vals[2] = secs;
+	vals[3] = sealed;
+	req_query(r, SQL_ACCOUNT_RESET, vals, 4, reset_done);
+	sodium_memzero(secret, sizeof(secret));
+}
+
+/* The accounts page (admins): the list and the invite form. */
+static void
+accounts_done(struct req *r, struct db_res *res)
+{
+	json_t		*ctx, *data;
+	const char	*done = req_query_arg(r, "done");
+	char		 k[32];
+
+	if ((data = db_json(res)) == NULL ||
+	    (ctx = console_ctx(r, "c_accounts_title")) == NULL) {
+		json_decref(data);
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	json_object_set_new(ctx, "data", data);
+	if (done != NULL && (strcmp(done, "invited") == 0 ||
+	    strcmp(done, "disabled") == 0)) {
+		snprintf(k, sizeof(k), "c_acc_%s", done);
+		json_object_set(ctx, "notice", json_object_get(
+		    json_object_get(ctx, "t"), k));
+	}
+	web_page_csp(r, 200, "console_accounts", ctx, WEB_CSP_SCRIPT);
+}
+
+/* GET /console/accounts */
+void
+account_list(struct req *r)
+{
+	req_query(r, SQL_CONSOLE_ACCOUNTS, NULL, 0, accounts_done);
+}
+
+/* Invited or disabled: back to the list with a word of what happened. */
+static void
+accounts_changed(struct req *r, struct db_res *res)
+{
+	(void)res;
+	web_redirect(r, r->errmsg);
+}
+
+/* The invite form's events: ids separated by commas or spaces. */
+static int
+form_events(const char *s, int64_t *ids, int *nids)
+{
+	char	 buf[512], *p, *tok;
+
+	*nids = 0;
+	if (s == NULL)
+		return 0;
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (p = buf; (tok = strsep(&p, ", ")) != NULL;) {
+		if (*tok == '\0')
+			continue;
+		if (*nids == SCOPE_MAXEVENTS ||
+		    parse_int64(tok, 1, ID_MAX, &ids[*nids]) == -1)
+			return -1;
+		(*nids)++;
+	}
+	return 0;
+}
+
+/*
+ * POST /console/accounts {csrf, email, name, role, events, lang}: the
+ * account as `rollcalld account add` makes it, its link e-mailed.
+ */
+void
+account_invite(struct req *r)
+{
+	const char	*email = json_string_value(json_object_get(r->body,
+	    "email"));
+	const char	*name = json_string_value(json_object_get(r->body,
+	    "name"));
+	const char	*role = json_string_value(json_object_get(r->body,
+	    "role"));
+	const char	*lang = json_string_value(json_object_get(r->body,
+	    "lang"));
+	int64_t		 ids[SCOPE_MAXEVENTS];
+	char		 secret[48], hash[SECRET_HEX], sealed[SECRET_SEALED_HEX];
+	char		 secs[16], *events = NULL, *text;
+	const char	*vals[6];
+	json_t		*who;
+	int		 nids;
+
+	if (!web_csrf_ok(r) || !session_origin_ok(r))
+		return;
+	if (lang == NULL || *lang == '\0')
+		lang = "en";
+	if (email == NULL || strlen(email) > FIELD_MAXEMAIL ||
+	    validate_email(email) == -1) {
+		http_error(r, 400, "invalid_field", "email: an e-mail address.");
+		return;
+	}
+	if (name == NULL || *name == '\0' || strlen(name) > FIELD_MAXTEXT ||
+	    validate_utf8(name) == -1 || strchr(name, '\n') != NULL) {
+		http_error(r, 400, "invalid_field", "name: UTF-8 text, 1 to %d "
+		    "bytes on one line.", FIELD_MAXTEXT);
+		return;
+	}
+	if (role == NULL || (strcmp(role, "organizer") != 0 &&
+	    strcmp(role, "admin") != 0) || (strcmp(lang, "en") != 0 &&
+	    strcmp(lang, "zh-CN") != 0)) {
+		http_error(r, 400, "invalid_field", "role: organizer or admin; "
+		    "lang: en or zh-CN.");
+		return;
+	}
+	if (form_events(json_string_value(json_object_get(r->body, "events")),
+	    ids, &nids) == -1 || (strcmp(role, "organizer") == 0 &&
+	    nids == 0)) {
+		http_error(r, 400, "invalid_field", "events: an organizer "
+		    "needs the ids of its events, separated by commas.");
+		return;
+	}
+	if (nids > 0 && (events = auth_ids_pg(ids, nids)) == NULL) {
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	secret_random_id(secret, sizeof(secret), SECRET_BYTES);
+	secret_hash_hex(secret, hash, sizeof(hash));
+	if (secret_seal(secret, sealed, sizeof(sealed)) == -1)
+		sealed[0] = '\0';
+	sodium_memzero(secret, sizeof(secret));
+	snprintf(secs, sizeof(secs), "%d", ACCOUNT_LINK_SECS);
+	snprintf(r->errmsg, sizeof(r->errmsg), "/console/accounts?done="
+	    "invited");
+	who = json_pack("{s:s, s:s, s:s, s:s}", "email", email, "name", name,
+	    "lang", lang, "role", role);
+	if (who == NULL || (text = json_dumps(who, JSON_COMPACT)) == NULL) {
+		json_decref(who);
+		free(events);
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	vals[0] = text;
+	vals[1] = events;
+	vals[2] = hash;
+	vals[3] = secs;
+	vals[4] = r->auth.jti;
+	vals[5] = sealed;
+	req_query(r, SQL_ACCOUNT_INVITE, vals, 6, accounts_changed);
+	json_decref(who);
+	free(text);
+	free(events);
+}
+
+/* POST /console/accounts/disable {csrf, email}: rc_account_disable. */
+void
+account_disable_post(struct req *r)
+{
+	const char	*email = json_string_value(json_object_get(r->body,
+	    "email"));
+	const char	*vals[2];
+
+	if (!web_csrf_ok(r) || !session_origin_ok(r))
+		return;
+	if (email == NULL || strlen(email) > FIELD_MAXEMAIL ||
+	    validate_email(email) == -1) {
+		http_error(r, 400, "invalid_field", "email: an e-mail address.");
+		return;
+	}
+	snprintf(r->errmsg, sizeof(r->errmsg), "/console/accounts?done="
+	    "disabled");
+	vals[0] = email;
+	vals[1] = r->auth.jti;
+	req_query(r, SQL_ACCOUNT_DISABLE, vals, 2, accounts_changed);
+}

@@ -151,6 +151,15 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    3 },
 	[SQL_SESSION_END] = { "session_end",
 	    "SELECT rc_session_end(decode($1, 'hex'), $2::boolean)::text", 2 },
+	[SQL_ACCOUNT_RESET] = { "account_reset",
+	    "SELECT rc_account_reset($1, decode($2, 'hex'), $3::integer, "
+	    "decode(nullif($4, ''), 'hex'))", 4 },
+	[SQL_ACCOUNT_INVITE] = { "account_invite",
+	    "SELECT rc_account_invite($1::jsonb, $2::bigint[], "
+	    "decode($3, 'hex'), $4::integer, $5, "
+	    "decode(nullif($6, ''), 'hex'))::text", 6 },
+	[SQL_CONSOLE_ACCOUNTS] = { "console_accounts",
+	    "SELECT rc_console_accounts()::text", 0 },
 	/* The console's pages (sql/functions/console.sql). */
 	[SQL_CONSOLE_OVERVIEW] = { "console_overview",
 	    "SELECT rc_console_overview($1::bigint[], $2::integer)::text", 2 },

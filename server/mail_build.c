@@ -118,6 +118,48 @@ kind_has_ticket(const char *kind)
 	    strcmp(kind, "reminder") == 0 || strcmp(kind, "resend") == 0;
 }
 
+/*
+ * Step 1 for a staff account's message (account_reset, account_invite):
+ * the account's address and name, the console's one-time link opened from
+ * the sealed secret. No event, no ticket.
+ */
+static int
+draft_account(struct draft *d, const char *lang, char *err, size_t errlen)
+{
+	json_t		*acct = json_object_get(d->m, "account");
+	const char	*s;
+	char		 url[1024];
+
+	d->email = json_string_value(json_object_get(acct, "email"));
+	d->name = json_string_value(json_object_get(acct, "name"));
+	s = json_string_value(json_object_get(d->m, "sealed"));
+	if (lang == NULL || d->email == NULL || d->name == NULL || s == NULL ||
+	    secret_unseal(s, d->secret, sizeof(d->secret)) == -1) {
+		snprintf(err, errlen, "message data incomplete");
+		return -2;
+	}
+	d->t = d->cf->catalogs[strcmp(lang, "zh-CN") == 0];
+	d->ev = json_object_get(d->m, "detail");
+	d->ctx = json_pack("{s:O, s:s, s:O, s:s}", "t", d->t, "lang", lang,
+	    "reg", acct, "site_url", d->cf->public_url);
+	if (d->ctx == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(url, sizeof(url), "%s/console/password/%s",
+	    d->cf->public_url, d->secret);
+	json_object_set_new(d->ctx, "link_url", json_string(url));
+	sodium_memzero(url, sizeof(url));
+	return 0;
+}
+
+/* Whether the row is a staff account's message rather than an attendee's. */
+static int
+kind_is_account(const char *kind)
+{
+	return strncmp(kind, "account_", 8) == 0;
+}
+
 /* Step 1: the row's parts and the templates' context. -2 when unusable. */
 static int
 draft_context(struct draft *d, char *err, size_t errlen)
@@ -130,6 +172,8 @@ draft_context(struct draft *d, char *err, size_t errlen)
 
 	d->kind = json_string_value(json_object_get(d->m, "kind"));
 	lang = json_string_value(json_object_get(d->m, "lang"));
+	if (d->kind != NULL && kind_is_account(d->kind))
+		return draft_account(d, lang, err, errlen);
 	d->reg = json_object_get(d->m, "reg");
 	d->ev = json_object_get(d->reg, "event");
 	d->email = json_string_value(json_object_get(d->reg, "email"));
@@ -186,6 +230,8 @@ draft_links(struct draft *d)
 	char		 url[1024], join[64];
 	int		 have = 0;
 
+	if (kind_is_account(d->kind))
+		return;
 	if ((s = json_string_value(json_object_get(d->m, "sealed"))) != NULL &&
 	    secret_unseal(s, d->secret, sizeof(d->secret)) == 0) {
 		have = 1;
@@ -415,6 +461,7 @@ draft_free(struct draft *d)
 	if (d->ctx != NULL) {
 		json_wipe(d->ctx, "manage_url");
 		json_wipe(d->ctx, "join_url");
+		json_wipe(d->ctx, "link_url");
 		json_decref(d->ctx);
 	}
 	sodium_memzero(d, sizeof(*d));

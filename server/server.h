@@ -108,6 +108,9 @@ enum sql_id {
 	SQL_SESSION_START,
 	SQL_SESSION_LIVE,
 	SQL_SESSION_END,
+	SQL_ACCOUNT_RESET,
+	SQL_ACCOUNT_INVITE,
+	SQL_CONSOLE_ACCOUNTS,
 	SQL_CONSOLE_OVERVIEW,
 	SQL_CONSOLE_DESK,
 	SQL_CONSOLE_CHECKIN,
@@ -789,6 +792,14 @@ int	 pwhash_hash_blocking(const char *, char *, size_t);
 int	 account_cmd(int, char **);
 void	 account_password_page(struct req *);
 void	 account_password_set(struct req *);
+#define ACCOUNT_RESET_SECS	3600	/* an e-mailed reset link */
+#define RESET_PER_ADDR		10	/* reset requests a minute per address */
+#define RESET_PER_ACCOUNT	3	/* ... and per e-mail address */
+void	 account_reset_page(struct req *);
+void	 account_reset(struct req *);
+void	 account_list(struct req *);
+void	 account_invite(struct req *);
+void	 account_disable_post(struct req *);
 
 /* session.c */
 #define SESSION_COOKIE		"rc_session"

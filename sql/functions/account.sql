@@ -206,3 +206,57 @@ BEGIN
 END $$;
 CREATE OR REPLACE TRIGGER events_account_scope AFTER INSERT ON events
     FOR EACH ROW EXECUTE FUNCTION rc_account_event_created();
+
+-- A password reset asked for by e-mail address (/console/reset). For a
+-- live account: a one-time link (p_link: its SHA-256) valid p_link_secs,
+-- and an 'account_reset' message carrying it sealed (p_sealed), in one
+-- transaction. The answer never says whether the address has an account,
+-- and every request writes an audit row (no address in it) so the time
+-- taken does not tell either (see rc_resend).
+CREATE OR REPLACE FUNCTION rc_account_reset(p_email text, p_link bytea,
+    p_link_secs integer, p_sealed bytea)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	a accounts;
+BEGIN
+	INSERT INTO audit_log (actor, action, detail)
+	VALUES ('anonymous', 'account.reset_asked', '{}');
+	SELECT * INTO a FROM accounts WHERE lower(email) = lower(p_email)
+	    AND disabled_at IS NULL;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	INSERT INTO account_links (hash, account_id, purpose, expires_at)
+	VALUES (p_link, a.id, 'reset',
+	    now() + make_interval(secs => p_link_secs));
+	INSERT INTO outbox (kind, account_id, secret_sealed)
+	VALUES ('account_reset', a.id, p_sealed);
+END $$;
+
+-- An admin invites from the console: the account as rc_account_add makes
+-- it (audited there), and its link e-mailed sealed ('account_invite').
+-- p_who: {email, name, lang, role}.
+CREATE OR REPLACE FUNCTION rc_account_invite(p_who jsonb, p_events bigint[],
+    p_link bytea, p_link_secs integer, p_actor text, p_sealed bytea)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	o jsonb;
+BEGIN
+	o := rc_account_add(p_who->>'email', p_who->>'name', p_who->>'lang',
+	    p_who->>'role', p_events, p_link, p_link_secs, p_actor, NULL);
+	INSERT INTO outbox (kind, account_id, secret_sealed)
+	VALUES ('account_invite', (o->>'id')::bigint, p_sealed);
+	RETURN o;
+END $$;
+
+-- The console's account list (admins): every account, newest first.
+CREATE OR REPLACE FUNCTION rc_console_accounts()
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('accounts', coalesce(jsonb_agg(
+	    jsonb_build_object('id', id, 'email', email, 'name', name,
+	        'role', role, 'events', to_jsonb(events),
+	        'admin', role = 'admin', 'disabled', disabled_at IS NOT NULL,
+	        'has_password', password_hash IS NOT NULL)
+	    ORDER BY id DESC), '[]'))
+	FROM accounts
+$$;

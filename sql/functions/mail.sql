@@ -175,6 +175,30 @@ BEGIN
 	PERFORM rc_mail_queue(r, 'resend', p_sealed);
 END $$;
 
+-- rc_outbox_claim's part for a message to a staff account (sql/019): the
+-- account's address, name and language, or skipped once it is disabled.
+CREATE OR REPLACE FUNCTION rc_outbox_claim_account(o outbox, p_lease integer)
+RETURNS jsonb LANGUAGE plpgsql AS $$
+DECLARE
+	a accounts;
+BEGIN
+	SELECT * INTO a FROM accounts WHERE id = o.account_id;
+	IF NOT FOUND OR a.disabled_at IS NOT NULL THEN
+		UPDATE outbox SET state = 'skipped', secret_sealed = NULL,
+		    last_error = 'account disabled', finished_at = now()
+		WHERE id = o.id;
+		RETURN '[]';
+	END IF;
+	UPDATE outbox SET claimed_until = now() + make_interval(secs => p_lease)
+	WHERE id = o.id;
+	RETURN jsonb_build_array(jsonb_build_object('id', o.id,
+	    'kind', o.kind, 'attempts', o.attempts,
+	    'created_at', extract(epoch FROM o.created_at)::bigint,
+	    'sealed', encode(o.secret_sealed, 'hex'), 'detail', o.detail,
+	    'lang', a.lang, 'account', jsonb_build_object('email', a.email,
+	        'name', a.name, 'role', a.role)));
+END $$;
+
 -- A sender claims up to p_limit due messages for p_lease seconds. Rows
 -- that no longer apply are skipped here (the registration erased or
 -- cancelled, a reminder for an attendee not confirmed or an event no
@@ -194,6 +218,10 @@ BEGIN
 	    AND (claimed_until IS NULL OR claimed_until < now())
 	    ORDER BY next_attempt_at, id LIMIT p_limit
 	    FOR UPDATE SKIP LOCKED LOOP
+		IF o.account_id IS NOT NULL THEN
+			out := out || rc_outbox_claim_account(o, p_lease);
+			CONTINUE;
+		END IF;
 		SELECT * INTO r FROM registrations WHERE id = o.registration_id;
 		SELECT * INTO e FROM events WHERE id = o.event_id;
 		why := CASE

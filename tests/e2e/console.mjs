@@ -417,6 +417,46 @@ test('the audit page (admin only) lists the console\'s changes by account, in bo
   } finally { await c2.close(); }
 });
 
+test('the accounts page (admin only) invites and lists; the reset page answers alike, in both languages', async () => {
+  const link = accountAdd('accounts-admin@example.com', 'admin');
+  const { ctx, page } = await newContext();
+  try {
+    await setPassword(page, link);
+    await page.getByRole('link', { name: 'Accounts' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Accounts' }).waitFor();
+    await page.getByLabel('E-mail', { exact: true }).fill('invitee@example.com');
+    await page.getByLabel('Name', { exact: true }).fill('Invitee');
+    await page.getByLabel('Events').fill(String(world.events.main.id));
+    await Promise.all([page.waitForURL(/\/console\/accounts\?done=invited$/),
+      page.getByRole('button', { name: 'Invite and send the link' }).click()]);
+    await page.getByRole('cell', { name: 'invitee@example.com', exact: true }).waitFor();
+    await audit(page, 'accounts-en');
+    await page.goto(`${world.base}/console/accounts?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: '账号' }).waitFor();
+    await audit(page, 'accounts-zh-CN');
+  } finally { await ctx.close(); }
+  const { ctx: c2, page: p2 } = await newContext();
+  try {
+    // Its own organizer: ORG's sign-ins are counted by the rate limit.
+    await setPassword(p2, accountAdd('accounts-org@example.com', 'organizer', [world.events.main.id]));
+    eq((await p2.request.get(`${world.base}/console/accounts`)).status(), 403, 'an organizer on the accounts page');
+  } finally { await c2.close(); }
+  const { ctx: c3, page: p3 } = await newContext();
+  try {
+    await p3.goto(`${world.base}/console/login`);
+    await p3.getByRole('link', { name: 'Forgot your password?' }).click();
+    await p3.getByRole('heading', { level: 1, name: 'Reset your password' }).waitFor();
+    await audit(p3, 'reset-en');
+    await p3.getByLabel('E-mail').fill('nobody@example.com');
+    await p3.getByRole('button', { name: 'Send the link' }).click();
+    await p3.getByRole('status').filter({ hasText: 'If an account has this address' }).waitFor();
+    await audit(p3, 'reset-sent-en');
+    await p3.goto(`${world.base}/console/reset?lang=zh-CN`);
+    await p3.getByRole('heading', { level: 1, name: '重置密码' }).waitFor();
+    await audit(p3, 'reset-zh-CN');
+  } finally { await c3.close(); }
+});
+
 test('create and publish an event from the console; it is on the public home page', async () => {
   const { ctx, page } = await newContext();
   const title = `Console-made Meetup ${Date.now()}`;
