@@ -589,6 +589,13 @@ console_export(struct req *r)
 	export_attendance(r);
 }
 
+/* GET /console/events/{id}/attendance.xlsx (audited as the API's). */
+void
+console_export_xlsx(struct req *r)
+{
+	export_attendance_xlsx(r);
+}
+
 /* GET /static/console.js: the console's one script. */
 void
 console_js(struct req *r)

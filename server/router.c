@@ -195,6 +195,8 @@ static const struct route routes[] = {
 	    CONSOLE },
 	{ GET, "/console/events/{id}/attendance.csv", console_export,
 	    STAFF, SCOPE_EVENT, 0, "event", "console_export", CONSOLE },
+	{ GET, "/console/events/{id}/attendance.xlsx", console_export_xlsx,
+	    STAFF, SCOPE_EVENT, 0, "event", "console_export_xlsx", CONSOLE },
 	{ GET, "/console/events/new", editor_new,
 	    STAFF, 0, 0, "event", "console_event_new", CONSOLE },
 	{ POST, "/console/events/new", editor_create,

@@ -835,6 +835,7 @@ void	 console_reg_promote(struct req *);
 void	 console_reg_resend(struct req *);
 void	 console_walk_in(struct req *);
 void	 console_export(struct req *);
+void	 console_export_xlsx(struct req *);
 void	 console_audit(struct req *);
 json_t	*console_ctx(struct req *, const char *);
 void	 console_sponsors(struct req *);

@@ -52,6 +52,7 @@ class Browser:
         if m:
             self.csrf = m.group(1)
         r.text = text
+        r.body = raw
         return r
 
     def get(self, path, **kw):
@@ -257,7 +258,7 @@ def test_organizer_sees_only_its_events(rollcalld_bin, pg, server,
     ids = [e["id"] for e in __import__("json").loads(r.text)["events"]]
     assert ids == [mine["id"]], ids
     for page in ("checkin", "checkin.json", "registrations",
-                 "attendance.csv"):
+                 "attendance.csv", "attendance.xlsx"):
         assert b.get("/console/events/%d/%s" % (mine["id"], page)).status \
             == 200, page
         r = b.get("/console/events/%d/%s" % (theirs["id"], page))
@@ -395,3 +396,32 @@ def test_resend_ticket_on_an_attendees_behalf(rollcalld_bin, pg, server, api,
     # Without its CSRF field the form is refused.
     assert b.post("/console/events/%d/registrations/resend" % ev["id"],
                   {"registration": str(reg["id"])}, csrf=False).status == 403
+
+
+def test_console_exports_xlsx_audited_with_the_account(rollcalld_bin, pg,
+                                                       server, api,
+                                                       create_event):
+    """The attendance XLSX from the console: a real workbook (openpyxl
+    reads it), the download audited with the account."""
+    import io
+    import openpyxl
+    ev = create_event(meetup(), status="published")
+    expect(api("POST", "/api/v1/events/%d/registrations" % ev["id"], {
+        "name": "张伟", "email": support.uniq("xl") + "@example.com",
+        "company": "示例", "job_title": "Dev", "identity": "enthusiast",
+        "consent": {"sponsors": False, "fields": []}}), 201)
+    email = support.uniq("xl") + "@example.com"
+    b = signed_in(server.port, account_add(rollcalld_bin, pg.conninfo,
+                                           email, events=[ev["id"]]))
+    assert "attendance.xlsx" in b.get("/console").text, \
+        "no XLSX link on the overview"
+    r = b.get("/console/events/%d/attendance.xlsx" % ev["id"])
+    assert r.status == 200, (r.status, r.text[:200])
+    wb = openpyxl.load_workbook(io.BytesIO(r.body))
+    cells = [c.value for row in wb.active.iter_rows() for c in row]
+    assert "张伟" in cells, "the Chinese name is not in the workbook"
+    acct = pg.scalar("SELECT id FROM accounts WHERE email = '%s'" % email)
+    assert int(pg.scalar("SELECT count(*) FROM audit_log WHERE actor = "
+                         "'acct:%s' AND event_id = %d AND action LIKE "
+                         "'export%%'" % (acct, ev["id"]))) >= 1, \
+        "the XLSX download is not audited with the account"
