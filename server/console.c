@@ -565,7 +565,11 @@ console_sponsor_rename(struct req *r)
 static void
 audit_done(struct req *r, struct db_res *res)
 {
-	console_render(r, res, "console_audit", "c_audit_title", NULL);
+	const char	*ev = req_query_arg(r, "event");
+
+	console_render(r, res, "console_audit", "c_audit_title",
+	    ev != NULL && *ev != '\0' ? json_pack("{s:s}", "filter_event", ev) :
+	    NULL);
 }
 
 /* GET /console/audit (admin): the newest CONSOLE_MAXROWS entries. */
@@ -573,10 +577,16 @@ void
 console_audit(struct req *r)
 {
 	char		 lim[16];
-	const char	*vals[3];
+	const char	*vals[3], *ev = req_query_arg(r, "event");
+	int64_t		 id;
 
+	/* ?event=ID narrows the log to one event; empty means every one. */
+	if (ev != NULL && *ev != '\0' && parse_int64(ev, 1, ID_MAX, &id) == -1) {
+		http_error(r, 400, "invalid_field", "event: an event id.");
+		return;
+	}
 	snprintf(lim, sizeof(lim), "%d", CONSOLE_MAXROWS);
-	vals[0] = NULL;
+	vals[0] = ev != NULL && *ev != '\0' ? ev : NULL;
 	vals[1] = lim;
 	vals[2] = "0";
 	req_query(r, SQL_AUDIT, vals, 3, audit_done);

@@ -425,3 +425,20 @@ def test_console_exports_xlsx_audited_with_the_account(rollcalld_bin, pg,
                          "'acct:%s' AND event_id = %d AND action LIKE "
                          "'export%%'" % (acct, ev["id"]))) >= 1, \
         "the XLSX download is not audited with the account"
+
+
+def test_the_audit_page_filters_by_event(rollcalld_bin, pg, server,
+                                         create_event):
+    """Admins read the audit log, narrowed to one event with ?event=."""
+    a = create_event(meetup(title="Audited A"), status="published")
+    b_ev = create_event(meetup(title="Audited B"), status="published")
+    b = signed_in(server.port, account_add(
+        rollcalld_bin, pg.conninfo, support.uniq("au") + "@example.com",
+        role="admin"))
+    page = b.get("/console/audit?event=%d" % a["id"])
+    assert page.status == 200, page.status
+    cells = re.findall(r"<tr><td>[^<]*</td><td[^>]*>.*?</td><td>[^<]*</td>"
+                       r"<td>(\d*)</td></tr>", page.text)
+    assert cells and set(cells) == {str(a["id"])}, \
+        "the audit page for event %d shows events %r" % (a["id"], set(cells))
+    assert b.get("/console/audit?event=x").status == 400
