@@ -157,9 +157,11 @@ layering: build/asan/rollcalld
 # (Debian's; tests/e2e/run.mjs, tests/e2e/console.mjs):
 # playwright-core, axe-core, vnu-jar and ical.js from tests/e2e/package-lock.json.
 .PHONY: e2e
-e2e: check-pkgs build/asan/rollcalld tests/e2e/node_modules/.package-lock.json
+e2e: check-pkgs build/asan/rollcalld build/asan/rollcall-scan \
+	    tests/e2e/node_modules/.package-lock.json
 	ROLLCALLD=$(CURDIR)/build/asan/rollcalld node tests/e2e/run.mjs
-	ROLLCALLD=$(CURDIR)/build/asan/rollcalld node tests/e2e/console.mjs
+	ROLLCALLD=$(CURDIR)/build/asan/rollcalld \
+	ROLLCALL_SCAN=$(CURDIR)/build/asan/rollcall-scan node tests/e2e/console.mjs
 
 tests/e2e/node_modules/.package-lock.json: tests/e2e/package.json tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --ignore-scripts --no-audit --no-fund

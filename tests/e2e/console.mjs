@@ -541,6 +541,22 @@ test('devices: a door set-up QR (SVG and PNG), listed, revoked; both languages',
     const href = await page.getByRole('link', { name: 'Download the QR as PNG' }).getAttribute('href');
     assert(href.startsWith('data:image/png;base64,'), 'the PNG link');
     await audit(page, 'devices-qr-en');
+    // A screenshot of the QR as the page shows it: rollcall-scan --setup
+    // reads it, claims the code and keeps the door token in a file.
+    const shot = path.join(os.tmpdir(), `rc-e2e-qr-${process.pid}.png`);
+    const tokFile = path.join(os.tmpdir(), `rc-e2e-door-${process.pid}.token`);
+    await page.locator('.device-qr svg').screenshot({ path: shot });
+    const setup = spawnSync(process.env.ROLLCALL_SCAN, ['--setup', shot, '--token-file', tokFile], { encoding: 'utf8', timeout: 60000 });
+    assert(setup.status === 0, () => `rollcall-scan --setup on a screenshot of the QR exited ${setup.status}: ${setup.stderr}`);
+    const doorTok = fs.readFileSync(tokFile, 'utf8').trim();
+    const bundle = await fetch(`${world.base}/api/v1/events/${ev.id}/offline-bundle`, { headers: { Authorization: `Bearer ${doorTok}` } });
+    eq(bundle.status, 200, 'the door token from the screenshot opens the offline bundle');
+    const reg = await (await fetch(`${world.base}/api/v1/events/${ev.id}/registrations`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ name: 'Screenshot Guest', email: `shot-${process.pid}@example.com`, company: 'Acme', job_title: 'Dev', identity: 'enthusiast' }) })).json();
+    assert(reg.ticket && reg.ticket.token, () => `no ticket for the new registration: ${JSON.stringify(reg)}`);
+    const scan = await (await fetch(`${world.base}/api/v1/checkins`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${doorTok}` }, body: JSON.stringify({ token: reg.ticket.token }) })).json();
+    eq(scan.result, 'admitted', 'the device set up from the screenshot admits a ticket');
+    fs.rmSync(shot, { force: true });
+    fs.rmSync(tokFile, { force: true });
     const claim = await fetch(`${world.base}/api/v1/devices/claim`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ code: 'A'.repeat(43) }) });
     eq(claim.status, 404, 'an unknown code');
     await page.goto(`${world.base}/console/events/${ev.id}/devices?lang=zh-CN`);
