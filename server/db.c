@@ -672,26 +672,38 @@ pool_live(void)
 	return 0;
 }
 
+/*
+ * Watch a libpq socket for the given readiness with *ev, made anew when
+ * the socket or the readiness changed (libpq may reconnect on another
+ * descriptor). Shared by the pool's connections and the listeners.
+ */
+static int
+sock_watch(PGconn *pg, struct event **ev, int *fd, short *flags, short what,
+    event_callback_fn cb, void *arg)
+{
+	int	 s = PQsocket(pg);
+
+	if (s < 0)
+		return -1;
+	if (*ev != NULL && (*fd != s || *flags != what)) {
+		event_free(*ev);
+		*ev = NULL;
+	}
+	if (*ev == NULL) {
+		if ((*ev = event_new(pool.base, s, what, cb, arg)) == NULL)
+			return -1;
+		*fd = s;
+		*flags = what;
+	}
+	return event_add(*ev, NULL);
+}
+
 /* Watch the connection's socket for the given readiness. */
 static int
 conn_watch(struct conn *c, short what)
 {
-	int	 fd = PQsocket(c->pg);
-
-	if (fd < 0)
-		return -1;
-	if (c->ev != NULL && (c->fd != fd || c->evflags != what)) {
-		event_free(c->ev);
-		c->ev = NULL;
-	}
-	if (c->ev == NULL) {
-		c->ev = event_new(pool.base, fd, what, conn_cb, c);
-		if (c->ev == NULL)
-			return -1;
-		c->fd = fd;
-		c->evflags = what;
-	}
-	return event_add(c->ev, NULL);
+	return sock_watch(c->pg, &c->ev, &c->fd, &c->evflags, what, conn_cb,
+	    c);
 }
 
 /* The reconnect timer: connect again. */
@@ -1094,22 +1106,8 @@ static void	listener_cb(evutil_socket_t, short, void *);
 static int
 listener_watch(struct listener *l, short what)
 {
-	int	 fd = PQsocket(l->pg);
-
-	if (fd < 0)
-		return -1;
-	if (l->ev != NULL && (l->fd != fd || l->evflags != what)) {
-		event_free(l->ev);
-		l->ev = NULL;
-	}
-	if (l->ev == NULL) {
-		if ((l->ev = event_new(pool.base, fd, what, listener_cb,
-		    l)) == NULL)
-			return -1;
-		l->fd = fd;
-		l->evflags = what;
-	}
-	return event_add(l->ev, NULL);
+	return sock_watch(l->pg, &l->ev, &l->fd, &l->evflags, what,
+	    listener_cb, l);
 }
 
 /* Drop a listener's connection, tell its owner, and retry later. */

@@ -226,7 +226,8 @@ req_send(struct req *r, int status, struct evbuffer *buf)
 	}
 	/* A write answered here is read back here at once: forget what it
 	 * may have changed before the client can ask (the NOTIFY follows). */
-	if (r->method != EVHTTP_REQ_GET && r->route != NULL && status < 400)
+	if (r->method != EVHTTP_REQ_GET && r->route != NULL && status < 400 &&
+	    !(r->route->flags & ROUTE_PRIVATE))
 		cache_forget(r->id);
 	p = (struct req_priv *)r;
 	if (evhttp_request_get_connection(r->ev) != NULL && p->conn != NULL) {

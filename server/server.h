@@ -220,6 +220,7 @@ struct route {
 #define ROUTE_HTML	0x01	/* a web page: HTML errors */
 #define ROUTE_TOKEN_IN_SQL 0x02	/* the handler's statement re-reads the token */
 #define ROUTE_SESSION	0x04	/* a console page: a session cookie may sign in */
+#define ROUTE_PRIVATE	0x08	/* a write no public read shows: keeps the cache */
 
 /* One HTTP request in flight. Freed by the reply. */
 struct req {

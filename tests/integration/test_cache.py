@@ -190,3 +190,30 @@ def test_a_lost_listen_connection_drops_what_it_may_have_missed(
         "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
         "'rollcalld-listen'")) >= 2, "the LISTEN connections coming back",
         deadline=10)
+
+
+def cache_misses(d):
+    m = re.search(r'^rollcall_cache_requests_total\{result="miss"\} (\d+)$',
+                  d.api("GET", "/metrics").raw.decode(), re.M)
+    return int(m.group(1))
+
+
+def test_door_scans_keep_the_public_reads_cached(pair, create_event, issue):
+    """A check-in changes nothing a public read shows: a door rush must not
+    send every public read back to the database."""
+    a, _ = pair
+    ev = create_event(meetup(), status="published")
+    path = "/api/v1/events/%d" % ev["id"]
+    door = issue("door", events=[ev["id"]])["token"]
+    regs = [expect(a.api("POST", "/api/v1/events/%d/registrations" % ev["id"],
+                         person(i, ev["id"])), 201) for i in range(5)]
+    cached_get(a, path)
+    before = cache_misses(a)
+    for reg in regs:
+        v = expect(a.api("POST", "/api/v1/checkins",
+                         {"token": reg["ticket"]["token"]}, token=door), 200)
+        assert v["result"] == "admitted", v
+        expect(a.api("GET", path), 200)
+    assert cache_misses(a) == before, \
+        "%d public reads missed the cache after door scans" % (
+            cache_misses(a) - before)
