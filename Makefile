@@ -29,6 +29,34 @@ SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/cache.c server/checkin.c \
 	      server/template.c server/tickets.c server/token.c \
 	      server/validate.c server/web.c server/worker.c server/xlsx.c \
 	      server/badge.c
+# The community: chapters.c: chapters, staff roles
+# (chapters)
+SERVER_SRCS +=
+
+# The community: member.c: people and members
+# (members)
+SERVER_SRCS +=
+
+# The community: approval.c: proposals, decisions, sponsorships, leader applications
+# (approval)
+SERVER_SRCS +=
+
+# The community: report.c: reports
+# (reports)
+SERVER_SRCS +=
+
+# The community: series votes and episode attendance
+# (series)
+SERVER_SRCS +=
+
+# The community: recognition.c: contributions, points, benefits, titles
+# (recognition)
+SERVER_SRCS +=
+
+# The community: certificate.c: volunteers and certificates
+# (certificates)
+SERVER_SRCS +=
+
 HEADERS	    = server/server.h server/common/common.h
 MAIN_SRC    = server/main.c
 TEST_PKGS   = cmocka zbar

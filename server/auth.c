@@ -29,13 +29,17 @@ static const char *const role_names[] = {
 	[ROLE_SPONSOR] = "sponsor",
 	[ROLE_ORGANIZER] = "organizer",
 	[ROLE_ADMIN] = "admin",
+	[ROLE_COMMITTEE] = "committee",
+	[ROLE_LEADER] = "leader",
+	[ROLE_TRACK_OWNER] = "track_owner",
+	[ROLE_INFRA] = "infra",
 };
 
 /* The name of a role. */
 const char *
 role_str(enum role r)
 {
-	if ((int)r < 0 || r > ROLE_ADMIN)
+	if ((int)r < 0 || r >= ROLE__MAX)
 		return "none";
 	return role_names[r];
 }
@@ -48,7 +52,7 @@ role_from_str(const char *s)
 
 	if (s == NULL)
 		return ROLE_NONE;
-	for (i = ROLE_DOOR; i <= ROLE_ADMIN; i++)
+	for (i = ROLE_DOOR; i < ROLE__MAX; i++)
 		if (strcmp(s, role_names[i]) == 0)
 			return (enum role)i;
 	return ROLE_NONE;
@@ -227,7 +231,8 @@ auth_parse_pg_ids(const char *s, int64_t **out)
 char *
 auth_scope_pg(const struct auth *a)
 {
-	if (a->role == ROLE_ADMIN || a->all_events)
+	if (a->role == ROLE_ADMIN || (a->roles & ACCESS_ADMIN) ||
+	    a->all_events)
 		return NULL;
 	return auth_ids_pg(a->events, a->nevents);
 }
@@ -238,7 +243,8 @@ auth_in_scope(const struct auth *a, int64_t event)
 {
 	int	 i;
 
-	if (a->role == ROLE_ADMIN || a->all_events)
+	if (a->role == ROLE_ADMIN || (a->roles & ACCESS_ADMIN) ||
+	    a->all_events)
 		return a->role != ROLE_NONE;
 	for (i = 0; i < a->nevents; i++)
 		if (a->events[i] == event)
@@ -273,6 +279,13 @@ auth_from_row(struct auth *a, const struct db_res *res, const char **why)
 		return -1;
 	}
 	parse_int64(db_value(res, 0, 3), 0, INT64_MAX, &a->sponsor_id);
+	a->roles = 1u << a->role;
+	if (!db_isnull(res, 0, 4) && (a->nchapters = auth_parse_pg_ids(
+	    db_value(res, 0, 4), &a->chapters)) < 0) {
+		a->nchapters = 0;
+		*why = "This token's chapters are unreadable.";
+		return -1;
+	}
 	return 0;
 }
 

@@ -30,7 +30,7 @@ console_ctx(struct req *r, const char *title_key)
 	if (ctx == NULL)
 		return NULL;
 	json_object_set_new(ctx, "me", json_pack("{s:s, s:b}", "name",
-	    r->auth.name, "admin", r->auth.role == ROLE_ADMIN));
+	    r->auth.name, "admin", (r->auth.roles & ACCESS_ADMIN) != 0));
 	json_object_set_new(ctx, "console", json_true());
 	return ctx;
 }

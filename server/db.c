@@ -35,8 +35,8 @@
 const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_PING] = { "ping", "SELECT 1", 0 },
 	[SQL_TOKEN_LOOKUP] = { "token_lookup",
-	    "SELECT role, name, events, coalesce(sponsor_id, 0) "
-	    "FROM rc_token_live($1, $2)", 2 },
+	    "SELECT role, name, rc_scope_events(ARRAY[role], events, chapters), "
+	    "coalesce(sponsor_id, 0), chapters FROM rc_token_live($1, $2)", 2 },
 	[SQL_TOKEN_ISSUE] = { "token_issue",
 	    "SELECT rc_token_issue($1, $2, $3, $4::bigint[], "
 	    "nullif($5, '')::bigint, to_timestamp($6::bigint), $7, "
@@ -146,7 +146,7 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "SELECT rc_session_start($1::bigint, decode($2, 'hex'), $3)::text",
 	    3 },
 	[SQL_SESSION_LIVE] = { "session_live",
-	    "SELECT account_id, role, name, events, email, lang "
+	    "SELECT account_id, role, name, events, email, lang, roles, chapters "
 	    "FROM rc_session_live(decode($1, 'hex'), $2::integer, $3::integer)",
 	    3 },
 	[SQL_SESSION_END] = { "session_end",
@@ -271,6 +271,34 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_MIGRATE_RECORD] = { "migrate_record",
 	    "INSERT INTO schema_migrations (version, name) "
 	    "VALUES ($1::int, $2)", 2, SQL_DIRECT },
+	/*
+	 * chapters, staff roles, tokens and accounts of the new roles
+	 * (chapters)
+	 */
+	/*
+	 * people and members, the member page, members-only events
+	 * (members)
+	 */
+	/*
+	 * proposals and decisions, sponsorships, leader applications
+	 * (approval)
+	 */
+	/*
+	 * reports: identity mix, chapter health, attendance, growth
+	 * (reports)
+	 */
+	/*
+	 * NightTalk series: series sign-up, episode attendance, topic votes
+	 * (series)
+	 */
+	/*
+	 * contributions, the points ledger, benefits, titles
+	 * (recognition)
+	 */
+	/*
+	 * volunteers and certificates
+	 * (certificates)
+	 */
 };
 
 enum conn_state {

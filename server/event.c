@@ -161,8 +161,8 @@ event_get(struct req *r)
 	const char	*vals[2];
 	int		 staff;
 
-	staff = r->has_token && (r->auth.role == ROLE_ORGANIZER ||
-	    r->auth.role == ROLE_ADMIN) && auth_in_scope(&r->auth, r->id);
+	staff = r->has_token && (r->auth.roles & ACCESS_STAFF) &&
+	    auth_in_scope(&r->auth, r->id);
 	if (!staff && event_cached(r))
 		return;
 	vals[0] = r->params[0];

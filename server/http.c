@@ -167,6 +167,7 @@ req_free(struct req *r)
 		json_decref(r->body);
 	json_decref(p->query);
 	free(r->auth.events);
+	free(r->auth.chapters);
 	sodium_memzero(p, sizeof(*p));
 	free(p);
 }

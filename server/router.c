@@ -29,7 +29,7 @@
 /* Who may call a route. */
 #define ANYONE		ACCESS_ANY
 #define ADMIN		ACCESS_ADMIN
-#define STAFF		(ACCESS_ORGANIZER | ACCESS_ADMIN)
+#define STAFF		ACCESS_STAFF
 #define DOOR		(ACCESS_DOOR | STAFF)
 #define SPONSOR		ACCESS_SPONSOR
 #define SPONSOR_STAFF	(ACCESS_SPONSOR | STAFF)
@@ -241,6 +241,34 @@ static const struct route routes[] = {
 	    ADMIN, 0, 0, "page", "console_audit", CONSOLE },
 	{ GET, "/static/console.js", console_js,
 	    ANYONE, 0, 0, "file", "static_js", ROUTE_HTML },
+	/*
+	 * The community: chapters, staff roles, tokens and accounts of the new roles.
+	 * (chapters)
+	 */
+	/*
+	 * The community: people and members, the member page, members-only events.
+	 * (members)
+	 */
+	/*
+	 * The community: proposals and decisions, sponsorships, leader applications.
+	 * (approval)
+	 */
+	/*
+	 * The community: reports: identity mix, chapter health, attendance, growth.
+	 * (reports)
+	 */
+	/*
+	 * The community: NightTalk series: series sign-up, episode attendance, topic votes.
+	 * (series)
+	 */
+	/*
+	 * The community: contributions, the points ledger, benefits, titles.
+	 * (recognition)
+	 */
+	/*
+	 * The community: volunteers and certificates.
+	 * (certificates)
+	 */
 };
 #define NROUTES	((int)(sizeof(routes) / sizeof(routes[0])))
 
@@ -412,6 +440,7 @@ router_dispatch(struct req *r)
 	}
 	r->has_token = 1;
 	r->auth.role = c.role;
+	r->auth.roles = 1u << c.role;
 	memcpy(r->auth.jti, c.jti, sizeof(r->auth.jti));
 	sodium_memzero(&c, sizeof(c));
 	/*
@@ -420,7 +449,7 @@ router_dispatch(struct req *r)
 	 * gets a quick refusal.
 	 */
 	if (rt->flags & ROUTE_TOKEN_IN_SQL) {
-		if (!(rt->access & (1 << r->auth.role))) {
+		if (!(rt->access & r->auth.roles)) {
 			http_error(r, 403, "forbidden", "A %s token may not do "
 			    "this.", role_str(r->auth.role));
 			return;
@@ -444,7 +473,7 @@ router_token_done(struct req *r, struct db_res *res)
 		http_error(r, 401, "invalid_token", "%s", why);
 		return;
 	}
-	if (rt->access != ACCESS_ANY && !(rt->access & (1 << r->auth.role))) {
+	if (rt->access != ACCESS_ANY && !(rt->access & r->auth.roles)) {
 		http_error(r, 403, "forbidden", "A %s token may not do this.",
 		    role_str(r->auth.role));
 		return;
@@ -462,7 +491,7 @@ router_session_done(struct req *r, struct db_res *res)
 		session_need_login(r);
 		return;
 	}
-	if (!(rt->access & (1 << r->auth.role))) {
+	if (!(rt->access & r->auth.roles)) {
 		http_error(r, 403, "forbidden", "An %s account may not do "
 		    "this.", role_str(r->auth.role));
 		return;

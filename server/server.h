@@ -150,6 +150,34 @@ enum sql_id {
 	SQL_FUNCTIONS_UNCHECKED,
 	SQL_FUNCTIONS_CHECKED,
 	SQL_FUNCTIONS_CHECK,
+	/*
+	 * chapters, staff roles, tokens and accounts of the new roles
+	 * (chapters)
+	 */
+	/*
+	 * people and members, the member page, members-only events
+	 * (members)
+	 */
+	/*
+	 * proposals and decisions, sponsorships, leader applications
+	 * (approval)
+	 */
+	/*
+	 * reports: identity mix, chapter health, attendance, growth
+	 * (reports)
+	 */
+	/*
+	 * NightTalk series: series sign-up, episode attendance, topic votes
+	 * (series)
+	 */
+	/*
+	 * contributions, the points ledger, benefits, titles
+	 * (recognition)
+	 */
+	/*
+	 * volunteers and certificates
+	 * (certificates)
+	 */
 	SQL__MAX
 };
 
@@ -166,7 +194,12 @@ enum role {
 	ROLE_DOOR,
 	ROLE_SPONSOR,
 	ROLE_ORGANIZER,
-	ROLE_ADMIN
+	ROLE_ADMIN,
+	ROLE_COMMITTEE,		/* 组委会: approves; every chapter */
+	ROLE_LEADER,		/* UGL: its chapters */
+	ROLE_TRACK_OWNER,	/* 技术出品人: its topic chapters and series */
+	ROLE_INFRA,		/* reviews contributions; every chapter */
+	ROLE__MAX
 };
 
 #define SECRET_HEX		65	/* SHA-256 as hex, with the NUL */
@@ -177,15 +210,26 @@ enum role {
 #define ACCESS_SPONSOR		(1 << ROLE_SPONSOR)
 #define ACCESS_ORGANIZER	(1 << ROLE_ORGANIZER)
 #define ACCESS_ADMIN		(1 << ROLE_ADMIN)
+#define ACCESS_COMMITTEE	(1 << ROLE_COMMITTEE)
+#define ACCESS_LEADER		(1 << ROLE_LEADER)
+#define ACCESS_TRACK_OWNER	(1 << ROLE_TRACK_OWNER)
+#define ACCESS_INFRA		(1 << ROLE_INFRA)
+/* Who plans and runs events (each within its scope). */
+#define ACCESS_STAFF		(ACCESS_ORGANIZER | ACCESS_ADMIN | \
+				 ACCESS_COMMITTEE | ACCESS_LEADER | \
+				 ACCESS_TRACK_OWNER)
 
 /* The staff identity of a request, re-read from the database every time. */
 struct auth {
-	enum role	 role;
+	enum role	 role;		/* the token's, or the account's own */
+	unsigned	 roles;		/* every role held, as ACCESS_* bits */
 	char		 jti[64];
 	char		 name[FIELD_MAXTEXT + 1];
 	int		 all_events;	/* scope is every event */
 	int64_t		*events;	/* from the database, any length */
 	int		 nevents;
+	int64_t		*chapters;	/* a chapter role's chapters */
+	int		 nchapters;
 	int64_t		 sponsor_id;	/* 0 when none */
 	int64_t		 account_id;	/* a console session's account, or 0 */
 	char		 session[SECRET_HEX]; /* its session id, hashed */
@@ -863,5 +907,40 @@ void	 console_js(struct req *);
 
 /* migrate.c */
 int	 migrate_run(const char *, const char *);
+
+/*
+ * The community: chapters.c: chapters, staff roles
+ * (chapters)
+ */
+
+/*
+ * The community: member.c: people and members
+ * (members)
+ */
+
+/*
+ * The community: approval.c: proposals, decisions, sponsorships, leader applications
+ * (approval)
+ */
+
+/*
+ * The community: report.c: reports
+ * (reports)
+ */
+
+/*
+ * The community: series votes and episode attendance
+ * (series)
+ */
+
+/*
+ * The community: recognition.c: contributions, points, benefits, titles
+ * (recognition)
+ */
+
+/*
+ * The community: certificate.c: volunteers and certificates
+ * (certificates)
+ */
 
 #endif

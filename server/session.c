@@ -57,44 +57,43 @@ session_cookie_hash(struct req *r, char *out, size_t outsz)
 int
 session_from_row(struct auth *a, const struct db_res *res)
 {
-	const char	*ev;
-	char		*text;
+	char		*text, *p, *tok;
 	int64_t		 id;
-	int		 n = 0;
+	enum role	 r;
 
 	if (db_rows(res) != 1 ||
 	    parse_int64(db_value(res, 0, 0), 1, ID_MAX, &id) == -1)
 		return -1;
 	a->role = role_from_str(db_value(res, 0, 1));
-	if (a->role != ROLE_ORGANIZER && a->role != ROLE_ADMIN)
+	if (a->role == ROLE_NONE || a->role == ROLE_DOOR ||
+	    a->role == ROLE_SPONSOR)
 		return -1;
 	a->account_id = id;
 	snprintf(a->jti, sizeof(a->jti), "acct:%lld", (long long)id);
 	snprintf(a->name, sizeof(a->name), "%s", db_value(res, 0, 2));
+	/* "{admin,leader}": the account's own role and its chapters' roles. */
+	a->roles = 1u << a->role;
+	if ((text = strdup(db_value(res, 0, 6))) == NULL)
+		return -1;
+	for (p = text + (*text == '{'); (tok = strsep(&p, ",}")) != NULL;)
+		if ((r = role_from_str(tok)) != ROLE_NONE && r != ROLE_DOOR &&
+		    r != ROLE_SPONSOR)
+			a->roles |= 1u << r;
+	free(text);
+	if (!db_isnull(res, 0, 7) && (a->nchapters = auth_parse_pg_ids(
+	    db_value(res, 0, 7), &a->chapters)) < 0) {
+		a->nchapters = 0;
+		return -1;
+	}
 	if (db_isnull(res, 0, 3)) {
 		a->all_events = 1;
 		return 0;
 	}
-	/* "{1,2,3}": the ids, as the token path reads them. */
-	ev = db_value(res, 0, 3);
-	if ((text = strdup(ev)) == NULL)
-		return -1;
-	a->events = calloc(strlen(ev) / 2 + 1, sizeof(*a->events));
-	if (a->events == NULL) {
-		free(text);
+	if ((a->nevents = auth_parse_pg_ids(db_value(res, 0, 3),
+	    &a->events)) < 0) {
+		a->nevents = 0;
 		return -1;
 	}
-	for (char *p = text + 1, *tok; (tok = strsep(&p, ",}")) != NULL;) {
-		if (*tok == '\0')
-			continue;
-		if (parse_int64(tok, 1, ID_MAX, &a->events[n]) == -1) {
-			free(text);
-			return -1;
-		}
-		n++;
-	}
-	a->nevents = n;
-	free(text);
 	return 0;
 }
 

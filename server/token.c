@@ -189,10 +189,10 @@ token_spec_from_body(struct req *r, struct token_spec *t)
 		    "needs the events it may check in.");
 		return -1;
 	}
-	if (r->auth.role == ROLE_ORGANIZER) {
+	if (r->auth.role != ROLE_ADMIN) {
 		if (t->role != ROLE_DOOR && t->role != ROLE_SPONSOR) {
-			http_error(r, 403, "forbidden", "An organizer may issue "
-			    "door and sponsor tokens only.");
+			http_error(r, 403, "forbidden", "Only an admin may issue "
+			    "other than door and sponsor tokens.");
 			return -1;
 		}
 		for (i = 0; i < (size_t)t->nids; i++)
@@ -223,7 +223,7 @@ token_issue(struct req *r)
 
 	if (token_spec_from_body(r, &t) == -1)
 		return;
-	if (r->auth.role == ROLE_ORGANIZER)
+	if (r->auth.role != ROLE_ADMIN)
 		t.scope = auth_scope_pg(&r->auth);
 	if (token_params(&t, &p) == -1) {
 		free(t.scope);
@@ -242,7 +242,7 @@ token_revoke(struct req *r)
 	char		*scope = NULL;
 	const char	*vals[4];
 
-	if (r->auth.role == ROLE_ORGANIZER)
+	if (r->auth.role != ROLE_ADMIN)
 		scope = auth_scope_pg(&r->auth);
 	vals[0] = r->params[0];
 	vals[1] = r->auth.jti;

@@ -11,6 +11,7 @@
  * a Content-Security-Policy without inline script, and pages that carry
  * a manage secret are neither cached nor leaked through Referer.
  */
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,50 @@
 static json_t	*catalogs[2];		/* en, zh-CN */
 static const char *const langs[] = { "en", "zh-CN" };
 
+/*
+ * Each part of the site may keep its messages in its own catalog,
+ * templates/i18n/web-PART.LANG.json, merged into LANG's; a key defined
+ * twice is an error, so no part silently changes another's text.
+ */
+static int
+web_catalog_parts(const char *share, const char *lang, json_t *into)
+{
+	char		 pat[4096];
+	glob_t		 g;
+	json_error_t	 e;
+	json_t		*part, *v;
+	const char	*k;
+	size_t		 i;
+	int		 rc = 0;
+
+	snprintf(pat, sizeof(pat), "%s/templates/i18n/web-*.%s.json", share,
+	    lang);
+	if (glob(pat, 0, NULL, &g) != 0)
+		return 0;
+	for (i = 0; i < g.gl_pathc && rc == 0; i++) {
+		if ((part = json_load_file(g.gl_pathv[i],
+		    JSON_REJECT_DUPLICATES, &e)) == NULL ||
+		    !json_is_object(part)) {
+			log_warnx("%s:%d: %s", g.gl_pathv[i], e.line, e.text);
+			json_decref(part);
+			rc = -1;
+			break;
+		}
+		json_object_foreach(part, k, v) {
+			if (json_object_get(into, k) != NULL) {
+				log_warnx("%s: \"%s\" is already defined",
+				    g.gl_pathv[i], k);
+				rc = -1;
+				break;
+			}
+			json_object_set(into, k, v);
+		}
+		json_decref(part);
+	}
+	globfree(&g);
+	return rc;
+}
+
 /* Load templates/ and the message catalogs. */
 int
 web_init(const char *share)
@@ -51,6 +96,8 @@ web_init(const char *share)
 			log_warnx("%s:%d: %s", path, e.line, e.text);
 			return -1;
 		}
+		if (web_catalog_parts(share, langs[i], catalogs[i]) == -1)
+			return -1;
 	}
 	return 0;
 }

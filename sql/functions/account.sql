@@ -128,7 +128,8 @@ END $$;
 CREATE OR REPLACE FUNCTION rc_session_live(p_session bytea, p_idle integer,
     p_max integer)
 RETURNS TABLE (account_id bigint, role text, name text, events bigint[],
-    email text, lang text) LANGUAGE plpgsql AS $$
+    email text, lang text, roles text[], chapters bigint[])
+LANGUAGE plpgsql AS $$
 DECLARE
 	s console_sessions;
 BEGIN
@@ -143,9 +144,11 @@ BEGIN
 		UPDATE console_sessions SET last_seen_at = now()
 		WHERE id_hash = p_session;
 	END IF;
-	RETURN QUERY SELECT a.id, a.role, a.name, a.events, a.email, a.lang
-	    FROM accounts a WHERE a.id = s.account_id
-	    AND a.disabled_at IS NULL;
+	RETURN QUERY SELECT a.id, a.role, a.name,
+	    rc_scope_events(x.roles, a.events, x.chapters), a.email, a.lang,
+	    x.roles, x.chapters
+	    FROM accounts a, rc_account_roles(a.id) x
+	    WHERE a.id = s.account_id AND a.disabled_at IS NULL;
 END $$;
 
 -- Sign out: this session, or (p_all) every session of its account.
