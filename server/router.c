@@ -499,6 +499,20 @@ router_session_done(struct req *r, struct db_res *res)
 	router_run(r);
 }
 
+/* Which of a pattern's parameters is name ("{id}"), or -1 if none. */
+static int
+router_param(const char *pattern, const char *name)
+{
+	const char	*at = strstr(pattern, name), *p;
+	int		 n = 0;
+
+	if (at == NULL)
+		return -1;
+	for (p = pattern; p < at; p++)
+		n += *p == '{';
+	return n;
+}
+
 /*
  * The path's parameters as the route declares them: {id} a positive id,
  * an event the caller covers when the route is scoped to one, {secret}
@@ -508,9 +522,10 @@ static void
 router_run(struct req *r)
 {
 	const struct route	*rt = r->route;
+	int			 id = router_param(rt->pattern, "{id}");
+	int			 sec = router_param(rt->pattern, "{secret}");
 
-	if (strstr(rt->pattern, "{id}") != NULL &&
-	    parse_int64(r->params[0], 1, ID_MAX, &r->id) == -1) {
+	if (id >= 0 && parse_int64(r->params[id], 1, ID_MAX, &r->id) == -1) {
 		http_error(r, 404, "not_found", "No such %s.", rt->thing);
 		return;
 	}
@@ -519,8 +534,7 @@ router_run(struct req *r)
 		    "token's scope.", (long long)r->id);
 		return;
 	}
-	if (strstr(rt->pattern, "{secret}") != NULL &&
-	    secret_hash_hex(r->params[0], r->secret_hash,
+	if (sec >= 0 && secret_hash_hex(r->params[sec], r->secret_hash,
 	    sizeof(r->secret_hash)) == -1) {
 		http_error(r, 404, "not_found", "No such %s.", rt->thing);
 		return;

@@ -23,9 +23,13 @@ CREATE TABLE persons (
 CREATE UNIQUE INDEX persons_email ON persons (lower(email));
 
 -- A person who joined the community by confirming their e-mail.
+-- key_hash: SHA-256 of the member's own link secret (the member page,
+-- /member/{secret}, and the member API, /api/v1/member/{secret}/...),
+-- as a registration's manage secret is kept.
 CREATE TABLE members (
 	person_id	bigint PRIMARY KEY REFERENCES persons ON DELETE CASCADE,
-	joined_at	timestamptz NOT NULL DEFAULT now()
+	joined_at	timestamptz NOT NULL DEFAULT now(),
+	key_hash	bytea UNIQUE
 );
 CREATE INDEX members_joined ON members (joined_at);
 
