@@ -121,3 +121,21 @@ ALTER TABLE accounts ADD CONSTRAINT accounts_role_check CHECK (role IN (
 
 -- rc_session_live now also returns the account's roles and chapters.
 DROP FUNCTION IF EXISTS rc_session_live(bytea, integer, integer);
+
+-- A NightTalk series' completion: joined at least this many episodes
+-- (COMMUNITY.md section 6; NULL: every episode).
+ALTER TABLE series ADD COLUMN completion_threshold integer
+    CHECK (completion_threshold > 0);
+
+-- Titles held: MVA of a year (by TUG's rule) and Ambassador (granted by
+-- the committee); the history is kept, a revoked title keeps its row.
+CREATE TABLE titles (
+	id		bigserial PRIMARY KEY,
+	person_id	bigint NOT NULL REFERENCES persons ON DELETE CASCADE,
+	title		text NOT NULL CHECK (title IN ('mva', 'ambassador')),
+	year		integer NOT NULL CHECK (year BETWEEN 2000 AND 2100),
+	granted_by	text NOT NULL,
+	granted_at	timestamptz NOT NULL DEFAULT now(),
+	revoked_at	timestamptz,
+	UNIQUE (person_id, title, year)
+);

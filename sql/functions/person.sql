@@ -22,3 +22,11 @@ CREATE OR REPLACE FUNCTION rc_member_by_key(p_key bytea)
 RETURNS bigint LANGUAGE sql STABLE AS $$
 	SELECT person_id FROM members WHERE key_hash = p_key
 $$;
+
+-- Whether a person holds a title for a year (a revoked one does not).
+CREATE OR REPLACE FUNCTION rc_title_holds(p_person bigint, p_title text,
+    p_year integer)
+RETURNS boolean LANGUAGE sql STABLE AS $$
+	SELECT EXISTS (SELECT 1 FROM titles WHERE person_id = p_person
+	    AND title = p_title AND year = p_year AND revoked_at IS NULL)
+$$;
