@@ -21,9 +21,9 @@
 #      photos one after the other, until each has run BENCH_SCAN_SECS
 #      seconds: images/s of wall time and of CPU time, and the ratios. Both
 #      should read the same codes; a difference is reported. rollcall-scan
-#      reads each photo in three passes (as is, halved, thresholded),
-#      zbarimg in one: the ratio is the price of the scanner's
-#      thoroughness, and the counts what it buys. zbarimg with its
+#      reads each photo halved first, and only when that finds nothing
+#      as is, then thresholded; zbarimg in one pass at full size: the
+#      counts say what the extra passes buy. zbarimg with its
 #      defaults (every symbology) for information;
 #   3. scan-to-verdict: BENCH_SCAN_N tickets, one line at a time, into one
 #      `rollcall-scan --stdin --door --json` process (a keyboard-wedge
@@ -199,7 +199,7 @@ note ""
 note "== summary ($(( $(date +%s) - t_start )) s)"
 note "scan_decode: rollcall-scan $(d scan_rate) img/s, zbarimg $(d zbar_rate) img/s, ratio $(d ratio) ($agree)"
 note "  ratio of CPU time: $(d cpu_ratio) (rollcall-scan $(d scan_cpu_rate), zbarimg $(d zbar_cpu_rate) img/s of CPU)"
-note "  $(d images) photos 1280x720 ($(d pngs) PNG, $(d jpegs) JPEG), $(d codes) codes; rollcall-scan --image --json --offline (3 zbar passes a photo: as is, halved, thresholded; an offline verdict and a journal line on $jdir_where for each code) vs zbarimg -q --raw $(d zbar_opts), one thread (1 pass); $(d batch) photos a process, the same photos for both"
+note "  $(d images) photos 1280x720 ($(d pngs) PNG, $(d jpegs) JPEG), $(d codes) codes; rollcall-scan --image --json --offline (zbar on the photo halved; as is, then thresholded, only when that found nothing; an offline verdict and a journal line on $jdir_where for each code) vs zbarimg -q --raw $(d zbar_opts), one thread (1 pass); $(d batch) photos a process, the same photos for both"
 note "  for information: zbarimg with its defaults (every symbology) $(d zbar_default_rate) img/s; rollcall-scan / that = $(awk -v a="$(d scan_rate)" -v b="$(d zbar_default_rate)" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }')"
 sv=MISSED
 awk -v r="$(d ratio)" 'BEGIN { exit !(r + 0 >= 1.5) }' && [ "$(d scan_codes)" -ge "$(d zbar_codes)" ] 2>/dev/null && sv=MET
