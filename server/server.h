@@ -678,7 +678,7 @@ void	 badge_event(struct req *);
 
 /* template.c */
 #define TMPL_MAXDEPTH		16	/* nested sections and partials */
-#define TMPL_MAX		64	/* templates loaded */
+#define TMPL_MAX		256	/* templates loaded */
 #define TMPL_MAXSIZE		(256 * 1024)	/* bytes of one template */
 struct evbuffer;
 void	 tmpl_escape(struct evbuffer *, const char *, size_t);
