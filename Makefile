@@ -51,7 +51,7 @@ SERVER_SRCS +=
 
 # The community: recognition.c: contributions, points, benefits, titles
 # (recognition)
-SERVER_SRCS +=
+SERVER_SRCS += server/recognition.c server/contribution.c server/points.c
 
 # The community: certificate.c: volunteers and certificates
 # (certificates)

@@ -295,6 +295,61 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	 * contributions, the points ledger, benefits, titles
 	 * (recognition)
 	 */
+	/* sql/functions/recognition.sql; $N::jsonb callers: recognition.c */
+	[SQL_RC_POINTS_GET] = { "rc_points_get",
+	    "SELECT rc_contribution_points_get()::text", 0 },
+	[SQL_RC_POINTS_SET] = { "rc_points_set",
+	    "SELECT rc_contribution_points_set($1::jsonb, $2)::text", 2 },
+	[SQL_RC_RECORD] = { "rc_record",
+	    "SELECT rc_contribution_record($1::jsonb, $2::jsonb)::text", 2 },
+	[SQL_RC_REVIEW] = { "rc_review",
+	    "SELECT rc_contribution_review($1::bigint, $2::boolean, $3, "
+	    "$4::jsonb)::text", 4 },
+	[SQL_RC_CONFIRM] = { "rc_confirm",
+	    "SELECT rc_contribution_confirm($1::bigint, $2, $3, "
+	    "$4::jsonb)::text", 4 },
+	[SQL_RC_DISMISS] = { "rc_dismiss",
+	    "SELECT rc_contribution_dismiss($1::bigint, $2::jsonb)::text", 2 },
+	[SQL_RC_LIST] = { "rc_list",
+	    "SELECT rc_contribution_list($1, $2::integer, $3, $4::integer, "
+	    "$5::jsonb)::text", 5 },
+	[SQL_RC_CONSOLE] = { "rc_console",
+	    "SELECT rc_console_contributions($1, $2::integer, $3, "
+	    "$4::integer, $5::jsonb)::text", 5 },
+	[SQL_RC_ADJUST] = { "rc_adjust",
+	    "SELECT rc_points_adjust($1, $2::integer, $3, $4)::text", 4 },
+	[SQL_RC_BENEFITS] = { "rc_benefits",
+	    "SELECT rc_benefit_list($1::boolean)::text", 1 },
+	[SQL_RC_BENEFIT_CREATE] = { "rc_benefit_create",
+	    "SELECT rc_benefit_create($1::jsonb, $2)::text", 2 },
+	[SQL_RC_BENEFIT_UPDATE] = { "rc_benefit_update",
+	    "SELECT rc_benefit_update($1::bigint, $2::jsonb, $3)::text", 3 },
+	[SQL_RC_REDEEM] = { "rc_redeem",
+	    "SELECT rc_redemption_request(decode($1, 'hex'), "
+	    "$2::bigint)::text", 2 },
+	[SQL_RC_DECIDE] = { "rc_decide",
+	    "SELECT rc_redemption_decide($1::bigint, $2, $3, $4)::text", 4 },
+	[SQL_RC_REDEMPTIONS] = { "rc_redemptions",
+	    "SELECT rc_redemption_list($1, $2::integer)::text", 2 },
+	[SQL_RC_CONSOLE_BENEFITS] = { "rc_console_benefits",
+	    "SELECT rc_console_benefits($1, $2::integer)::text", 2 },
+	[SQL_RC_TITLES] = { "rc_titles",
+	    "SELECT rc_recognition_titles($1::integer, $2::boolean)::text", 2 },
+	[SQL_RC_TITLE_GRANT] = { "rc_title_grant",
+	    "SELECT rc_recognition_title_grant($1, $2, $3, $4::integer, "
+	    "$5)::text", 5 },
+	[SQL_RC_TITLE_REVOKE] = { "rc_title_revoke",
+	    "SELECT rc_recognition_title_revoke($1::bigint, $2)::text", 2 },
+	[SQL_RC_LEADERBOARD] = { "rc_leaderboard",
+	    "SELECT rc_recognition_leaderboard($1::integer, $2, $3::integer, "
+	    "$4::jsonb)::text", 4 },
+	[SQL_RC_MEMBER] = { "rc_member",
+	    "SELECT rc_recognition_member(decode($1, 'hex'))::text", 1 },
+	[SQL_RC_LISTED] = { "rc_listed",
+	    "SELECT rc_recognition_listed(decode($1, 'hex'), "
+	    "$2::boolean)::text", 2 },
+	[SQL_RC_PROFILE] = { "rc_profile",
+	    "SELECT rc_recognition_profile($1::bigint)::text", 1 },
 	/*
 	 * volunteers and certificates
 	 * (certificates)

@@ -174,6 +174,29 @@ enum sql_id {
 	 * contributions, the points ledger, benefits, titles
 	 * (recognition)
 	 */
+	SQL_RC_POINTS_GET,
+	SQL_RC_POINTS_SET,
+	SQL_RC_RECORD,
+	SQL_RC_REVIEW,
+	SQL_RC_CONFIRM,
+	SQL_RC_DISMISS,
+	SQL_RC_LIST,
+	SQL_RC_CONSOLE,
+	SQL_RC_ADJUST,
+	SQL_RC_BENEFITS,
+	SQL_RC_BENEFIT_CREATE,
+	SQL_RC_BENEFIT_UPDATE,
+	SQL_RC_REDEEM,
+	SQL_RC_DECIDE,
+	SQL_RC_REDEMPTIONS,
+	SQL_RC_CONSOLE_BENEFITS,
+	SQL_RC_TITLES,
+	SQL_RC_TITLE_GRANT,
+	SQL_RC_TITLE_REVOKE,
+	SQL_RC_LEADERBOARD,
+	SQL_RC_MEMBER,
+	SQL_RC_LISTED,
+	SQL_RC_PROFILE,
 	/*
 	 * volunteers and certificates
 	 * (certificates)
@@ -463,7 +486,7 @@ const char *router_pattern(int);
 int	 router_start(struct event_base *, const char *);
 
 /* metrics.c */
-#define METRICS_MAXROUTES	96
+#define METRICS_MAXROUTES	256
 int	 metrics_routes(const char *const *, int);
 void	 metrics_observe(int, int, double);
 void	 metrics_render(struct evbuffer *);
@@ -937,6 +960,70 @@ int	 migrate_run(const char *, const char *);
  * The community: recognition.c: contributions, points, benefits, titles
  * (recognition)
  */
+/* Who may call the recognition routes (router.c). */
+#define RECOGNITION_RECORD	(ACCESS_ADMIN | ACCESS_COMMITTEE | \
+				 ACCESS_LEADER | ACCESS_TRACK_OWNER | \
+				 ACCESS_INFRA)	/* record, list, confirm */
+#define RECOGNITION_REVIEW	(ACCESS_ADMIN | ACCESS_COMMITTEE | \
+				 ACCESS_INFRA)	/* review quality */
+#define RECOGNITION_MANAGE	(ACCESS_ADMIN | ACCESS_COMMITTEE) /* points,
+					   benefits, redemptions, titles */
+#define RECOGNITION_MAXROWS	500	/* limit= of a list */
+#define RECOGNITION_ROWS	200	/* its default */
+#define RECOGNITION_BOARD	50	/* people on one leaderboard */
+#define RECOGNITION_MAXPOINTS	100000	/* a kind's points */
+#define RECOGNITION_MAXPRICE	1000000	/* a benefit's price, its stock */
+#define RECOGNITION_MAXDELTA	1000000	/* one correction, either way */
+#define RECOGNITION_MAXCOMMENT	2000	/* bytes of a review's comment */
+#define RECOGNITION_MINYEAR	2000	/* titles' years (sql/020) */
+#define RECOGNITION_MAXYEAR	2100
+char	*recognition_caller(const struct req *);
+int	 recognition_arg_year(struct req *, const char **);
+int	 recognition_arg_slug(struct req *, const char **);
+int	 recognition_arg_enum(struct req *, const char *,
+	    const char *const *, const char **);
+int	 recognition_arg_limit(struct req *, const char **, char *, size_t);
+void	 recognition_form_drop_empty(json_t *);
+int	 recognition_form_int(struct req *, const char *);
+json_t	*recognition_ctx(struct req *, const char *, struct db_res *);
+void	 recognition_labels(struct req *, json_t *, const char *,
+	    const char *);
+void	 recognition_titles(struct req *);
+void	 recognition_title_grant(struct req *);
+void	 recognition_title_revoke(struct req *);
+void	 recognition_leaderboard(struct req *);
+void	 recognition_console_leaderboard(struct req *);
+void	 recognition_profile(struct req *);
+/* contribution.c */
+void	 contribution_points_get(struct req *);
+void	 contribution_points_set(struct req *);
+void	 contribution_record(struct req *);
+void	 contribution_list(struct req *);
+void	 contribution_review(struct req *);
+void	 contribution_confirm(struct req *);
+void	 contribution_dismiss(struct req *);
+void	 contribution_console(struct req *);
+void	 contribution_console_record(struct req *);
+void	 contribution_console_review(struct req *);
+void	 contribution_console_proposal(struct req *);
+/* points.c */
+void	 points_adjust(struct req *);
+void	 points_benefits(struct req *);
+void	 points_benefit_create(struct req *);
+void	 points_benefit_update(struct req *);
+void	 points_redemptions(struct req *);
+void	 points_redemption_approve(struct req *);
+void	 points_redemption_reject(struct req *);
+void	 points_redemption_fulfill(struct req *);
+void	 points_member(struct req *);
+void	 points_member_redeem(struct req *);
+void	 points_member_profile(struct req *);
+void	 points_member_page(struct req *);
+void	 points_member_page_redeem(struct req *);
+void	 points_member_page_listed(struct req *);
+void	 points_console(struct req *);
+void	 points_console_benefit(struct req *);
+void	 points_console_redemption(struct req *);
 
 /*
  * The community: certificate.c: volunteers and certificates

@@ -15,6 +15,7 @@
 // N failed".
 
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -562,6 +563,91 @@ test('devices: a door set-up QR (SVG and PNG), listed, revoked; both languages',
     await page.goto(`${world.base}/console/events/${ev.id}/devices?lang=zh-CN`);
     await page.getByRole('heading', { level: 1, name: /设备/ }).waitFor();
     await audit(page, 'devices-zh-CN');
+  } finally { await ctx.close(); }
+});
+
+// Recognition (COMMUNITY.md section 6): a member made straight in the
+// database (the join flow is another part's), as the integration tests do.
+function makeMember(name) {
+  const secret = crypto.randomBytes(32).toString('base64url');
+  const hash = crypto.createHash('sha256').update(secret).digest('hex');
+  const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${Date.now()}@example.com`;
+  run('psql', [world.conninfo, '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-c',
+    `WITH p AS (INSERT INTO persons (email, name) VALUES ('${email}', '${name}') RETURNING id) ` +
+    `INSERT INTO members (person_id, key_hash) SELECT id, decode('${hash}', 'hex') FROM p`]);
+  return { secret, email };
+}
+
+test('recognition: record and review contributions, benefits and redemptions, leaderboard, member points page; both languages', async () => {
+  const year = new Date().getFullYear();
+  const date = `${year}-03-0`;
+  const speaker = makeMember('Ming Speaker');
+  // Recorded by the API's token: the account below is not its recorder.
+  const theirs = await api('POST', '/api/v1/contributions', { email: speaker.email, name: 'Ming Speaker',
+    kind: 'talk', title: 'Scaling TiDB', date: `${date}1`, chapter: 'shanghai' }, world.admin, 201);
+  const link = accountAdd('recognition@example.com', 'admin');
+  const { ctx, page } = await newContext();
+  try {
+    await setPassword(page, link);
+    await page.getByRole('link', { name: 'Recognition' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Contributions' }).waitFor();
+    await audit(page, 'contributions-en');
+    await page.getByLabel('E-mail', { exact: true }).last().fill(speaker.email);
+    await page.getByLabel('Name', { exact: true }).last().fill('Ming Speaker');
+    await page.getByLabel('Kind').selectOption('article');
+    await page.getByLabel('Title', { exact: true }).fill('Notes from the meetup');
+    await page.getByLabel('Date').fill(`${date}2`);
+    await page.getByLabel('Chapter', { exact: true }).last().selectOption('shanghai');
+    await Promise.all([page.waitForURL(/done=recorded/), page.getByRole('button', { name: 'Record', exact: true }).click()]);
+    await page.getByRole('status').filter({ hasText: 'Recorded; it waits for review.' }).waitFor();
+    eq(await page.getByRole('button', { name: 'Approve Notes from the meetup' }).count(), 0, 'review buttons on my own record');
+    await Promise.all([page.waitForURL(/done=reviewed/), page.getByRole('button', { name: 'Approve Scaling TiDB' }).click()]);
+    await page.locator(`[data-contribution="${theirs.id}"] [data-status="approved"]`).waitFor();
+    await audit(page, 'contributions-reviewed-en');
+    await page.goto(`${world.base}/console/contributions?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: '贡献' }).waitFor();
+    await audit(page, 'contributions-zh-CN');
+
+    await page.goto(`${world.base}/console/benefits?lang=en`);
+    await audit(page, 'benefits-empty-en');
+    await page.getByLabel('Kind').selectOption('gift');
+    await page.getByLabel('Name', { exact: true }).fill('Community T-shirt');
+    await page.getByLabel('Name in Chinese').fill('社区T恤');
+    await page.getByLabel('Price in points').last().fill('20');
+    await page.getByLabel('Stock').last().fill('5');
+    await Promise.all([page.waitForURL(/done=saved/), page.getByRole('button', { name: 'Add a benefit' }).click()]);
+    await page.getByRole('heading', { level: 3, name: /Community T-shirt/ }).waitFor();
+
+    // The member's side, on a phone, in Chinese first.
+    const m = await newContext({ viewport: PHONE, locale: 'zh-CN' });
+    try {
+      await m.page.goto(`${world.base}/member/${speaker.secret}/points?lang=zh-CN`);
+      await m.page.getByRole('heading', { level: 1, name: '我的积分' }).waitFor();
+      eq(await m.page.locator('[data-balance]').innerText(), '50', 'the balance after one approved talk');
+      await audit(m.page, 'member-points-phone-zh-CN');
+      await Promise.all([m.page.waitForURL(/done=requested/), m.page.getByRole('button', { name: /申请兑换/ }).click()]);
+      await m.page.getByRole('status').filter({ hasText: '积分已预留' }).waitFor();
+      eq(await m.page.locator('[data-balance]').innerText(), '30', 'the balance after a request');
+      await m.page.goto(`${world.base}/member/${speaker.secret}/points?lang=en`);
+      await m.page.getByLabel('Show my public profile').check();
+      await Promise.all([m.page.waitForURL(/done=listed/), m.page.getByRole('button', { name: 'Save' }).click()]);
+      await audit(m.page, 'member-points-phone-en');
+      await m.page.getByRole('link', { name: 'My public profile' }).click();
+      await m.page.getByRole('heading', { level: 1, name: 'Ming Speaker' }).waitFor();
+      await audit(m.page, 'profile-phone-en');
+    } finally { await m.ctx.close(); }
+
+    await page.goto(`${world.base}/console/benefits?lang=en`);
+    await Promise.all([page.waitForURL(/done=decided/), page.getByRole('button', { name: 'Approve Ming Speaker Community T-shirt' }).click()]);
+    await page.getByRole('button', { name: 'Mark fulfilled Ming Speaker Community T-shirt' }).waitFor();
+    await audit(page, 'benefits-en');
+    await page.goto(`${world.base}/console/benefits?lang=zh-CN`);
+    await audit(page, 'benefits-zh-CN');
+    await page.goto(`${world.base}/console/leaderboard?year=${year}&lang=en`);
+    await page.getByRole('cell', { name: 'Ming Speaker', exact: true }).first().waitFor();
+    await audit(page, 'leaderboard-en');
+    await page.goto(`${world.base}/console/leaderboard?year=${year}&lang=zh-CN`);
+    await audit(page, 'leaderboard-zh-CN');
   } finally { await ctx.close(); }
 });
 
