@@ -55,7 +55,7 @@ SERVER_SRCS +=
 
 # The community: certificate.c: volunteers and certificates
 # (certificates)
-SERVER_SRCS +=
+SERVER_SRCS += server/certificate.c server/volunteer.c
 
 HEADERS	    = server/server.h server/common/common.h
 MAIN_SRC    = server/main.c
