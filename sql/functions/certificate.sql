@@ -114,13 +114,15 @@ BEGIN
 			    || ' certificate names its event (and no series '
 			    'or year).');
 		END IF;
+		-- Scope first, as the router checks an event route's.
+		IF p_scope IS NOT NULL AND NOT ev = ANY (p_scope) THEN
+			PERFORM rc_fail(403, 'out_of_scope', 'Event ' || ev
+			    || ' is not in your scope.');
+		END IF;
 		SELECT * INTO e FROM events WHERE id = ev;
 		IF NOT FOUND THEN
 			PERFORM rc_fail(404, 'not_found', 'No event ' || ev
 			    || '.');
-		ELSIF p_scope IS NOT NULL AND NOT ev = ANY (p_scope) THEN
-			PERFORM rc_fail(403, 'out_of_scope', 'Event ' || ev
-			    || ' is not in your scope.');
 		END IF;
 		ch := e.chapter_id;
 	ELSIF k = 'series_completion' THEN
