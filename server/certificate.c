@@ -716,8 +716,8 @@ pdf_ready(void *arg, const unsigned char *data, size_t len)
 	struct req	*r = arg;
 
 	if (data == NULL) {
-		http_error(r, 503, "certificate_failed", "The certificate could "
-		    "not be drawn; try again.");
+		http_error(r, 503, "certificate_failed", "The certificate "
+		    "could not be drawn; try again.");
 		return;
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(r->ev),
@@ -800,7 +800,8 @@ cert_urls(json_t *c, const char *pdf_fmt, const char *secret)
 		    registration_public_url(), code != NULL ? code : "");
 	else
 		snprintf(url, sizeof(url), "%s/member/%s/certificates/%s.pdf",
-		    registration_public_url(), secret, code != NULL ? code : "");
+		    registration_public_url(), secret,
+		    code != NULL ? code : "");
 	json_object_set_new(c, "pdf_url", json_string(url));
 }
 
@@ -986,7 +987,8 @@ list_filters(struct req *r, const char **event, const char **kind)
 		;
 	if (*kind != NULL && kinds[i] == NULL) {
 		http_error(r, 400, "invalid_field", "kind: volunteer, "
-		    "outstanding_volunteer, speaker, series_completion or mva.");
+		    "outstanding_volunteer, speaker, series_completion or "
+		    "mva.");
 		return -1;
 	}
 	return 0;
@@ -1076,7 +1078,8 @@ verify_rate_ok(struct req *r)
 		verify_error_page(r, 429, "ce_err_verify_rate");
 	else
 		http_error(r, 429, "rate_limited", "Too many certificates "
-		    "looked up from your address; try again in %s seconds.", ra);
+		    "looked up from your address; try again in %s seconds.",
+		    ra);
 	return 0;
 }
 
@@ -1089,7 +1092,8 @@ verify_api_done(struct req *r, struct db_res *res)
 	char		 zh[2 * FIELD_MAXTEXT + 8];
 
 	if (c == NULL) {
-		http_error(r, 404, "not_found", "No certificate has this code.");
+		http_error(r, 404, "not_found", "No certificate has this "
+		    "code.");
 		return;
 	}
 	cert_describe(c, 0);
@@ -1175,7 +1179,8 @@ certificate_verify_api(struct req *r)
 	if (!verify_rate_ok(r))
 		return;
 	if (cert_code(r->params[0], 0, code, sizeof(code)) == -1) {
-		http_error(r, 404, "not_found", "No certificate has this code.");
+		http_error(r, 404, "not_found", "No certificate has this "
+		    "code.");
 		return;
 	}
 	vals[0] = code;
@@ -1288,8 +1293,9 @@ console_back(struct req *r, const char *done, const char *code)
 		    "?done=%s%s%s", (long long)id, done, code ? "&code=" : "",
 		    code ? code : "");
 	else
-		snprintf(path, sizeof(path), "/console/certificates?done=%s%s%s",
-		    done, code ? "&code=" : "", code ? code : "");
+		snprintf(path, sizeof(path),
+		    "/console/certificates?done=%s%s%s", done,
+		    code ? "&code=" : "", code ? code : "");
 	web_redirect(r, path);
 }
 
@@ -1343,8 +1349,8 @@ console_certificate_issue(struct req *r)
 	if (form_int(b, r->body, "event", 1, ID_MAX) == -1 ||
 	    form_int(b, r->body, "series", 1, ID_MAX) == -1 ||
 	    form_int(b, r->body, "year", 2000, 2100) == -1) {
-		snprintf(r->errmsg, sizeof(r->errmsg), "%s", cat_str(req_lang(r),
-		    "ce_err_numbers"));
+		snprintf(r->errmsg, sizeof(r->errmsg), "%s",
+		    cat_str(req_lang(r), "ce_err_numbers"));
 		json_decref(b);
 		console_certificates(r);
 		return;

@@ -364,7 +364,8 @@ vol_flags(json_t *v, int over)
 	const char	*k;
 	json_t		*c;
 	size_t		 i;
-	int		 approved, attended, outstanding, has_v = 0, has_o = 0;
+	int		 approved, attended, outstanding;
+	int		 has_v = 0, has_o = 0;
 
 	approved = json_object_get(v, "status_approved") != NULL;
 	attended = json_is_true(json_object_get(v, "attended"));

@@ -107,11 +107,13 @@ input(const char *name, int revoked)
 	json_t	*in = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
 	    "title", "志愿者证书", "intro", "兹证明", "name", name,
 	    "body", "于 2026-12-20 在「Go Meetup 上海」活动中担任志愿者。",
-	    "issuer", "Shanghai · Rollcall 社区", "issued", "颁发日期：2026-12-21",
+	    "issuer", "Shanghai · Rollcall 社区",
+	    "issued", "颁发日期：2026-12-21",
 	    "code_line", "证书编号：w9jjvp5-jTVln2g95lgXk84m",
 	    "verify_line", "验证地址：https://events.example.com/verify/"
 	    "w9jjvp5-jTVln2g95lgXk84m",
-	    "url", "https://events.example.com/verify/w9jjvp5-jTVln2g95lgXk84m");
+	    "url", "https://events.example.com/verify/"
+	    "w9jjvp5-jTVln2g95lgXk84m");
 
 	if (revoked)
 		json_object_set_new(in, "revoked", json_string("已撤销"));
@@ -135,7 +137,8 @@ time_build(const char *name, int tries)
 		clock_gettime(CLOCK_MONOTONIC, &b);
 		assert_true(len > 1000 && memcmp(data, "%PDF-", 5) == 0);
 		free(data);
-		ms = (b.tv_sec - a.tv_sec) * 1e3 + (b.tv_nsec - a.tv_nsec) / 1e6;
+		ms = (b.tv_sec - a.tv_sec) * 1e3 +
+		    (b.tv_nsec - a.tv_nsec) / 1e6;
 		if (ms < best)
 			best = ms;
 	}
