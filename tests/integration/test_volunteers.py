@@ -7,7 +7,8 @@ import re
 
 import support
 from support import expect, expect_field_error, meetup, uniq
-from certificates_support import make_past, published, sign_up
+from certificates_support import (fresh_rate_window, make_past, published,
+                                  sign_up)
 from test_console import account_add, signed_in
 from test_web import Browser, csrf_of
 
@@ -235,6 +236,7 @@ def test_sign_ups_are_rate_limited_per_address(rollcalld_bin, pg,
                                                start_daemon, create_event):
     ev = published(create_event)["id"]
     d = start_daemon(pg.conninfo, ["--rate-limit", "2"])
+    fresh_rate_window()
     codes = [d.api("POST", "/api/v1/events/%d/volunteers" % ev,
                    {"email": uniq("r") + "@example.com", "name": "R",
                     "skills": ["design"]}).status for _ in range(3)]
