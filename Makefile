@@ -55,7 +55,7 @@ SERVER_SRCS += server/recognition.c server/contribution.c server/points.c
 
 # The community: certificate.c: volunteers and certificates
 # (certificates)
-SERVER_SRCS +=
+SERVER_SRCS += server/certificate.c server/volunteer.c
 
 HEADERS	    = server/server.h server/common/common.h
 MAIN_SRC    = server/main.c
@@ -65,7 +65,8 @@ UNIT_TESTS  = tests/unit/test_validate.c tests/unit/test_auth.c \
 	      tests/unit/test_ticket.c tests/unit/test_template.c tests/unit/test_scanner.c \
 	      tests/unit/test_router.c tests/unit/test_form.c tests/unit/test_secret.c \
 	      tests/unit/test_ratelimit.c tests/unit/test_ics.c \
-	      tests/unit/test_xlsx.c tests/unit/test_badge.c
+	      tests/unit/test_xlsx.c tests/unit/test_badge.c \
+	      tests/unit/test_certificate.c
 
 SERVER_OBJS = $(SERVER_SRCS:%.c=build/obj/%.o)
 ASAN_OBJS   = $(SERVER_SRCS:%.c=build/asan/%.o)

@@ -354,6 +354,41 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	 * volunteers and certificates
 	 * (certificates)
 	 */
+	[SQL_VOLUNTEER_SIGNUP] = { "volunteer_signup",
+	    "SELECT rc_volunteer_signup($1::bigint, $2, $3, $4::text[], $5, "
+	    "$6)::text", 6 },
+	[SQL_VOLUNTEER_LIST] = { "volunteer_list",
+	    "SELECT rc_volunteer_list($1::bigint)::text", 1 },
+	[SQL_VOLUNTEER_DECIDE] = { "volunteer_decide",
+	    "SELECT rc_volunteer_decide($1::bigint, $2, $3, $4::bigint, "
+	    "$5::bigint[], $6)::text", 6 },
+	[SQL_VOLUNTEER_ATTENDED] = { "volunteer_attended",
+	    "SELECT rc_volunteer_attended($1::bigint, $2::boolean, $3::bigint, "
+	    "$4::bigint[], $5)::text", 5 },
+	[SQL_VOLUNTEER_OUTSTANDING] = { "volunteer_outstanding",
+	    "SELECT rc_volunteer_outstanding($1::bigint, $2::boolean, "
+	    "$3::bigint, $4::bigint[], $5)::text", 5 },
+	[SQL_CERT_ISSUE] = { "cert_issue",
+	    "SELECT rc_certificate_issue($1::jsonb, $2, $3::bigint[], "
+	    "$4::boolean, $5)::text", 5 },
+	[SQL_CERT_REVOKE] = { "cert_revoke",
+	    "SELECT rc_certificate_revoke($1, $2, $3::bigint[], $4::boolean, "
+	    "$5)::text", 5 },
+	[SQL_CERT_LIST] = { "cert_list",
+	    "SELECT rc_certificate_list($1::bigint, $2, $3::bigint[], "
+	    "$4::boolean, $5::integer)::text", 5 },
+	[SQL_CERT_VERIFY] = { "cert_verify",
+	    "SELECT rc_certificate_verify($1)::text", 1 },
+	[SQL_CERT_PDF] = { "cert_pdf",
+	    "SELECT rc_certificate_pdf($1, $2::bigint[], $3::boolean, $4)::text",
+	    4 },
+	[SQL_CERT_MEMBER_LIST] = { "cert_member_list",
+	    "SELECT rc_member_certificates(decode($1, 'hex'))::text", 1 },
+	[SQL_CERT_MEMBER_ONE] = { "cert_member_one",
+	    "SELECT rc_member_certificate(decode($1, 'hex'), $2)::text", 2 },
+	[SQL_CONSOLE_CERTS] = { "console_certs",
+	    "SELECT rc_console_certificates($1::bigint, $2, $3::bigint[], "
+	    "$4::boolean, $5::integer)::text", 5 },
 };
 
 enum conn_state {

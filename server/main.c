@@ -162,6 +162,10 @@ cmd_serve(const struct config *cf)
 		log_warnx("cannot load templates/badge.json");
 		return 1;
 	}
+	if (certificate_init(share_dir(cf->share)) == -1) {
+		log_warnx("cannot load templates/certificate.json");
+		return 1;
+	}
 	if (serve_load(conninfo) == -1) {
 		log_warnx("cannot start without the database");
 		return 1;

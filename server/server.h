@@ -201,6 +201,19 @@ enum sql_id {
 	 * volunteers and certificates
 	 * (certificates)
 	 */
+	SQL_VOLUNTEER_SIGNUP,
+	SQL_VOLUNTEER_LIST,
+	SQL_VOLUNTEER_DECIDE,
+	SQL_VOLUNTEER_ATTENDED,
+	SQL_VOLUNTEER_OUTSTANDING,
+	SQL_CERT_ISSUE,
+	SQL_CERT_REVOKE,
+	SQL_CERT_LIST,
+	SQL_CERT_VERIFY,
+	SQL_CERT_PDF,
+	SQL_CERT_MEMBER_LIST,
+	SQL_CERT_MEMBER_ONE,
+	SQL_CONSOLE_CERTS,
 	SQL__MAX
 };
 
@@ -1029,5 +1042,44 @@ void	 points_console_redemption(struct req *);
  * The community: certificate.c: volunteers and certificates
  * (certificates)
  */
+/* certificate.c */
+#define CERT_CODE_BYTES		18	/* a code: 144 random bits */
+#define CERT_CODE_LEN		24	/* as URL-safe base64 */
+#define CERT_MAXREASON		500	/* bytes of a revocation's reason */
+#define CERT_LIST_MAX		500	/* certificates a list shows in full */
+#define CERT_MAXTEMPLATE	(16 * 1024) /* of templates/certificate.json */
+#define CERT_MAXBYTES		(16 * 1024 * 1024) /* of one PDF */
+#define CERT_MINMM		50	/* smallest page side, millimetres */
+#define CERT_MAXMM		600	/* largest page side */
+#define CERT_MAXPT		200	/* largest font size, points */
+#define CERT_TYPE		"application/pdf"
+#define VERIFY_PER_ADDR		30	/* code lookups a minute per address */
+int	 certificate_init(const char *);
+int	 certificate_parse(const char *, size_t);
+int	 certificate_build(const json_t *, unsigned char **, size_t *);
+char	*certificate_scope(struct req *);
+void	 certificate_issue(struct req *);
+void	 certificate_list(struct req *);
+void	 certificate_revoke(struct req *);
+void	 certificate_pdf(struct req *);
+void	 certificate_member_list(struct req *);
+void	 certificate_member_pdf(struct req *);
+void	 certificate_verify_page(struct req *);
+void	 certificate_verify_api(struct req *);
+void	 console_certificates(struct req *);
+void	 console_certificate_issue(struct req *);
+void	 console_certificate_revoke(struct req *);
+
+/* volunteer.c */
+#define VOLUNTEER_MAXNOTE	1000	/* bytes of a sign-up's note, a comment */
+void	 volunteer_create(struct req *);
+void	 volunteer_list(struct req *);
+void	 volunteer_decision(struct req *);
+void	 volunteer_attended(struct req *);
+void	 volunteer_outstanding(struct req *);
+void	 volunteer_page(struct req *);
+void	 volunteer_post(struct req *);
+void	 console_volunteers(struct req *);
+void	 console_volunteer_act(struct req *);
 
 #endif

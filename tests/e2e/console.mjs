@@ -648,6 +648,51 @@ test('recognition: record and review contributions, benefits and redemptions, le
     await audit(page, 'leaderboard-en');
     await page.goto(`${world.base}/console/leaderboard?year=${year}&lang=zh-CN`);
     await audit(page, 'leaderboard-zh-CN');
+// Volunteers and certificates (docs/certificates.md): the nav link, the
+// volunteers page of an event (approve, attended, issue), the
+// certificates page (list, PDF, revoke), in both languages.
+test('volunteers and certificates: approve, record, issue, download, revoke; both languages', async () => {
+  const ev = world.events.main;
+  const email = `helper.${Date.now()}@example.com`;
+  await api('POST', `/api/v1/events/${ev.id}/volunteers`, { email, name: 'Wang Helper', skills: ['operations', 'hosting'] }, null, 201);
+  const link = accountAdd('certs@example.com', 'organizer', [ev.id]);
+  const { ctx, page } = await newContext();
+  try {
+    await setPassword(page, link);
+    await page.getByRole('link', { name: 'Certificates' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Certificates' }).waitFor();
+    await audit(page, 'certificates-empty-en');
+    await page.locator('ul.event-links a', { hasText: ev.title }).click();
+    await page.waitForURL(`**/console/events/${ev.id}/volunteers`);
+    await page.getByRole('heading', { level: 1, name: `Volunteers: ${ev.title}` }).waitFor();
+    await audit(page, 'volunteers-en');
+    await page.getByRole('button', { name: 'Approve Wang Helper' }).click();
+    await page.getByText('Volunteer approved.').waitFor();
+    await page.getByRole('button', { name: 'Attended Wang Helper' }).click();
+    await page.getByText('Attendance recorded.').waitFor();
+    await page.getByRole('button', { name: 'Issue volunteer certificate Wang Helper' }).click();
+    await page.getByText('Certificate issued.').waitFor();
+    await audit(page, 'volunteers-issued-en');
+    const href = await page.locator('a[href^="/console/certificates/"]').first().getAttribute('href');
+    const code = href.match(/^\/console\/certificates\/([A-Za-z0-9_-]{24})\.pdf$/)[1];
+    const pdf = await page.request.get(world.base + href);
+    eq(pdf.status(), 200, 'the certificate PDF from the volunteers page');
+    eq(pdf.headers()['content-type'], 'application/pdf', 'its type');
+    await page.goto(`${world.base}/console/certificates?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: '证书' }).waitFor();
+    await page.locator(`tr[data-code="${code}"]`).waitFor();
+    await audit(page, 'certificates-zh-CN');
+    await page.goto(`${world.base}/console/events/${ev.id}/volunteers`);
+    await page.getByRole('heading', { level: 1, name: `志愿者: ${ev.title}` }).waitFor();
+    await audit(page, 'volunteers-zh-CN');
+    await page.goto(`${world.base}/console/certificates?lang=en`);
+    await page.getByRole('button', { name: `Revoke ${code}` }).click();
+    await page.getByText('Certificate revoked.').waitFor();
+    await audit(page, 'certificates-revoked-en');
+    const v = await api('GET', `/api/v1/verify/${code}`, undefined, null, 200);
+    eq(v.status, 'revoked', 'the verify answer right after revoking in the console');
+    const other = await page.goto(`${world.base}/console/events/${world.events.other.id}/volunteers`);
+    eq(other.status(), 403, 'another event\'s volunteers page');
   } finally { await ctx.close(); }
 });
 

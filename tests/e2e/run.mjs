@@ -629,6 +629,60 @@ test('error pages: unknown event, unknown registration, expired form', async () 
   } finally { await ctx.close(); }
 });
 
+// Volunteers and certificates (docs/certificates.md): the sign-up form
+// from the event's page, and the public verify page a certificate's QR
+// opens, valid then revoked, in both languages.
+test('volunteer sign-up from the event page; a certificate\'s verify page, valid then revoked', async () => {
+  const ev = world.events.meetup;
+  const email = `volunteer.${Date.now()}@example.com`;
+  const { ctx, page } = await newContext();
+  try {
+    await page.goto(`${world.base}/events/${ev.id}?lang=en`);
+    await page.getByRole('link', { name: 'Volunteer at this event' }).click();
+    await page.waitForURL(`**/events/${ev.id}/volunteer`);
+    await page.getByRole('heading', { level: 1, name: `Volunteer: ${ev.title}` }).waitFor();
+    await audit(page, 'volunteer-form-en');
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Lin Volunteer');
+    await page.getByRole('textbox', { name: 'E-mail', exact: true }).fill(email);
+    await Promise.all([page.waitForLoadState('load'), page.getByRole('button', { name: 'Sign up to volunteer' }).click()]);
+    await page.getByText('Please choose at least one thing you can help with.').waitFor();
+    await audit(page, 'volunteer-form-error');
+    await page.getByRole('checkbox', { name: 'Design' }).check();
+    await page.getByRole('checkbox', { name: /Hosting/ }).check();
+    await Promise.all([page.waitForURL('**/volunteer?done=1'), page.getByRole('button', { name: 'Sign up to volunteer' }).click()]);
+    await page.getByRole('status').filter({ hasText: 'Thank you for signing up' }).waitFor();
+    await audit(page, 'volunteer-done-en');
+    await page.goto(`${world.base}/events/${ev.id}/volunteer?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: /报名志愿者/ }).waitFor();
+    await audit(page, 'volunteer-form-zh-CN');
+
+    const list = await expectApi('GET', `/api/v1/events/${ev.id}/volunteers`, undefined, world.admin, 200);
+    const v = list.volunteers.find((x) => x.email === email);
+    assert(v, () => `the sign-up is not in the event's volunteers: ${JSON.stringify(list)}`);
+    eq(JSON.stringify(v.skills), '["design","hosting"]', 'skills from the form');
+    await expectApi('POST', `/api/v1/volunteers/${v.id}/decision`, { decision: 'approve' }, world.admin, 200);
+    await expectApi('POST', `/api/v1/volunteers/${v.id}/attended`, {}, world.admin, 200);
+    const cert = await expectApi('POST', '/api/v1/certificates', { kind: 'volunteer', email, name: 'Lin Volunteer', event: ev.id }, world.admin, 201);
+    eq(cert.verify_url, `${world.base}/verify/${cert.code}`, 'the verify address');
+    await page.goto(`${cert.verify_url}?lang=en`);
+    await page.getByRole('heading', { level: 1, name: 'Certificate verification' }).waitFor();
+    await page.getByText('Status: Valid').waitFor();
+    await page.getByText('Lin Volunteer').waitFor();
+    await audit(page, 'verify-valid-en');
+    await page.goto(`${cert.verify_url}?lang=zh-CN`);
+    await page.getByText('状态: 有效').waitFor();
+    await audit(page, 'verify-valid-zh-CN');
+    await expectApi('POST', `/api/v1/certificates/${cert.code}/revoke`, {}, world.admin, 200);
+    await page.goto(`${cert.verify_url}?lang=en`);
+    await page.getByText('Status: Revoked').waitFor();
+    await audit(page, 'verify-revoked-en');
+    const r = await page.goto(`${world.base}/verify/${'A'.repeat(24)}`);
+    eq(r.status(), 404, 'an unknown code');
+    await page.getByText('No certificate has this code.', { exact: false }).waitFor();
+    await audit(page, 'verify-unknown-en');
+  } finally { await ctx.close(); }
+});
+
 test('pages work under their own Content-Security-Policy (no bypass)', async () => {
   const { ctx, page } = await newContext({ bypassCSP: false });
   try {
