@@ -306,10 +306,13 @@ chapter_decorate(json_t *c, const json_t *t, int zh)
 	if (place != NULL && *place != '\0')
 		json_object_set_new(c, "place", json_string(place));
 	json_array_foreach(json_object_get(c, "leaders"), i, l) {
-		json_object_set(l, "role_label", label(t, "ch_role_",
-		    json_string_value(json_object_get(l, "role"))));
-		snprintf(key, sizeof(key), "role_is_%s",
-		    json_string_value(json_object_get(l, "role")));
+		const char	*role = json_string_value(json_object_get(l,
+		    "role"));
+
+		if (role == NULL)
+			continue;
+		json_object_set(l, "role_label", label(t, "ch_role_", role));
+		snprintf(key, sizeof(key), "role_is_%s", role);
 		json_object_set_new(l, key, json_true());
 	}
 }

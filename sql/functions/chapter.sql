@@ -24,8 +24,9 @@ $$;
 
 -- Keep chapter_id in step with the chapter an event or series names, and
 -- refuse a name that is no chapter's slug, or a retired chapter's: new
--- events go only to live chapters. The chapter's row is share-locked, so
--- a committee retiring it at the same moment either waits for this event
+-- events go only to live chapters. The chapter's row is share-locked
+-- here and locked FOR UPDATE by rc_chapter_update, so a committee
+-- retiring it at the same moment either waits for this event to commit
 -- or is seen retired by it. An event that stays in its chapter is not
 -- checked again (a retired chapter's events can still be edited and
 -- cancelled). Setting chapter_id directly moves the slug with it.

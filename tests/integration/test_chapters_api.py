@@ -416,3 +416,48 @@ def test_a_leader_row_makes_an_account_a_leader_on_its_next_request(
     assert b.get(regs).status == 403, "removing the row left the role"
     assert b.get("/console/events/%d/registrations" % seed["id"]).status \
         == 200, "the account's own events stayed"
+
+
+def test_no_event_joins_a_chapter_once_it_is_retired(
+        pg, server, admin_token, committee):
+    """An event being created in a chapter while the committee retires it:
+    the retirement waits for the event to commit (the chapter's row is
+    share-locked by the event's trigger), so the event is the chapter's
+    last, never one that joins after. A test-only trigger holds the
+    event's transaction open for a moment, so the two always overlap."""
+    import threading
+    _, slug = make_chapter(pg)
+    title = uniq("Slow")
+    pg.psql("CREATE FUNCTION test_slow_event() RETURNS trigger LANGUAGE "
+            "plpgsql AS $$ BEGIN IF NEW.title LIKE 'Slow-%' THEN PERFORM "
+            "pg_sleep(1.5); END IF; RETURN NULL; END $$; CREATE TRIGGER "
+            "test_slow_event AFTER INSERT ON events FOR EACH ROW EXECUTE "
+            "FUNCTION test_slow_event()")
+    try:
+        out = {}
+        t = threading.Thread(target=lambda: out.update(ev=server.api(
+            "POST", "/api/v1/events", meetup(chapter=slug, title=title),
+            token=admin_token)))
+        t.start()
+        support.wait_until(lambda: pg.scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE query LIKE "
+            "'%rc_event_create%' AND wait_event = 'PgSleep'") == "1",
+            10, "the event's creation to be inside its transaction")
+        r = expect(server.api("PATCH", "/api/v1/chapters/" + slug,
+                              {"status": "retired"}, token=committee), 200)
+        t.join(30)
+    finally:
+        pg.psql("DROP TRIGGER test_slow_event ON events; "
+                "DROP FUNCTION test_slow_event()")
+    assert r["status"] == "retired"
+    expect(out["ev"], 201)
+    order = pg.scalar(
+        "SELECT (SELECT id FROM audit_log WHERE action = 'event.create' AND "
+        "event_id = %d) < (SELECT id FROM audit_log WHERE action = "
+        "'chapter.retired' AND detail->>'slug' = '%s')"
+        % (out["ev"].json["id"], slug))
+    assert order == "t", ("the chapter was retired before the event that "
+                          "was being created in it committed")
+    expect_field_error(server.api("POST", "/api/v1/events",
+                                  meetup(chapter=slug), token=admin_token),
+                       "chapter")
