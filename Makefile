@@ -31,7 +31,7 @@ SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/cache.c server/checkin.c \
 	      server/badge.c
 # The community: chapters.c: chapters, staff roles
 # (chapters)
-SERVER_SRCS +=
+SERVER_SRCS += server/chapter.c
 
 # The community: member.c: people and members
 # (members)

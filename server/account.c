@@ -20,10 +20,30 @@ static void
 account_usage(void)
 {
 	fprintf(stderr, "usage: rollcalld account add --email E --name N "
-	    "--role organizer|admin [--event ID]...\n"
+	    "--role ROLE [--event ID]...\n"
 	    "                 [--lang en|zh-CN] [--public-url URL] "
 	    "[--db CONNINFO]\n"
-	    "       rollcalld account disable --email E [--db CONNINFO]\n");
+	    "       rollcalld account disable --email E [--db CONNINFO]\n"
+	    "  ROLE: organizer (needs --event), admin, committee, leader, "
+	    "track_owner, infra\n"
+	    "  (a leader's chapters come from the chapters' leader rows, by "
+	    "e-mail)\n");
+}
+
+/* The roles an account may have: every staff role. */
+static const char *const account_roles[] = { "organizer", "admin",
+    "committee", "leader", "track_owner", "infra", NULL };
+
+/* Whether role is one of them. */
+static int
+account_role_ok(const char *role)
+{
+	const char *const *p;
+
+	for (p = account_roles; role != NULL && *p != NULL; p++)
+		if (strcmp(role, *p) == 0)
+			return 1;
+	return 0;
 }
 
 /* Print the new account and, on the last line, its one-time link. */
@@ -151,8 +171,7 @@ account_cmd(int argc, char **argv)
 	if (strcmp(verb, "add") == 0) {
 		if (name == NULL || *name == '\0' ||
 		    strlen(name) > FIELD_MAXTEXT || validate_utf8(name) == -1 ||
-		    role == NULL || (strcmp(role, "organizer") != 0 &&
-		    strcmp(role, "admin") != 0) || (strcmp(lang, "en") != 0 &&
+		    !account_role_ok(role) || (strcmp(lang, "en") != 0 &&
 		    strcmp(lang, "zh-CN") != 0)) {
 			account_usage();
 			return 2;
@@ -372,15 +391,27 @@ account_reset(struct req *r)
 static void
 accounts_done(struct req *r, struct db_res *res)
 {
-	json_t		*ctx, *data;
+	json_t		*ctx, *data, *a, *v, *labels;
 	const char	*done = req_query_arg(r, "done");
 	char		 k[32];
+	size_t		 i, j;
 
 	if ((data = db_json(res)) == NULL ||
 	    (ctx = console_ctx(r, "c_accounts_title")) == NULL) {
 		json_decref(data);
 		http_error(r, 503, "out_of_memory", "Try again.");
 		return;
+	}
+	/* Each account's roles, by their words in the page's language. */
+	json_array_foreach(json_object_get(data, "accounts"), i, a) {
+		labels = json_array();
+		json_array_foreach(json_object_get(a, "roles"), j, v) {
+			snprintf(k, sizeof(k), "ch_staff_%s",
+			    json_string_value(v));
+			json_array_append(labels, json_object_get(
+			    json_object_get(ctx, "t"), k));
+		}
+		json_object_set_new(a, "role_labels", labels);
 	}
 	json_object_set_new(ctx, "data", data);
 	if (done != NULL && (strcmp(done, "invited") == 0 ||
@@ -431,8 +462,11 @@ form_events(const char *s, int64_t *ids, int *nids)
 }
 
 /*
- * POST /console/accounts {csrf, email, name, role, events, lang}: the
- * account as `rollcalld account add` makes it, its link e-mailed.
+ * POST /console/accounts {csrf, email, name, role, events, chapter, lang}:
+ * the account as `rollcalld account add` makes it, its link e-mailed.
+ * Admins grant any staff role; the committee every one but admin,
+ * committee and infra. A leader or track owner invited with a chapter
+ * also gets that chapter's leader row (the grant of its scope).
  */
 void
 account_invite(struct req *r)
@@ -445,6 +479,8 @@ account_invite(struct req *r)
 	    "role"));
 	const char	*lang = json_string_value(json_object_get(r->body,
 	    "lang"));
+	const char	*chapter = json_string_value(json_object_get(r->body,
+	    "chapter"));
 	int64_t		 ids[SCOPE_MAXEVENTS];
 	char		 secret[48], hash[SECRET_HEX], sealed[SECRET_SEALED_HEX];
 	char		 secs[16], *events = NULL, *text;
@@ -467,11 +503,25 @@ account_invite(struct req *r)
 		    "bytes on one line.", FIELD_MAXTEXT);
 		return;
 	}
-	if (role == NULL || (strcmp(role, "organizer") != 0 &&
-	    strcmp(role, "admin") != 0) || (strcmp(lang, "en") != 0 &&
+	if (!account_role_ok(role) || (strcmp(lang, "en") != 0 &&
 	    strcmp(lang, "zh-CN") != 0)) {
-		http_error(r, 400, "invalid_field", "role: organizer or admin; "
-		    "lang: en or zh-CN.");
+		http_error(r, 400, "invalid_field", "role: organizer, leader, "
+		    "track_owner, committee, infra or admin; lang: en or "
+		    "zh-CN.");
+		return;
+	}
+	if (!(r->auth.roles & ACCESS_ADMIN) && (strcmp(role, "admin") == 0 ||
+	    strcmp(role, "committee") == 0 || strcmp(role, "infra") == 0)) {
+		http_error(r, 403, "forbidden", "Only an admin may grant the "
+		    "admin, committee and infra roles.");
+		return;
+	}
+	if (chapter != NULL && *chapter == '\0')
+		chapter = NULL;
+	if (chapter != NULL && (!chapter_slug_ok(chapter) ||
+	    (strcmp(role, "leader") != 0 && strcmp(role, "track_owner") != 0))) {
+		http_error(r, 400, "invalid_field", "chapter: a chapter's slug, "
+		    "for a leader or a track owner only.");
 		return;
 	}
 	if (form_events(json_string_value(json_object_get(r->body, "events")),
@@ -493,8 +543,8 @@ account_invite(struct req *r)
 	snprintf(secs, sizeof(secs), "%d", ACCOUNT_LINK_SECS);
 	snprintf(r->errmsg, sizeof(r->errmsg), "/console/accounts?done="
 	    "invited");
-	who = json_pack("{s:s, s:s, s:s, s:s}", "email", email, "name", name,
-	    "lang", lang, "role", role);
+	who = json_pack("{s:s, s:s, s:s, s:s, s:s?}", "email", email, "name",
+	    name, "lang", lang, "role", role, "chapter", chapter);
 	if (who == NULL || (text = json_dumps(who, JSON_COMPACT)) == NULL) {
 		json_decref(who);
 		free(events);

@@ -29,8 +29,12 @@ console_ctx(struct req *r, const char *title_key)
 
 	if (ctx == NULL)
 		return NULL;
-	json_object_set_new(ctx, "me", json_pack("{s:s, s:b}", "name",
-	    r->auth.name, "admin", (r->auth.roles & ACCESS_ADMIN) != 0));
+	/* "committee": what the admin and the committee both may do
+	 * (chapters, accounts). */
+	json_object_set_new(ctx, "me", json_pack("{s:s, s:b, s:b}", "name",
+	    r->auth.name, "admin", (r->auth.roles & ACCESS_ADMIN) != 0,
+	    "committee", (r->auth.roles & (ACCESS_ADMIN |
+	    ACCESS_COMMITTEE)) != 0));
 	json_object_set_new(ctx, "console", json_true());
 	return ctx;
 }

@@ -40,7 +40,7 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_TOKEN_ISSUE] = { "token_issue",
 	    "SELECT rc_token_issue($1, $2, $3, $4::bigint[], "
 	    "nullif($5, '')::bigint, to_timestamp($6::bigint), $7, "
-	    "$8::bigint[])::text", 8 },
+	    "$8::bigint[], $9::text[])::text", 9 },
 	[SQL_TOKEN_REVOKE] = { "token_revoke",
 	    "SELECT rc_token_revoke($1, $2, $3, $4::bigint[])::text", 4 },
 	[SQL_DEVICE_REVOKE] = { "device_revoke",
@@ -275,6 +275,29 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	 * chapters, staff roles, tokens and accounts of the new roles
 	 * (chapters)
 	 */
+	[SQL_CHAPTER_LIST] = { "chapter_list",
+	    "SELECT rc_chapter_list($1, $2)::text", 2 },
+	[SQL_CHAPTER_GET] = { "chapter_get",
+	    "SELECT rc_chapter_get($1, $2::boolean)::text", 2 },
+	[SQL_CHAPTER_CREATE] = { "chapter_create",
+	    "SELECT rc_chapter_create($1::jsonb, $2)::text", 2 },
+	[SQL_CHAPTER_UPDATE] = { "chapter_update",
+	    "SELECT rc_chapter_update($1, $2::jsonb, $3)::text", 3 },
+	[SQL_CHAPTER_LEADER_ADD] = { "chapter_leader_add",
+	    "SELECT rc_chapter_leader_add($1, $2::jsonb, $3)::text", 3 },
+	[SQL_CHAPTER_LEADER_REMOVE] = { "chapter_leader_remove",
+	    "SELECT rc_chapter_leader_remove($1, $2::bigint, $3, $4)::text", 4 },
+	[SQL_CONSOLE_CHAPTERS] = { "console_chapters",
+	    "SELECT rc_console_chapters()::text", 0 },
+	[SQL_CONSOLE_CHAPTER] = { "console_chapter",
+	    "SELECT rc_console_chapter($1, $2::integer)::text", 2 },
+	[SQL_CHAPTER_OPTIONS] = { "chapter_options",
+	    "SELECT rc_chapter_options($1, $2)::text", 2 },
+	/* The event editor: the event with the chapters its user may pick. */
+	[SQL_EDITOR_EVENT] = { "editor_event",
+	    "SELECT (rc_event_get($1::bigint, true) || jsonb_build_object("
+	    "'chapter_options', rc_chapter_options($2, (SELECT chapter "
+	    "FROM events WHERE id = $1::bigint))))::text", 2 },
 	/*
 	 * people and members, the member page, members-only events
 	 * (members)
@@ -403,7 +426,7 @@ struct job {
 	TAILQ_ENTRY(job)	 entry;
 	enum sql_id		 id;
 	int			 n;
-	char			*vals[8];
+	char			*vals[DB_MAXPARAMS];
 	db_cb			 cb;
 	void			*arg;
 	struct timespec		 queued;

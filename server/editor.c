@@ -58,12 +58,48 @@ form_error(struct req *r, const char *field, const char *msg)
 }
 
 /*
+ * The chapters the form offers (rc_chapter_options: those its user may
+ * put events in, and the event's own), labelled in the page's language,
+ * the form's one selected. A form with no chapter yet and one to offer
+ * takes it.
+ */
+static json_t *
+chapter_choices(struct req *r, const json_t *options, json_t *f)
+{
+	json_t		*out = json_array(), *o, *c;
+	const char	*cur = fv(f, "chapter"), *name, *zh, *slug;
+	const char	*retired = fv(web_catalog(req_lang(r)),
+	    "ch_status_retired");
+	char		 label[2 * FIELD_MAXTEXT + 80];
+	size_t		 i;
+
+	if (*cur == '\0' && json_array_size(options) == 1)
+		json_object_set(f, "chapter", json_object_get(json_array_get(
+		    options, 0), "slug"));
+	cur = fv(f, "chapter");
+	json_array_foreach(options, i, c) {
+		slug = fv(c, "slug");
+		name = fv(c, "name");
+		zh = fv(c, "name_zh");
+		snprintf(label, sizeof(label), "%s (%s)%s%s",
+		    req_lang(r) && *zh != '\0' ? zh : name, slug,
+		    strcmp(fv(c, "status"), "retired") == 0 ? " · " : "",
+		    strcmp(fv(c, "status"), "retired") == 0 ? retired : "");
+		o = json_pack("{s:s, s:s, s:b}", "slug", slug, "label", label,
+		    "selected", strcmp(slug, cur) == 0);
+		json_array_append_new(out, o);
+	}
+	return out;
+}
+
+/*
  * Draw the editor. f holds the form's values under the form's names;
- * kind and id (0: new) say which form; ev, for an edit, the event.
+ * kind and id (0: new) say which form; ev, for an edit, the event;
+ * chapters the chapters it offers.
  */
 static void
 editor_page(struct req *r, const char *kind, int64_t id, json_t *f,
-    const json_t *ev)
+    const json_t *ev, const json_t *chapters)
 {
 	json_t		*ctx, *rows, *row;
 	const char	*st = json_string_value(json_object_get(ev,
@@ -83,6 +119,8 @@ editor_page(struct req *r, const char *kind, int64_t id, json_t *f,
 	if (id) {
 		json_object_set_new(ctx, "id", json_integer(id));
 		json_object_set_new(ctx, "event", json_deep_copy(ev));
+		json_object_del(json_object_get(ctx, "event"),
+		    "chapter_options");
 		snprintf(key, sizeof(key), "status_is_%s", st ? st : "draft");
 		json_object_set_new(ctx, key, json_true());
 	}
@@ -105,6 +143,7 @@ editor_page(struct req *r, const char *kind, int64_t id, json_t *f,
 		json_array_append_new(rows, row);
 	}
 	json_object_set_new(ctx, "rows", rows);
+	json_object_set_new(ctx, "chapters", chapter_choices(r, chapters, f));
 	if (r->errmsg[0] != '\0') {
 		json_object_set_new(ctx, "error", json_string(r->errmsg));
 		json_object_set_new(ctx, "errors", json_pack("{s:b, s:s}",
@@ -206,8 +245,43 @@ new_from_done(struct req *r, struct db_res *res)
 		http_error(r, 404, "not_found", "No such event.");
 		return;
 	}
-	editor_page(r, kind, 0, form_from_event(ev, 0), NULL);
+	editor_page(r, kind, 0, form_from_event(ev, 0), NULL,
+	    json_object_get(ev, "chapter_options"));
 	json_decref(ev);
+}
+
+/*
+ * The chapters are back for a new form: the kind's defaults (GET), or
+ * the form as typed after a refusal (POST).
+ */
+static void
+new_form_done(struct req *r, struct db_res *res)
+{
+	json_t		*chapters = db_json(res);
+	const char	*kind = r->body != NULL ? fv(r->body, "kind") :
+	    req_query_arg(r, "kind");
+
+	if (kind == NULL || !one_of(kind, kinds)) {
+		json_decref(chapters);
+		http_error(r, 400, "invalid_field", "kind: one of meetup, "
+		    "community_day, nighttalk.");
+		return;
+	}
+	editor_page(r, kind, 0, r->body != NULL ? json_deep_copy(r->body) :
+	    form_defaults(kind), NULL, chapters);
+	json_decref(chapters);
+}
+
+/* A new form: first the chapters its user may pick. */
+static void
+new_form(struct req *r)
+{
+	const char	*vals[2];
+
+	vals[0] = r->auth.jti;
+	vals[1] = r->body != NULL ? fv(r->body, "chapter") : "";
+	r->failed = NULL;
+	req_query(r, SQL_CHAPTER_OPTIONS, vals, 2, new_form_done);
 }
 
 /* GET /console/events/new?kind=&from=: the kinds, or a kind's form. */
@@ -227,12 +301,12 @@ editor_new(struct req *r)
 			return;
 		}
 		vals[0] = from;
-		vals[1] = "true";
-		req_query(r, SQL_EVENT_GET, vals, 2, new_from_done);
+		vals[1] = r->auth.jti;
+		req_query(r, SQL_EDITOR_EVENT, vals, 2, new_from_done);
 		return;
 	}
 	if (kind != NULL && one_of(kind, kinds)) {
-		editor_page(r, kind, 0, form_defaults(kind), NULL);
+		new_form(r);
 		return;
 	}
 	if ((ctx = console_ctx(r, "c_new_title")) == NULL) {
@@ -446,7 +520,6 @@ form_refused(struct req *r, struct db_res *res)
 {
 	const char	*d = db_detail(res) != NULL ? db_detail(res) :
 	    db_message(res);
-	const char	*kind = fv(r->body, "kind");
 	size_t		 n = strcspn(d ? d : "", ":");
 
 	form_error(r, "form", d ? d : "refused");
@@ -464,7 +537,7 @@ form_refused(struct req *r, struct db_res *res)
 		editor_edit(r);
 		return;
 	}
-	editor_page(r, kind, 0, json_deep_copy(r->body), NULL);
+	new_form(r);
 }
 
 /* Saved: to the event's editor (or, for a series, the overview). */
@@ -503,7 +576,7 @@ editor_create(struct req *r)
 	b = strcmp(kind, "nighttalk") == 0 ? form_to_series(r) :
 	    form_to_event(r, kind, 1);
 	if (b == NULL) {
-		editor_page(r, kind, 0, json_deep_copy(r->body), NULL);
+		new_form(r);
 		return;
 	}
 	text = json_dumps(b, JSON_COMPACT);
@@ -550,7 +623,8 @@ edit_done(struct req *r, struct db_res *res)
 		json_object_set(f, "notice", json_object_get(web_catalog(
 		    req_lang(r)), key));
 	}
-	editor_page(r, fv(ev, "kind"), r->id, f, ev);
+	editor_page(r, fv(ev, "kind"), r->id, f, ev,
+	    json_object_get(ev, "chapter_options"));
 	json_decref(ev);
 }
 
@@ -561,9 +635,9 @@ editor_edit(struct req *r)
 	const char	*vals[2];
 
 	vals[0] = r->params[0];
-	vals[1] = "true";
+	vals[1] = r->auth.jti;
 	r->failed = NULL;
-	req_query(r, SQL_EVENT_GET, vals, 2, edit_done);
+	req_query(r, SQL_EDITOR_EVENT, vals, 2, edit_done);
 }
 
 /* POST /console/events/{id}/edit {csrf, kind, ...} */

@@ -47,6 +47,7 @@ struct evbuffer;
 #define PAGE_MAXOFFSET		100000000 /* offset= of a paged list */
 #define SCOPE_MAXEVENTS		256
 #define DB_MAXWAIT		2048	/* default: queued queries before 503 busy */
+#define DB_MAXPARAMS		12	/* parameters of one pooled statement */
 #define DB_WAITSECS		10	/* longest a query waits for a connection */
 #define DB_STMT_TIMEOUT_MS	5000
 #define DB_MAXLISTEN		2	/* LISTEN connections (db_listen) */
@@ -154,6 +155,16 @@ enum sql_id {
 	 * chapters, staff roles, tokens and accounts of the new roles
 	 * (chapters)
 	 */
+	SQL_CHAPTER_LIST,
+	SQL_CHAPTER_GET,
+	SQL_CHAPTER_CREATE,
+	SQL_CHAPTER_UPDATE,
+	SQL_CHAPTER_LEADER_ADD,
+	SQL_CHAPTER_LEADER_REMOVE,
+	SQL_CONSOLE_CHAPTERS,
+	SQL_CONSOLE_CHAPTER,
+	SQL_CHAPTER_OPTIONS,
+	SQL_EDITOR_EVENT,
 	/*
 	 * people and members, the member page, members-only events
 	 * (members)
@@ -948,6 +959,27 @@ int	 migrate_run(const char *, const char *);
  * The community: chapters.c: chapters, staff roles
  * (chapters)
  */
+/* chapter.c */
+#define CHAPTER_MAXSLUG		63	/* bytes of a chapter's slug */
+#define CHAPTER_MAXTOKEN	64	/* chapters one token may name */
+#define CHAPTER_MAXEVENTS	50	/* events on a chapter's console page */
+int	 chapter_slug_ok(const char *);
+void	 chapter_list(struct req *);
+void	 chapter_get(struct req *);
+void	 chapter_create(struct req *);
+void	 chapter_update(struct req *);
+void	 chapter_leader_add(struct req *);
+void	 chapter_leader_remove(struct req *);
+void	 chapter_page_list(struct req *);
+void	 chapter_page(struct req *);
+void	 chapter_console_list(struct req *);
+void	 chapter_console_create(struct req *);
+void	 chapter_console_page(struct req *);
+void	 chapter_console_update(struct req *);
+void	 chapter_console_leader_add(struct req *);
+void	 chapter_console_leader_remove(struct req *);
+/* web.c, for the chapter pages */
+void	 web_event_decorate(json_t *, const json_t *);
 
 /*
  * The community: member.c: people and members

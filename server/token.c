@@ -1,9 +1,11 @@
 /*
  * Staff tokens handed out: POST /api/v1/tokens, DELETE /api/v1/tokens/{jti}
- * and `rollcalld token`. Both ways of issuing fill the same eight
+ * and `rollcalld token`. Both ways of issuing fill the same nine
  * parameters of rc_token_issue() (token_params), which records the row
  * and checks, in the database, what the issuer may grant; the signature
- * (auth.c) is added to the row that comes back.
+ * (auth.c) is added to the row that comes back. A leader or track owner
+ * token names its chapters by slug; the row keeps them (the JWT does
+ * not: every request re-reads the row).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -22,6 +24,8 @@ struct token_spec {
 	int64_t		 ids[SCOPE_MAXEVENTS];
 	int		 nids;		/* 0: every event (not for door) */
 	int64_t		 sponsor;	/* 0 when none */
+	const char	*chapters[CHAPTER_MAXTOKEN];	/* slugs, checked */
+	int		 nchapters;
 	long		 ttl;
 	const char	*issuer;	/* the issuing token's jti */
 	char		*scope;		/* the issuer's own scope, or NULL */
@@ -31,7 +35,8 @@ struct token_spec {
 struct token_params {
 	char		 jti[32], sponsor[24], exp[24];
 	char		*events;
-	const char	*vals[8];
+	char		*chapters;	/* "{slug,...}", or NULL */
+	const char	*vals[9];
 };
 
 /* Seconds from "90", "90s", "15m", "12h", "7d"; -1 when malformed. */
@@ -96,12 +101,40 @@ token_sign_row(json_t *o, long iat)
 	return 0;
 }
 
+/* Slugs (chapter_slug_ok: no quoting needed) as PostgreSQL array text. */
+static char *
+slugs_pg(const char *const *slugs, int n)
+{
+	size_t	 len = 3, k;
+	char	*s, *p;
+	int	 i;
+
+	for (i = 0; i < n; i++)
+		len += strlen(slugs[i]) + 1;
+	if ((s = p = malloc(len)) == NULL)
+		return NULL;
+	*p++ = '{';
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = ',';
+		k = strlen(slugs[i]);
+		memcpy(p, slugs[i], k);
+		p += k;
+	}
+	*p++ = '}';
+	*p = '\0';
+	return s;
+}
+
 /* Fill p from t: a new jti, the expiry, the scope as array text. */
 static int
 token_params(const struct token_spec *t, struct token_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	if (t->nids > 0 && (p->events = auth_ids_pg(t->ids, t->nids)) == NULL)
+		return -1;
+	if (t->nchapters > 0 && (p->chapters = slugs_pg(t->chapters,
+	    t->nchapters)) == NULL)
 		return -1;
 	secret_random_id(p->jti, sizeof(p->jti), 16);
 	snprintf(p->sponsor, sizeof(p->sponsor), "%lld", (long long)t->sponsor);
@@ -115,6 +148,7 @@ token_params(const struct token_spec *t, struct token_params *p)
 	p->vals[5] = p->exp;
 	p->vals[6] = t->issuer;
 	p->vals[7] = t->scope;
+	p->vals[8] = p->chapters;
 	return 0;
 }
 
@@ -123,6 +157,7 @@ static void
 token_params_free(struct token_params *p)
 {
 	free(p->events);
+	free(p->chapters);
 	sodium_memzero(p, sizeof(*p));
 }
 
@@ -143,14 +178,38 @@ token_issue_done(struct req *r, struct db_res *res)
 }
 
 static const char *const issue_roles[] = { "door", "sponsor", "organizer",
-    "admin", NULL };
+    "admin", "committee", "leader", "track_owner", "infra", NULL };
 static const struct vfield issue_fields[] = {
 	{ "role", V_ENUM, 1, 0, 0, 0, issue_roles },
 	{ "name", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
 	{ "events", V_ARRAY_INT, 0, 1, 0, SCOPE_MAXEVENTS, NULL },
 	{ "sponsor", V_INT, 0, 1, 1, ID_MAX, NULL },
+	{ "chapters", V_ARRAY_STRING, 0, 1, 1, CHAPTER_MAXTOKEN, NULL },
 	{ "ttl", V_STRING, 0, 0, 1, TOKEN_MAXTTLLEN, NULL },
 };
+
+/* Whether a role's tokens belong to chapters. */
+static int
+chapter_role(enum role role)
+{
+	return role == ROLE_LEADER || role == ROLE_TRACK_OWNER;
+}
+
+/*
+ * Whether the caller may issue a token of this role at all: an admin any;
+ * the committee leader and track owner tokens (for any chapter) and door
+ * and sponsor tokens; anyone else on staff door and sponsor tokens (for
+ * events in its scope, checked by the caller and the database).
+ */
+static int
+may_issue(const struct auth *a, enum role role)
+{
+	if (a->roles & ACCESS_ADMIN)
+		return 1;
+	if (role == ROLE_DOOR || role == ROLE_SPONSOR)
+		return 1;
+	return (a->roles & ACCESS_COMMITTEE) && chapter_role(role);
+}
 
 /* Read the checked body into t; replies 400 or 403 and returns -1. */
 static int
@@ -184,17 +243,37 @@ token_spec_from_body(struct req *r, struct token_spec *t)
 	if (json_is_array(evs))
 		json_array_foreach(evs, i, v)
 			t->ids[t->nids++] = json_integer_value(v);
+	json_array_foreach(json_object_get(r->body, "chapters"), i, v) {
+		if (!chapter_slug_ok(json_string_value(v))) {
+			http_error(r, 400, "invalid_field", "chapters: slugs of "
+			    "chapters (lower-case letters, digits, hyphens).");
+			return -1;
+		}
+		t->chapters[t->nchapters++] = json_string_value(v);
+	}
+	if (chapter_role(t->role) && t->nchapters == 0) {
+		http_error(r, 400, "invalid_field", "chapters: a %s token needs "
+		    "the slugs of its chapters.", role_str(t->role));
+		return -1;
+	}
+	if (!chapter_role(t->role) && json_object_get(r->body, "chapters") !=
+	    NULL && !json_is_null(json_object_get(r->body, "chapters"))) {
+		http_error(r, 400, "invalid_field", "chapters: only leader and "
+		    "track_owner tokens belong to chapters.");
+		return -1;
+	}
 	if (t->role == ROLE_DOOR && t->nids == 0) {
 		http_error(r, 400, "invalid_field", "events: a door token "
 		    "needs the events it may check in.");
 		return -1;
 	}
-	if (r->auth.role != ROLE_ADMIN) {
-		if (t->role != ROLE_DOOR && t->role != ROLE_SPONSOR) {
-			http_error(r, 403, "forbidden", "Only an admin may issue "
-			    "other than door and sponsor tokens.");
-			return -1;
-		}
+	if (!may_issue(&r->auth, t->role)) {
+		http_error(r, 403, "forbidden", "Only an admin may issue %s "
+		    "tokens%s.", role_str(t->role), chapter_role(t->role) ?
+		    " (and the committee)" : "");
+		return -1;
+	}
+	if (!(r->auth.roles & ACCESS_ADMIN)) {
 		for (i = 0; i < (size_t)t->nids; i++)
 			if (!auth_in_scope(&r->auth, t->ids[i])) {
 				http_error(r, 403, "out_of_scope", "Event %lld "
@@ -212,8 +291,9 @@ token_spec_from_body(struct req *r, struct token_spec *t)
 }
 
 /*
- * POST /api/v1/tokens: an admin issues any token; an organizer only door
- * and sponsor tokens, only for events in its own scope.
+ * POST /api/v1/tokens: an admin issues any token; the committee also
+ * leader and track owner tokens; other staff only door and sponsor
+ * tokens, only for events in their own scope.
  */
 void
 token_issue(struct req *r)
@@ -223,14 +303,14 @@ token_issue(struct req *r)
 
 	if (token_spec_from_body(r, &t) == -1)
 		return;
-	if (r->auth.role != ROLE_ADMIN)
+	if (!(r->auth.roles & ACCESS_ADMIN))
 		t.scope = auth_scope_pg(&r->auth);
 	if (token_params(&t, &p) == -1) {
 		free(t.scope);
 		http_error(r, 503, "out_of_memory", "Try again.");
 		return;
 	}
-	req_query(r, SQL_TOKEN_ISSUE, p.vals, 8, token_issue_done);
+	req_query(r, SQL_TOKEN_ISSUE, p.vals, 9, token_issue_done);
 	token_params_free(&p);
 	free(t.scope);
 }
@@ -257,7 +337,12 @@ static void
 token_usage(void)
 {
 	fprintf(stderr, "usage: rollcalld token --role ROLE --name NAME "
-	    "[--event ID]... [--sponsor ID] [--ttl DURATION] [--db CONNINFO]\n");
+	    "[--event ID]... [--sponsor ID]\n"
+	    "                       [--chapter SLUG]... [--ttl DURATION] "
+	    "[--db CONNINFO]\n"
+	    "  ROLE: door, sponsor, organizer, admin, committee, leader, "
+	    "track_owner, infra\n"
+	    "  (a leader or track_owner token needs --chapter)\n");
 }
 
 /* Read the command line into t and *db; 2 (usage) or 0. */
@@ -270,6 +355,7 @@ token_spec_from_argv(int argc, char **argv, struct token_spec *t,
 		{ "name", required_argument, NULL, 'n' },
 		{ "event", required_argument, NULL, 'e' },
 		{ "sponsor", required_argument, NULL, 's' },
+		{ "chapter", required_argument, NULL, 'c' },
 		{ "ttl", required_argument, NULL, 't' },
 		{ "db", required_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 }
@@ -304,6 +390,16 @@ token_spec_from_argv(int argc, char **argv, struct token_spec *t,
 				return 2;
 			}
 			break;
+		case 'c':
+			if (t->nchapters == CHAPTER_MAXTOKEN ||
+			    !chapter_slug_ok(optarg)) {
+				fprintf(stderr, "rollcalld: --chapter wants a "
+				    "chapter's slug (lower-case letters, "
+				    "digits, hyphens)\n");
+				return 2;
+			}
+			t->chapters[t->nchapters++] = optarg;
+			break;
 		case 't':
 			if ((t->ttl = token_parse_ttl(optarg)) == -1) {
 				fprintf(stderr, "rollcalld: --ttl wants a "
@@ -332,6 +428,16 @@ token_spec_from_argv(int argc, char **argv, struct token_spec *t,
 		fprintf(stderr, "rollcalld: a sponsor token needs --sponsor\n");
 		return 2;
 	}
+	if (chapter_role(t->role) && t->nchapters == 0) {
+		fprintf(stderr, "rollcalld: a %s token needs --chapter\n",
+		    role_str(t->role));
+		return 2;
+	}
+	if (!chapter_role(t->role) && t->nchapters > 0) {
+		fprintf(stderr, "rollcalld: only leader and track_owner tokens "
+		    "take --chapter\n");
+		return 2;
+	}
 	return 0;
 }
 
@@ -354,7 +460,7 @@ token_cmd(int argc, char **argv)
 	if ((pg = db_connect_blocking(db_conninfo(db))) == NULL ||
 	    auth_load_secret(pg) == -1 || token_params(&t, &p) == -1)
 		goto out;
-	res = db_run(pg, SQL_TOKEN_ISSUE, p.vals, 8);
+	res = db_run(pg, SQL_TOKEN_ISSUE, p.vals, 9);
 	if (!db_ok(res) || db_rows(res) != 1) {
 		fprintf(stderr, "rollcalld: cannot issue the token: %s\n",
 		    db_detail(res) ? db_detail(res) : db_error(res));

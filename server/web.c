@@ -778,3 +778,10 @@ web_css(struct req *r)
 	    "public, max-age=3600");
 	evbuffer_free(b);
 }
+
+/* Display fields for an event shown on another part's page (chapters). */
+void
+web_event_decorate(json_t *e, const json_t *t)
+{
+	event_decorate(e, t);
+}

@@ -236,9 +236,12 @@ BEGIN
 	VALUES ('account_reset', a.id, p_sealed);
 END $$;
 
--- An admin invites from the console: the account as rc_account_add makes
--- it (audited there), and its link e-mailed sealed ('account_invite').
--- p_who: {email, name, lang, role}.
+-- An admin (or the committee) invites from the console: the account as
+-- rc_account_add makes it (audited there), and its link e-mailed sealed
+-- ('account_invite'). p_who: {email, name, lang, role, chapter?}; a
+-- leader or track owner invited with a chapter's slug also gets that
+-- chapter's leader row (lead, or track_owner), which is what gives it
+-- the chapter (rc_account_roles).
 CREATE OR REPLACE FUNCTION rc_account_invite(p_who jsonb, p_events bigint[],
     p_link bytea, p_link_secs integer, p_actor text, p_sealed bytea)
 RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -247,19 +250,44 @@ DECLARE
 BEGIN
 	o := rc_account_add(p_who->>'email', p_who->>'name', p_who->>'lang',
 	    p_who->>'role', p_events, p_link, p_link_secs, p_actor, NULL);
+	IF p_who->>'chapter' IS NOT NULL THEN
+		BEGIN
+			PERFORM rc_chapter_leader_add(p_who->>'chapter',
+			    jsonb_build_object('email', p_who->>'email',
+			        'name', p_who->>'name', 'role',
+			        CASE WHEN p_who->>'role' = 'track_owner'
+			        THEN 'track_owner' ELSE 'lead' END), p_actor);
+		EXCEPTION WHEN SQLSTATE 'RC409' THEN
+			-- Already leading there is what was asked for.
+			IF SQLERRM <> 'already_leader' THEN
+				RAISE;
+			END IF;
+		END;
+	END IF;
 	INSERT INTO outbox (kind, account_id, secret_sealed)
 	VALUES ('account_invite', (o->>'id')::bigint, p_sealed);
 	RETURN o;
 END $$;
 
--- The console's account list (admins): every account, newest first.
+-- The console's account list (admins, committee): every account, newest
+-- first, with every role it holds (its own and those its chapters' leader
+-- rows give it) and those chapters' slugs; and the live chapters, for
+-- inviting a leader to one.
 CREATE OR REPLACE FUNCTION rc_console_accounts()
 RETURNS jsonb LANGUAGE sql STABLE AS $$
-	SELECT jsonb_build_object('accounts', coalesce(jsonb_agg(
-	    jsonb_build_object('id', id, 'email', email, 'name', name,
-	        'role', role, 'events', to_jsonb(events),
-	        'admin', role = 'admin', 'disabled', disabled_at IS NOT NULL,
-	        'has_password', password_hash IS NOT NULL)
-	    ORDER BY id DESC), '[]'))
-	FROM accounts
+	SELECT jsonb_build_object('chapters', (SELECT coalesce(jsonb_agg(
+	    jsonb_build_object('slug', c.slug, 'name', c.name)
+	    ORDER BY c.name, c.slug), '[]') FROM chapters c
+	    WHERE c.status <> 'retired'),
+	    'accounts', coalesce(jsonb_agg(
+	    jsonb_build_object('id', a.id, 'email', a.email, 'name', a.name,
+	        'role', a.role, 'events', to_jsonb(a.events),
+	        'roles', to_jsonb(x.roles),
+	        'chapters', to_jsonb(ARRAY(SELECT c.slug FROM chapters c
+	            WHERE c.id = ANY (x.chapters) ORDER BY c.slug)),
+	        'all_events', a.role IN ('admin', 'committee'),
+	        'admin', a.role = 'admin', 'disabled', a.disabled_at IS NOT NULL,
+	        'has_password', a.password_hash IS NOT NULL)
+	    ORDER BY a.id DESC), '[]'))
+	FROM accounts a, rc_account_roles(a.id) x
 $$;

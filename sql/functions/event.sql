@@ -7,6 +7,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object(
 	    'id', e.id, 'kind', e.kind, 'title', e.title,
 	    'description', e.description, 'chapter', e.chapter,
+	    'chapter_name', c.name, 'chapter_name_zh', c.name_zh,
 	    'format', e.format, 'venue', e.venue, 'online_url', e.online_url,
 	    'starts_at', e.starts_at, 'ends_at', e.ends_at,
 	    'starts_at_local', to_char(e.starts_at AT TIME ZONE e.timezone,
@@ -32,9 +33,11 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	        'seat_limit', e.seat_limit, 'created_at', e.created_at,
 	        'updated_at', e.updated_at)
 	    ELSE '{}'::jsonb END
+	FROM (SELECT NULL) x LEFT JOIN chapters c ON c.id = e.chapter_id
 $$;
 
--- Published, public, not yet over; optionally one kind or chapter.
+-- Published, public, not yet over; optionally one kind or chapter (by
+-- its slug, or by its name in either language, as a person types it).
 CREATE OR REPLACE FUNCTION rc_event_list(p_kind text, p_chapter text)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object('events', coalesce(jsonb_agg(
@@ -43,7 +46,10 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	WHERE e.status = 'published' AND NOT e.members_only
 	  AND e.ends_at > now()
 	  AND (p_kind IS NULL OR e.kind = p_kind)
-	  AND (p_chapter IS NULL OR e.chapter = p_chapter)
+	  AND (p_chapter IS NULL OR e.chapter = p_chapter
+	    OR e.chapter_id IN (SELECT id FROM chapters
+	        WHERE lower(name) = lower(p_chapter)
+	           OR (name_zh <> '' AND name_zh = p_chapter)))
 $$;
 
 -- One event with its agenda; drafts only for staff in scope, who also see
@@ -149,6 +155,7 @@ BEGIN
 	    (p->>'reconfirm_hours')::integer, (p->>'release_hours')::integer,
 	    coalesce((p->>'overbook_percent')::integer, 0), p_actor)
 	RETURNING * INTO e;
+	PERFORM rc_chapter_in_scope(p_actor, e.chapter_id);
 	PERFORM rc_event_check(e);
 	UPDATE tokens SET events = array_append(events, e.id)
 	WHERE jti = p_actor AND events IS NOT NULL;
@@ -164,6 +171,7 @@ RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	e events;
 	old_status text;
+	old_chapter bigint;
 	new_status text := p->>'status';
 BEGIN
 	SELECT * INTO e FROM events WHERE id = p_id FOR UPDATE;
@@ -171,6 +179,7 @@ BEGIN
 		PERFORM rc_fail(404, 'not_found', 'No such event.');
 	END IF;
 	old_status := e.status;
+	old_chapter := e.chapter_id;
 	IF p ? 'kind' AND p->>'kind' <> e.kind THEN
 		PERFORM rc_fail(400, 'invalid_field',
 		    'kind: an event''s kind cannot change.');
@@ -233,6 +242,9 @@ BEGIN
 	    updated_at = now()
 	WHERE id = p_id
 	RETURNING * INTO e;
+	IF e.chapter_id <> old_chapter THEN
+		PERFORM rc_chapter_in_scope(p_actor, e.chapter_id);
+	END IF;
 	PERFORM rc_event_check(e);
 	-- Re-read: triggers (the waitlist filling new seats) may have run.
 	SELECT * INTO e FROM events WHERE id = p_id;
@@ -253,6 +265,7 @@ DECLARE
 	n integer := (p->>'episodes')::integer;
 	first date;
 	sid bigint;
+	cid bigint;
 	e events;
 	st timestamptz;
 	ids bigint[] := '{}';
@@ -269,7 +282,8 @@ BEGIN
 	    created_by)
 	VALUES (p->>'title', coalesce(p->>'description', ''), p->>'chapter',
 	    p->>'track_owner', tz, p_actor)
-	RETURNING id INTO sid;
+	RETURNING id, chapter_id INTO sid, cid;
+	PERFORM rc_chapter_in_scope(p_actor, cid);
 	FOR k IN 1..n LOOP
 		st := ((first + (k - 1) * 7)::timestamp + time '20:00')
 		    AT TIME ZONE tz;

@@ -36,3 +36,43 @@ LANGUAGE sql STABLE AS $$
 	        WHERE lower(p.email) = lower(a.email) ORDER BY 1)
 	FROM accounts a WHERE a.id = p_account
 $$;
+
+-- The chapters an actor (a token's jti, or 'acct:N' for a console
+-- account) may put events in: NULL for any chapter. Admin, committee and
+-- organizers (event-scoped, from before chapters) may use any; a leader
+-- or track owner only its own; anyone else none. An actor with no row
+-- (the command line) is not bounded here.
+CREATE OR REPLACE FUNCTION rc_actor_chapters(p_actor text)
+RETURNS bigint[] LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	roles text[];
+	chs bigint[];
+BEGIN
+	IF p_actor ~ '^acct:[0-9]{1,18}$' THEN
+		SELECT x.roles, x.chapters INTO roles, chs
+		FROM rc_account_roles(substr(p_actor, 6)::bigint) x;
+	ELSE
+		SELECT ARRAY[t.role], t.chapters INTO roles, chs
+		FROM tokens t WHERE t.jti = p_actor;
+	END IF;
+	IF roles IS NULL OR roles && ARRAY['admin', 'committee', 'organizer']
+	THEN
+		RETURN NULL;
+	END IF;
+	RETURN coalesce(chs, '{}');
+END $$;
+
+-- Refuse (403 out_of_scope) to put an event or series in a chapter the
+-- actor does not lead.
+CREATE OR REPLACE FUNCTION rc_chapter_in_scope(p_actor text,
+    p_chapter bigint)
+RETURNS void LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	allowed bigint[] := rc_actor_chapters(p_actor);
+BEGIN
+	IF allowed IS NOT NULL AND NOT p_chapter = ANY (allowed) THEN
+		PERFORM rc_fail(403, 'out_of_scope', 'chapter: "' ||
+		    (SELECT slug FROM chapters WHERE id = p_chapter) ||
+		    '" is not one of your chapters.');
+	END IF;
+END $$;

@@ -142,12 +142,32 @@ PUBLIC = [
 ]
 
 
+# Events name a chapter by its slug, and it must exist (docs/chapters.md):
+# every chapter the benches use, made by ensure_chapters.
+CHAPTERS = sorted({e[2] for e in PUBLIC} | {"Xi'an", "Shanghai", "Bench"})
+
+
+def chapter_slug(name):
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def ensure_chapters(base, token):
+    """Create CHAPTERS (a chapter already there is fine)."""
+    for name in CHAPTERS:
+        st, body = request(base, "POST", "/api/v1/chapters", {
+            "slug": chapter_slug(name), "name": name, "kind": "city",
+            "city": name, "status": "active"}, token)
+        if st not in (201, 409):
+            raise SystemExit("helper: chapter %s: HTTP %d %s" %
+                             (name, st, body[:300]))
+
+
 def event_body(kind, title, chapter, fmt, venue, days, cap):
     start = "09:00" if kind == "community_day" else "14:00"
     end = "18:00"
     b = {
         "kind": kind, "title": title, "description": DESC,
-        "chapter": chapter, "venue": venue,
+        "chapter": chapter_slug(chapter), "venue": venue,
         "starts_at": at(days, start), "ends_at": at(days, end),
         "timezone": "Asia/Shanghai", "capacity": cap, "waitlist": True,
         "registration_opens_at": at(-1, "10:00"),
@@ -159,6 +179,7 @@ def event_body(kind, title, chapter, fmt, venue, days, cap):
 
 
 def cmd_seed(base, token):
+    ensure_chapters(base, token)
     def must(st, body, what, want):
         if st != want:
             raise SystemExit("helper: seed: %s: HTTP %d %s" %
@@ -325,6 +346,7 @@ def cmd_regevents(base, token):
     """Three published events: two with room for everyone (pgbench's and
     the HTTP run's, so neither sees the other's e-mails), and the 300-seat
     community day of the opening rush (waitlist on)."""
+    ensure_chapters(base, token)
     ids = []
     for kind, title, cap in (
             ("meetup", "Bench: registrations through pgbench", 1000000),
@@ -487,6 +509,7 @@ def cmd_rush(base, event, n, conns):
 
 
 def cmd_ticketevents(base, token, n):
+    ensure_chapters(base, token)
     ids = []
     for i in range(int(n)):
         b = event_body("meetup", "Bench: check-in %d" % (i + 1), "Shanghai",
@@ -564,6 +587,7 @@ def poll_until(base, path, pred, limit=5.0):
 
 
 def cmd_invalidation(a, b, token, n):
+    ensure_chapters(a, token)
     st, body = request(a, "POST", "/api/v1/events", event_body(
         "meetup", "Invalidation", "Bench", "panel", "Hall 1", 30, 5), token)
     if st != 201:

@@ -81,10 +81,15 @@ def cmd_setup(base, admin, out, nphoto, nstdin, ndirect):
 
     out = Path(out)
     nphoto, nstdin, ndirect = int(nphoto), int(nstdin), int(ndirect)
+    st, body = request(base, "POST", "/api/v1/chapters", {
+        "slug": "shanghai", "name": "Shanghai", "kind": "city",
+        "status": "active"}, admin)
+    if st not in (201, 409):
+        raise SystemExit("scan_bench: chapter: HTTP %d %s" % (st, body[:300]))
     ev = must(*request(base, "POST", "/api/v1/events", {
         "kind": "meetup", "title": "Scanner bench: door night",
         "description": "Doors, tickets and a scanner.",
-        "chapter": "Shanghai", "format": "workshop",
+        "chapter": "shanghai", "format": "workshop",
         "venue": "Innovation Hub, 88 Keyuan Road, Pudong, Shanghai",
         "starts_at": at(10, "14:00"), "ends_at": at(10, "18:00"),
         "timezone": "Asia/Shanghai", "capacity": 100000, "waitlist": True,

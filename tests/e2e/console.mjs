@@ -89,7 +89,7 @@ function at(days, hour) {
 }
 
 async function publishedEvent(title, extra = {}) {
-  const ev = await api('POST', '/api/v1/events', { kind: 'meetup', title, chapter: 'Shanghai',
+  const ev = await api('POST', '/api/v1/events', { kind: 'meetup', title, chapter: 'shanghai',
     format: 'workshop', venue: 'Hub', starts_at: at(10, 14), ends_at: at(10, 18), capacity: 30, ...extra },
   world.admin, 201);
   return api('PATCH', `/api/v1/events/${ev.id}`, { status: 'published' }, world.admin, 200);
@@ -134,6 +134,9 @@ async function setup() {
     try { if ((await fetch(world.base + '/healthz')).status === 200) break; } catch { /* not yet */ }
     await sleep(100);
   }
+  // Events name a chapter by its slug.
+  await api('POST', '/api/v1/chapters', { slug: 'shanghai', name: 'Shanghai', name_zh: '上海',
+    kind: 'city', city: 'Shanghai', status: 'active' }, world.admin, 201);
   world.events.main = await publishedEvent('Go Meetup: console');
   world.events.other = await publishedEvent('Rust Meetup: not yours');
   world.browser = await chromium.launch({ executablePath: CHROMIUM, headless: true,
@@ -470,7 +473,7 @@ test('create and publish an event from the console; it is on the public home pag
     await page.getByRole('heading', { level: 1, name: /New event: Meetup/ }).waitFor();
     await audit(page, 'editor-new-meetup-en');
     await page.getByLabel('Title').fill(title);
-    await page.getByLabel('Chapter').fill('Shanghai');
+    await page.getByLabel('Chapter').selectOption('shanghai');
     await page.getByLabel('Venue').fill('Hub, 88 Keyuan Road');
     await page.getByLabel('Starts (local time)').fill(`${day}T14:00`);
     await page.getByLabel('Ends (local time)').fill(`${day}T13:00`);
@@ -694,6 +697,53 @@ test('volunteers and certificates: approve, record, issue, download, revoke; bot
     const other = await page.goto(`${world.base}/console/events/${world.events.other.id}/volunteers`);
     eq(other.status(), 403, 'another event\'s volunteers page');
   } finally { await ctx.close(); }
+test('chapters (committee): create one, add a leader whose editor then offers only it; both languages', async () => {
+  const { ctx, page } = await newContext();
+  try {
+    await setPassword(page, accountAdd('committee@example.com', 'committee'));
+    await Promise.all([page.waitForURL(/\/console\/chapters$/),
+      page.getByRole('navigation').getByRole('link', { name: 'Chapters' }).click()]);
+    await page.getByRole('heading', { level: 1, name: 'Chapters' }).waitFor();
+    await page.getByRole('cell', { name: 'shanghai', exact: true }).waitFor();
+    await audit(page, 'chapters-en');
+    await page.getByLabel('Slug').fill('Bad Slug');
+    await page.getByLabel('Name (English)').fill('Shenzhen');
+    await page.getByRole('button', { name: 'Create the chapter' }).click();
+    await page.getByRole('alert').filter({ hasText: 'slug:' }).waitFor();
+    await audit(page, 'chapters-error-en');
+    await page.getByLabel('Slug').fill('shenzhen');
+    await page.getByLabel('Name (Chinese)').fill('深圳');
+    await page.getByLabel('City').fill('Shenzhen');
+    await Promise.all([page.waitForURL(/\/console\/chapters\/shenzhen\?done=created$/),
+      page.getByRole('button', { name: 'Create the chapter' }).click()]);
+    await page.getByRole('status').filter({ hasText: 'Chapter created.' }).waitFor();
+    await page.getByLabel('E-mail').fill('ugl@example.com');
+    await page.getByLabel('Name', { exact: true }).fill('UGL Shenzhen');
+    await page.getByLabel('Role in the chapter').selectOption('co_lead');
+    await Promise.all([page.waitForURL(/done=leader_added$/),
+      page.getByRole('button', { name: 'Add the leader' }).click()]);
+    await page.getByRole('cell', { name: 'ugl@example.com', exact: true }).waitFor();
+    await audit(page, 'chapter-en');
+    await page.goto(`${world.base}/console/chapters/shenzhen?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: /分会: 深圳/ }).waitFor();
+    await audit(page, 'chapter-zh-CN');
+    await page.goto(`${world.base}/console/chapters?lang=zh-CN`);
+    await audit(page, 'chapters-zh-CN');
+    await page.goto(`${world.base}/console/accounts?lang=en`);
+    await page.getByLabel('Role').selectOption('leader');
+    eq(await page.locator('#acc-role option[value="admin"]').count(), 0, 'the committee offered the admin role');
+    await audit(page, 'accounts-committee-en');
+  } finally { await ctx.close(); }
+  // The leader row makes the account with that e-mail a leader of the
+  // chapter: the editor offers it, and only it.
+  const { ctx: c2, page: p2 } = await newContext();
+  try {
+    await setPassword(p2, accountAdd('ugl@example.com', 'leader'));
+    await p2.goto(`${world.base}/console/events/new?kind=meetup&lang=en`);
+    const offered = await p2.locator('#chapter option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+    eq(JSON.stringify(offered), JSON.stringify(['shenzhen']), 'the chapters a leader is offered');
+    await audit(p2, 'editor-new-meetup-leader-en');
+  } finally { await c2.close(); }
 });
 
 test('axe-core: no serious or critical violations on the console pages', async () => {

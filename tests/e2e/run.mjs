@@ -168,11 +168,24 @@ async function setup() {
   assert(world.admin.split('.').length === 3, `rollcalld token printed ${world.admin}`);
   await startDaemon();
 
+  // The chapters the events belong to (events name a chapter by its
+  // slug), one with its leaders.
+  for (const c of [
+    { slug: 'shanghai', name: 'Shanghai', name_zh: '上海', kind: 'city', city: 'Shanghai', status: 'active' },
+    { slug: 'beijing', name: 'Beijing', name_zh: '北京', kind: 'city', city: '北京', region: '华北', status: 'active' },
+    { slug: 'hangzhou', name: 'Hangzhou', kind: 'city', city: 'Hangzhou', status: 'trial' },
+    { slug: 'rust', name: 'Rust', name_zh: 'Rust 技术分会', kind: 'topic', topic: 'Rust', status: 'active' },
+  ])
+    await expectApi('POST', '/api/v1/chapters', c, world.admin, 201);
+  for (const l of [{ email: 'wang@example.com', name: 'Wang Fang', role: 'lead' },
+    { email: 'li@example.com', name: '李雷', role: 'co_lead' }])
+    await expectApi('POST', '/api/v1/chapters/shanghai/leaders', l, world.admin, 201);
+
   // The events the pages show: an English meetup with sponsors, one with
   // a Chinese title, and a full one with a waiting list.
   world.events.meetup = await createEvent({
     kind: 'meetup', title: 'Go Meetup: profiling in production',
-    description: 'Two talks and pizza.', chapter: 'Shanghai', format: 'workshop',
+    description: 'Two talks and pizza.', chapter: 'shanghai', format: 'workshop',
     venue: 'Innovation Hub, 88 Keyuan Road', starts_at: at(30, 14), ends_at: at(30, 18),
     capacity: 50,
   });
@@ -180,14 +193,14 @@ async function setup() {
     await expectApi('POST', `/api/v1/events/${world.events.meetup.id}/sponsors`, { name }, world.admin, 201);
   world.events.zh = await createEvent({
     kind: 'community_day', title: '社区日：北京站 · 云原生与开源',
-    description: '一整天的技术分享与交流。', chapter: '北京',
+    description: '一整天的技术分享与交流。', chapter: 'beijing',
     venue: '国家会议中心 3 号厅', starts_at: at(40, 9), ends_at: at(40, 18),
     capacity: 200,
   });
   await expectApi('POST', `/api/v1/events/${world.events.zh.id}/sponsors`, { name: '云栖科技' }, world.admin, 201);
   world.events.full = await createEvent({
     kind: 'meetup', title: 'Rust Meetup: tiny room', description: 'One seat only.', format: 'panel',
-    chapter: 'Hangzhou', venue: 'Cafe 42', starts_at: at(35, 19), ends_at: at(35, 21),
+    chapter: 'hangzhou', venue: 'Cafe 42', starts_at: at(35, 19), ends_at: at(35, 21),
     capacity: 1, waitlist: true,
   });
   await expectApi('POST', `/api/v1/events/${world.events.full.id}/registrations`, {
@@ -449,6 +462,42 @@ test('list at 375 px: events, filter by kind, open an event', async () => {
     await page.goto(world.base + '/?chapter=Nowhere');
     await page.getByText('No upcoming events yet.').waitFor();
     await audit(page, 'list-empty');
+  } finally { await ctx.close(); }
+});
+
+test('chapters: the list and a chapter page with its leaders and events, in both languages', async () => {
+  const { ctx, page } = await newContext();
+  try {
+    await page.goto(world.base + '/?lang=en');
+    await Promise.all([page.waitForURL(/\/chapters$/),
+      page.getByRole('link', { name: 'All chapters' }).click()]);
+    await page.getByRole('heading', { level: 1, name: 'Chapters' }).waitFor();
+    for (const name of ['Shanghai', 'Beijing', 'Hangzhou', 'Rust'])
+      await page.getByRole('link', { name, exact: true }).waitFor();
+    await audit(page, 'chapters-en');
+    await Promise.all([page.waitForURL(/kind=topic/),
+      page.getByRole('link', { name: 'Topic chapters' }).click()]);
+    eq(await page.getByRole('link', { name: 'Shanghai', exact: true }).count(), 0,
+      'a city chapter among the topic chapters');
+    await page.goto(world.base + '/chapters');
+    await Promise.all([page.waitForURL(/\/chapters\/shanghai$/),
+      page.getByRole('link', { name: 'Shanghai', exact: true }).click()]);
+    await page.getByRole('heading', { level: 1, name: 'Shanghai' }).waitFor();
+    await page.getByText('Wang Fang — Lead').waitFor();
+    await page.getByRole('link', { name: world.events.meetup.title }).waitFor();
+    assert(!(await page.content()).includes('wang@example.com'), 'a leader\'s e-mail on the public page');
+    await audit(page, 'chapter-en');
+    await page.goto(world.base + '/chapters/beijing?lang=zh-CN');
+    await page.getByRole('heading', { level: 1, name: '北京' }).waitFor();
+    await page.getByText('城市分会').first().waitFor();
+    await page.getByRole('link', { name: world.events.zh.title }).waitFor();
+    await audit(page, 'chapter-zh-CN');
+    await page.goto(world.base + '/chapters');
+    await page.getByRole('heading', { level: 1, name: '分会' }).waitFor();
+    await audit(page, 'chapters-zh-CN');
+    await page.goto(world.base + '/chapters?status=retired&lang=en');
+    await page.getByText('No chapters here yet.').waitFor();
+    await audit(page, 'chapters-retired-empty');
   } finally { await ctx.close(); }
 });
 

@@ -149,10 +149,14 @@ class PgCluster:
             "WHERE name = 'token_hs256'"))
 
 
-def migrate(binary, conninfo):
+def migrate(binary, conninfo, chapters=True):
+    """rollcalld migrate; then (chapters) the default chapters that
+    meetup(), community_day() and series() name (DEFAULT_CHAPTERS)."""
     r = run_cli([binary, "migrate", "--db", conninfo])
     assert r.returncode == 0, ("rollcalld migrate failed (%d):\n%s" %
                                (r.returncode, r.stderr))
+    if chapters:
+        make_default_chapters(conninfo)
     return r
 
 
@@ -436,10 +440,35 @@ def at(days_from_now, hour, minute=0, offset="+08:00"):
     return "%sT%02d:%02d:00%s" % (day(days_from_now), hour, minute, offset)
 
 
+# The chapters every test database has (conftest makes them after
+# migrating): events name a chapter by its slug, and it must exist.
+DEFAULT_CHAPTERS = (
+    # slug, name, name_zh, kind, city, topic
+    ("shanghai", "Shanghai", "上海", "city", "Shanghai", None),
+    ("beijing", "Beijing", "北京", "city", "Beijing", None),
+    ("rust", "Rust", "Rust 技术分会", "topic", None, "Rust"),
+)
+
+
+def make_default_chapters(conninfo):
+    """Insert DEFAULT_CHAPTERS (active) into a migrated database."""
+    def q(v):
+        return "NULL" if v is None else "'" + v.replace("'", "''") + "'"
+    sql = ("INSERT INTO chapters (slug, name, name_zh, kind, city, topic, "
+           "status) VALUES " + ", ".join(
+               "(%s, %s, %s, %s, %s, %s, 'active')" % tuple(map(q, c))
+               for c in DEFAULT_CHAPTERS) + " ON CONFLICT (slug) DO NOTHING")
+    r = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+                        conninfo, "-c", sql], capture_output=True, text=True,
+                       timeout=60)
+    assert r.returncode == 0, "making the default chapters failed:\n%s" % \
+        r.stderr
+
+
 def meetup(**over):
     return _apply({
         "kind": "meetup", "title": "Go Meetup: profiling in production",
-        "description": "Two talks and pizza.", "chapter": "Shanghai",
+        "description": "Two talks and pizza.", "chapter": "shanghai",
         "format": "workshop", "venue": "Innovation Hub, 88 Keyuan Road",
         "starts_at": at(30, 14), "ends_at": at(30, 18),
     }, over)
@@ -448,14 +477,14 @@ def meetup(**over):
 def community_day(**over):
     return _apply({
         "kind": "community_day", "title": "Community Day Beijing",
-        "chapter": "Beijing", "venue": "Convention Center, Hall 3",
+        "chapter": "beijing", "venue": "Convention Center, Hall 3",
         "starts_at": at(40, 9), "ends_at": at(40, 18),
     }, over)
 
 
 def series(**over):
     return _apply({
-        "title": "NightTalk: Rust", "chapter": "Rust",
+        "title": "NightTalk: Rust", "chapter": "rust",
         "track_owner": "Li Wei", "starts_on": str(day(20)),
         "episodes": 4, "online_url": "https://live.example.com/rust",
     }, over)

@@ -33,7 +33,7 @@ def created_id(r):
 
 
 def meetup_form(**over):
-    f = {"kind": "meetup", "title": "Console Meetup", "chapter": "Shanghai",
+    f = {"kind": "meetup", "title": "Console Meetup", "chapter": "shanghai",
          "format": "panel", "venue": "Hub", "starts_local": local(20, 14),
          "ends_local": local(20, 18), "timezone": "Asia/Shanghai",
          "capacity": "", "waitlist": "on", "description": "Talks."}
@@ -125,7 +125,7 @@ def test_editor_nighttalk_series_of_thursdays(rollcalld_bin, pg, server,
         create_event):
     b = organizer(rollcalld_bin, pg, server, create_event)
     r = b.post("/console/events/new", {
-        "kind": "nighttalk", "title": "Console Nights", "chapter": "Online",
+        "kind": "nighttalk", "title": "Console Nights", "chapter": "rust",
         "track_owner": "Mei", "starts_on": support.day(7), "episodes": "5",
         "online_url": "https://live.example.com/n", "members_only": "on",
         "timezone": "Asia/Shanghai"})
@@ -136,7 +136,7 @@ def test_editor_nighttalk_series_of_thursdays(rollcalld_bin, pg, server,
                     "WHERE title LIKE 'Console Nights #%'")
     assert got == "5|true", got
     r = b.post("/console/events/new", {
-        "kind": "nighttalk", "title": "Too long", "chapter": "Online",
+        "kind": "nighttalk", "title": "Too long", "chapter": "rust",
         "track_owner": "Mei", "starts_on": support.day(7), "episodes": "9",
         "online_url": "https://live.example.com/n"})
     assert r.status == 400 and 'id="episodes-error"' in r.text

@@ -4,6 +4,7 @@ import urllib.parse
 
 import pytest
 
+from community_support import make_chapter
 from support import (DROP, at, community_day, expect, expect_field_error,
                      meetup, uniq)
 
@@ -245,8 +246,8 @@ def test_draft_is_hidden_from_public_but_visible_to_organizer(
 
 
 def test_public_list_shows_only_published_public_upcoming(
-        api, admin_token, create_event):
-    ch = uniq("chapter")
+        api, admin_token, create_event, pg):
+    ch = make_chapter(pg)[1]
     listed = create_event(meetup(chapter=ch, capacity=40), status="published")
     cd = create_event(community_day(chapter=ch, capacity=None),
                       status="published")
@@ -279,8 +280,8 @@ def test_public_list_shows_only_published_public_upcoming(
             "the %s event %d is in the public list" % (why, ev["id"])
 
 
-def test_public_list_filters_by_kind_and_chapter(api, create_event):
-    ch_a, ch_b = uniq("chapter-a"), uniq("chapter-b")
+def test_public_list_filters_by_kind_and_chapter(api, create_event, pg):
+    ch_a, ch_b = make_chapter(pg)[1], make_chapter(pg)[1]
     m_a = create_event(meetup(chapter=ch_a), status="published")
     cd_a = create_event(community_day(chapter=ch_a), status="published")
     m_b = create_event(meetup(chapter=ch_b), status="published")
@@ -296,11 +297,16 @@ def test_public_list_filters_by_kind_and_chapter(api, create_event):
     assert {e["kind"] for e in cds} == {"community_day"}, cds
 
 
-def test_public_list_filters_by_non_ascii_chapter(api, create_event):
-    ch = "\u4e0a\u6d77-" + uniq("c")
-    ev = create_event(meetup(chapter=ch), status="published")
-    got = public_list(api, "?chapter=" + urllib.parse.quote(ch))
-    assert ids(got) == [ev["id"]] and got[0]["chapter"] == ch, got
+def test_public_list_filters_by_a_chapters_chinese_name(api, create_event,
+                                                       pg):
+    cid, slug = make_chapter(pg)
+    name_zh = "\u4e0a\u6d77-" + uniq("c")
+    pg.psql("UPDATE chapters SET name_zh = '%s' WHERE id = %d"
+            % (name_zh, cid))
+    ev = create_event(meetup(chapter=slug), status="published")
+    got = public_list(api, "?chapter=" + urllib.parse.quote(name_zh))
+    assert ids(got) == [ev["id"]] and got[0]["chapter"] == slug and \
+        got[0]["chapter_name_zh"] == name_zh, got
 
 
 @pytest.mark.parametrize("query", ["?kind=bogus", "?kind=", "?kind=MEETUP",

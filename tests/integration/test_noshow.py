@@ -18,6 +18,7 @@ import pytest
 
 from support import (Daemon, PgCluster, _apply, cli_token, expect, meetup,
                      migrate, uniq, wait_until)
+from community_support import make_chapter
 from test_mail import FROM, Sink
 from test_web import Browser, csrf_of
 
@@ -67,8 +68,7 @@ def iso(hours):
 def soon_event(d, admin, hours=30, **over):
     """A published meetup starting in `hours` (default: inside the 48 h
     reconfirmation window, before the 24 h release)."""
-    body = _apply(meetup(starts_at=iso(hours), ends_at=iso(hours + 4),
-                         chapter=uniq("ch")), over)
+    body = _apply(meetup(starts_at=iso(hours), ends_at=iso(hours + 4)), over)
     ev = expect(d.api("POST", "/api/v1/events", body, token=admin), 201)
     return expect(d.api("PATCH", "/api/v1/events/%d" % ev["id"],
                         {"status": "published"}, token=admin), 200)
@@ -278,7 +278,7 @@ def check_in(cluster, regs):
 
 def test_overbooking_suggestion_matches_the_chapters_turnout(
         d, cluster, admin):
-    chapter = uniq("turnout")
+    chapter = make_chapter(cluster)[1]
     nxt = soon_event(d, admin, hours=24 * 10, chapter=chapter)
     got = expect(d.api("GET", "/api/v1/events/%d" % nxt["id"],
                        token=admin), 200)["turnout"]

@@ -169,8 +169,8 @@ def test_daemon_runs_retention_at_start(new_cluster, start_daemon,
                                         rollcalld_bin):
     c = new_cluster()
     ev = c.scalar("INSERT INTO events (kind, title, chapter, starts_at, "
-                  "ends_at, status) VALUES ('meetup', 'Old', 'X', now() - "
-                  "interval '41 days', now() - interval '40 days', "
+                  "ends_at, status) VALUES ('meetup', 'Old', 'shanghai', "
+                  "now() - interval '41 days', now() - interval '40 days', "
                   "'finished') RETURNING id")
     sp = c.scalar("INSERT INTO sponsors (event_id, name) VALUES (%s, 'S') "
                   "RETURNING id" % ev)

@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from support import (DROP, day, expect, expect_field_error, series, uniq)
+from community_support import make_chapter
+from support import (DROP, day, expect, expect_field_error, series)
 
 
 def first_thursday(d):
@@ -23,7 +24,7 @@ def test_series_makes_weekly_thursday_evening_episodes(api, admin_token, pg,
     # Thursday on or after starts_on.
     starts_on = day(20 + episodes)
     body = series(episodes=episodes, starts_on=str(starts_on),
-                  chapter=uniq("rust"))
+                  chapter=make_chapter(pg, kind="topic")[1])
     s = expect(api("POST", "/api/v1/series", body, token=admin_token), 201)
     assert isinstance(s.get("id"), int) and s.get("timezone") == \
         "Asia/Shanghai", s
@@ -75,8 +76,9 @@ def test_episode_titles_are_used(api, admin_token):
         ["Ownership", "Async", "Rust Nights #3", "Rust Nights #4"], s
 
 
-def test_series_episodes_are_members_only_and_never_listed(api, admin_token):
-    ch = uniq("nighttalk")
+def test_series_episodes_are_members_only_and_never_listed(api, admin_token,
+                                                           pg):
+    ch = make_chapter(pg, kind="topic")[1]
     s = expect(api("POST", "/api/v1/series", series(chapter=ch),
                    token=admin_token), 201)
     eps = [e["id"] for e in s["events"]]
@@ -91,8 +93,9 @@ def test_series_episodes_are_members_only_and_never_listed(api, admin_token):
         "members-only episodes %r are in the public list" % (listed & set(eps))
 
 
-def test_public_series_episodes_are_listed_once_published(api, admin_token):
-    ch = uniq("nighttalk")
+def test_public_series_episodes_are_listed_once_published(api, admin_token,
+                                                          pg):
+    ch = make_chapter(pg, kind="topic")[1]
     s = expect(api("POST", "/api/v1/series",
                    series(chapter=ch, members_only=False), token=admin_token),
                201)
