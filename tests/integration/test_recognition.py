@@ -19,13 +19,12 @@ def tokens(rollcalld_bin, pg, create_event):
     chapter_id, slug = make_chapter(pg)
     other_id, other = make_chapter(pg)
     t = {r: cli_token(rollcalld_bin, pg.conninfo, r, uniq(r))
-         for r in ("committee", "infra", "leader", "organizer")}
+         for r in ("committee", "infra", "organizer")}
+    t["leader"] = cli_token(rollcalld_bin, pg.conninfo, "leader",
+                            uniq("leader"), "--chapter", slug)
     t["door"] = cli_token(rollcalld_bin, pg.conninfo, "door", uniq("door"),
                           "--event", str(create_event()["id"]))
     t["infra2"] = cli_token(rollcalld_bin, pg.conninfo, "infra", uniq("inf"))
-    jti = support.jwt_claims(t["leader"])["jti"]
-    pg.psql("UPDATE tokens SET chapters = ARRAY[%d]::bigint[] WHERE jti = "
-            "'%s'" % (chapter_id, jti))
     t["chapter"], t["other_chapter"] = slug, other
     return t
 

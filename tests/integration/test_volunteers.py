@@ -6,6 +6,7 @@ scope and rate limits."""
 import re
 
 import support
+from community_support import make_chapter
 from support import expect, expect_field_error, meetup, uniq
 from certificates_support import (fresh_rate_window, make_past, published,
                                   sign_up)
@@ -148,17 +149,14 @@ def test_a_check_in_of_the_volunteers_registration_counts_without_a_copy(
 
 def test_only_staff_in_the_events_scope_see_and_decide(
         api, create_event, issue, rollcalld_bin, pg):
-    slug = uniq("vchap").lower()
+    _, slug = make_chapter(pg)
     mine = published(create_event, chapter=slug)["id"]
     other = published(create_event)["id"]
     _, a = sign_up(api, mine)
     _, b = sign_up(api, other)
     expect(api("GET", "/api/v1/events/%d/volunteers" % mine), 401)
     leader = support.cli_token(rollcalld_bin, pg.conninfo, "leader",
-                               uniq("ugl"))
-    jti = support.jwt_claims(leader)["jti"]
-    pg.psql("UPDATE tokens SET chapters = ARRAY[(SELECT chapter_id FROM "
-            "events WHERE id = %d)] WHERE jti = '%s'" % (mine, jti))
+                               uniq("ugl"), "--chapter", slug)
     vols(api, leader, mine)
     expect(api("GET", "/api/v1/events/%d/volunteers" % other,
                token=leader), 403, "out_of_scope")
