@@ -158,6 +158,17 @@ enum sql_id {
 	 * people and members, the member page, members-only events
 	 * (members)
 	 */
+	SQL_MEMBER_CHAPTERS,
+	SQL_MEMBER_JOIN,
+	SQL_MEMBER_JOIN_GET,
+	SQL_MEMBER_CONFIRM,
+	SQL_MEMBER_LINK,
+	SQL_MEMBER_GET,
+	SQL_MEMBER_PROFILE,
+	SQL_MEMBER_EVENT,
+	SQL_MEMBER_UPDATE,
+	SQL_MEMBER_EXPORT,
+	SQL_MEMBER_ERASE,
 	/*
 	 * proposals and decisions, sponsorships, leader applications
 	 * (approval)
@@ -463,7 +474,7 @@ const char *router_pattern(int);
 int	 router_start(struct event_base *, const char *);
 
 /* metrics.c */
-#define METRICS_MAXROUTES	96
+#define METRICS_MAXROUTES	256
 int	 metrics_routes(const char *const *, int);
 void	 metrics_observe(int, int, double);
 void	 metrics_render(struct evbuffer *);
@@ -541,6 +552,8 @@ void	 registration_reconfirm(struct req *);
 int	 registration_check(json_t *, char *, size_t, char *, size_t);
 int	 registration_rate_ok(struct req *);
 void	 registration_submit(struct req *, json_t *, reg_done_fn);
+void	 registration_created(struct req *, const char *);
+int	 registration_rate_limit(void);
 void	 registration_group_stats(uint64_t *, uint64_t *);
 void	 reg_attach_ticket(json_t *, const char *);
 const char *registration_public_url(void);
@@ -678,7 +691,7 @@ void	 badge_event(struct req *);
 
 /* template.c */
 #define TMPL_MAXDEPTH		16	/* nested sections and partials */
-#define TMPL_MAX		64	/* templates loaded */
+#define TMPL_MAX		128	/* templates loaded */
 #define TMPL_MAXSIZE		(256 * 1024)	/* bytes of one template */
 struct evbuffer;
 void	 tmpl_escape(struct evbuffer *, const char *, size_t);
@@ -706,6 +719,8 @@ int	 web_csrf_ok(struct req *);
 void	 web_redirect(struct req *, const char *);
 const json_t *web_catalog(int);
 void	 web_error_page(struct req *, int, const char *, const char *);
+json_t	*web_form_registration(const json_t *);
+void	 web_event_member(struct req *, json_t *, const char *);
 void	 web_index(struct req *);
 void	 web_event(struct req *);
 void	 web_register(struct req *);
@@ -917,6 +932,30 @@ int	 migrate_run(const char *, const char *);
  * The community: member.c: people and members
  * (members)
  */
+#define MEMBER_JOIN_SECS	(24 * 3600)	/* a confirmation link's life */
+#define MEMBER_MAIL_PER_EMAIL	3	/* join and link requests a minute
+					   for one e-mail address */
+#define MEMBER_MAXCHAPTERS	64	/* chapters named in one request */
+void	 member_join_page(struct req *);
+void	 member_join_form(struct req *);
+void	 member_join_api(struct req *);
+void	 member_confirm_page(struct req *);
+void	 member_confirm_form(struct req *);
+void	 member_confirm_api(struct req *);
+void	 member_link_page(struct req *);
+void	 member_link_form(struct req *);
+void	 member_link_api(struct req *);
+void	 member_page(struct req *);
+void	 member_profile_form(struct req *);
+void	 member_chapters_form(struct req *);
+void	 member_erase_form(struct req *);
+void	 member_event_page(struct req *);
+void	 member_register_form(struct req *);
+void	 member_get(struct req *);
+void	 member_update(struct req *);
+void	 member_export(struct req *);
+void	 member_erase(struct req *);
+void	 member_register(struct req *);
 
 /*
  * The community: approval.c: proposals, decisions, sponsorships, leader applications
