@@ -188,7 +188,7 @@ decorate_registration(json_t *reg, const json_t *t)
 		json_object_set_new(reg, "manage_url", json_string(url));
 		if (kind != NULL && strcmp(kind, "nighttalk") == 0 &&
 		    status != NULL && strcmp(status, "confirmed") == 0 &&
-		    json_is_true(json_object_get(reg, "upcoming"))) {
+		    json_is_true(json_object_get(reg, "ahead"))) {
 			secret_join(secret, join, sizeof(join));
 			snprintf(url, sizeof(url), "%s/j/%s",
 			    registration_public_url(), join);

@@ -246,7 +246,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	    'created_at', r.created_at, 'checked_in_at', r.checked_in_at,
 	    'joined_at', r.joined_at, 'cancelled_at', r.cancelled_at,
 	    'erased', r.erased_at IS NOT NULL,
-	    'upcoming', e.ends_at > now(),
+	    'ahead', e.ends_at > now(),
 	    'manage_sealed', encode(r.manage_sealed, 'hex'),
 	    'event', jsonb_build_object('id', e.id, 'title', e.title,
 	        'kind', e.kind, 'chapter', e.chapter, 'status', e.status,
