@@ -180,6 +180,7 @@ DECLARE
 BEGIN
 	INSERT INTO audit_log (actor, action, detail)
 	VALUES ('anonymous', 'member.link_asked', '{}');
+	DELETE FROM join_requests WHERE expires_at < now();
 	SELECT m.person_id INTO pid FROM persons p
 	JOIN members m ON m.person_id = p.id
 	WHERE lower(p.email) = lower(p_email)
