@@ -113,6 +113,10 @@ DECLARE
 	pid bigint;
 	was boolean;
 BEGIN
+	-- Two links of one address confirmed at once take turns here, so
+	-- they never wait on each other's person and requests in a circle.
+	PERFORM pg_advisory_xact_lock(hashtext('member:' || lower(email)))
+	FROM join_requests WHERE hash = p_hash;
 	DELETE FROM join_requests WHERE hash = p_hash AND expires_at > now()
 	RETURNING * INTO q;
 	IF NOT FOUND THEN

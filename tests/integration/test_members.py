@@ -10,6 +10,7 @@ way a person does: from the mail.
 import hashlib
 import json
 import re
+import threading
 import urllib.parse
 
 import pytest
@@ -316,6 +317,36 @@ def test_a_link_used_twice_or_expired_is_refused(d, sink, cluster):
     assert count(cluster, "SELECT count(*) FROM persons WHERE email = %s"
                  % q(late["email"])) == 0
     expect(d.api("POST", "/api/v1/members/confirm/" + "x" * 43), 404)
+
+
+def test_one_link_used_at_once_from_many_clients_confirms_once(d, sink,
+                                                               cluster):
+    body = person()
+    expect(d.api("POST", "/api/v1/members", body), 202)
+    # A second request of the same address, confirmed at the same time.
+    expect(d.api("POST", "/api/v1/members", dict(body, name="Twin")), 202)
+    c1 = confirm_secret(sink, body["email"], 1)
+    c2 = confirm_secret(sink, body["email"], 2)
+    got = []
+    lock = threading.Lock()
+
+    def use(c):
+        r = d.api("POST", "/api/v1/members/confirm/" + c)
+        with lock:
+            got.append((c, r.status))
+    ts = [threading.Thread(target=use, args=(c,)) for c in [c1] * 8 + [c2] * 2]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    ok = [c for c, st in got if st == 200]
+    assert all(st in (200, 404) for _, st in got), got
+    # The first confirmation spends every link of the address.
+    assert len(ok) == 1, "expected exactly one confirmation: %r" % got
+    assert count(cluster, "SELECT count(*) FROM persons WHERE email = %s"
+                 % q(body["email"])) == 1
+    assert count(cluster, "SELECT count(*) FROM join_requests WHERE email "
+                 "= %s" % q(body["email"])) == 0
 
 
 def test_send_me_my_link_replaces_it_and_says_nothing_of_strangers(
