@@ -35,7 +35,7 @@ SERVER_SRCS += server/chapter.c
 
 # The community: member.c: people and members
 # (members)
-SERVER_SRCS +=
+SERVER_SRCS += server/member.c
 
 # The community: approval.c: proposals, decisions, sponsorships, leader applications
 # (approval)

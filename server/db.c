@@ -302,6 +302,31 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	 * people and members, the member page, members-only events
 	 * (members)
 	 */
+	[SQL_MEMBER_CHAPTERS] = { "member_chapters",
+	    "SELECT rc_member_chapters_open()::text", 0 },
+	[SQL_MEMBER_JOIN] = { "member_join",
+	    "SELECT rc_member_join($1::jsonb, decode($2, 'hex'), $3::integer, "
+	    "decode(nullif($4, ''), 'hex'))::text", 4 },
+	[SQL_MEMBER_JOIN_GET] = { "member_join_get",
+	    "SELECT rc_member_join_get(decode($1, 'hex'))::text", 1 },
+	[SQL_MEMBER_CONFIRM] = { "member_confirm",
+	    "SELECT rc_member_confirm(decode($1, 'hex'), decode($2, 'hex'), "
+	    "decode(nullif($3, ''), 'hex'))::text", 3 },
+	[SQL_MEMBER_LINK] = { "member_link",
+	    "SELECT rc_member_link($1, decode($2, 'hex'), "
+	    "decode(nullif($3, ''), 'hex'))::text", 3 },
+	[SQL_MEMBER_GET] = { "member_get",
+	    "SELECT rc_member_get(decode($1, 'hex'))::text", 1 },
+	[SQL_MEMBER_PROFILE] = { "member_profile",
+	    "SELECT rc_member_profile(decode($1, 'hex'))::text", 1 },
+	[SQL_MEMBER_EVENT] = { "member_event",
+	    "SELECT rc_member_event(decode($1, 'hex'), $2::bigint)::text", 2 },
+	[SQL_MEMBER_UPDATE] = { "member_update",
+	    "SELECT rc_member_update(decode($1, 'hex'), $2::jsonb)::text", 2 },
+	[SQL_MEMBER_EXPORT] = { "member_export",
+	    "SELECT rc_member_export(decode($1, 'hex'))::text", 1 },
+	[SQL_MEMBER_ERASE] = { "member_erase",
+	    "SELECT rc_member_erase(decode($1, 'hex'))::text", 1 },
 	/*
 	 * proposals and decisions, sponsorships, leader applications
 	 * (approval)

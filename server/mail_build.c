@@ -160,6 +160,50 @@ kind_is_account(const char *kind)
 	return strncmp(kind, "account_", 8) == 0;
 }
 
+/* Whether the row is a (future) member's message: no registration. */
+static int
+kind_is_member(const char *kind)
+{
+	return strncmp(kind, "member_", 7) == 0;
+}
+
+/*
+ * Step 1 for a member's message (member_confirm to a join request,
+ * member_link to a member): the address and name, the link opened from
+ * the sealed secret: /join/{secret} to confirm, /member/{secret} to
+ * their page. No event, no ticket.
+ */
+static int
+draft_member(struct draft *d, const char *lang, char *err, size_t errlen)
+{
+	json_t		*who = json_object_get(d->m, "member");
+	const char	*s;
+	char		 url[1024];
+
+	d->email = json_string_value(json_object_get(who, "email"));
+	d->name = json_string_value(json_object_get(who, "name"));
+	s = json_string_value(json_object_get(d->m, "sealed"));
+	if (lang == NULL || d->email == NULL || d->name == NULL || s == NULL ||
+	    secret_unseal(s, d->secret, sizeof(d->secret)) == -1) {
+		snprintf(err, errlen, "message data incomplete");
+		return -2;
+	}
+	d->t = d->cf->catalogs[strcmp(lang, "zh-CN") == 0];
+	d->ev = json_object_get(d->m, "detail");
+	d->ctx = json_pack("{s:O, s:s, s:O, s:s}", "t", d->t, "lang", lang,
+	    "reg", who, "site_url", d->cf->public_url);
+	if (d->ctx == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(url, sizeof(url), "%s/%s/%s", d->cf->public_url,
+	    strcmp(d->kind, "member_confirm") == 0 ? "join" : "member",
+	    d->secret);
+	json_object_set_new(d->ctx, "link_url", json_string(url));
+	sodium_memzero(url, sizeof(url));
+	return 0;
+}
+
 /* Step 1: the row's parts and the templates' context. -2 when unusable. */
 static int
 draft_context(struct draft *d, char *err, size_t errlen)
@@ -174,6 +218,8 @@ draft_context(struct draft *d, char *err, size_t errlen)
 	lang = json_string_value(json_object_get(d->m, "lang"));
 	if (d->kind != NULL && kind_is_account(d->kind))
 		return draft_account(d, lang, err, errlen);
+	if (d->kind != NULL && kind_is_member(d->kind))
+		return draft_member(d, lang, err, errlen);
 	d->reg = json_object_get(d->m, "reg");
 	d->ev = json_object_get(d->reg, "event");
 	d->email = json_string_value(json_object_get(d->reg, "email"));
@@ -230,7 +276,7 @@ draft_links(struct draft *d)
 	char		 url[1024], join[64];
 	int		 have = 0;
 
-	if (kind_is_account(d->kind))
+	if (kind_is_account(d->kind) || kind_is_member(d->kind))
 		return;
 	if ((s = json_string_value(json_object_get(d->m, "sealed"))) != NULL &&
 	    secret_unseal(s, d->secret, sizeof(d->secret)) == 0) {

@@ -177,6 +177,7 @@ static int		 nwaiting, ninflight;
 static uint64_t		 ngroups, ngrouped;
 
 static void	group_send(void);
+static void	refuse_members_only(struct req *, const char *);
 
 /* Free a registration that has been answered (not its request). */
 static void
@@ -194,6 +195,10 @@ alone_done(void *arg, struct db_res *res, enum db_err err)
 
 	if (err == DB_OK && db_ok(res) && db_rows(res) == 1)
 		p->done(p->r, db_value(res, 0, 0));
+	else if (err == DB_OK && res != NULL && db_message(res) != NULL &&
+	    strcmp(db_message(res), "members_only") == 0)
+		refuse_members_only(p->r, db_detail(res) ? db_detail(res) :
+		    "Members only.");
 	else
 		req_db_fail(p->r, res, err);
 	pending_free(p);
@@ -228,22 +233,48 @@ pending_alone(struct pending *p)
 		alone_done(p, NULL, err);
 }
 
+/*
+ * 403 members_only: the refusal also says where to join (an API client
+ * gets join_url; a page shows the join link, web_error_page).
+ */
+static void
+refuse_members_only(struct req *r, const char *msg)
+{
+	char	 url[sizeof(public_url) + 16];
+	json_t	*o;
+
+	if (r->html) {
+		http_error(r, 403, "members_only", "%s", msg);
+		return;
+	}
+	snprintf(url, sizeof(url), "%s/join", public_url);
+	if ((o = json_pack("{s:s, s:s, s:s}", "error", "members_only",
+	    "message", msg, "join_url", url)) == NULL) {
+		http_error(r, 403, "members_only", "%s", msg);
+		return;
+	}
+	http_reply_json(r, 403, o);
+}
+
 /* Answer one registration from its group's row. */
 static void
 pending_reply(struct pending *p, int status, const char *body)
 {
-	json_t	*o;
+	json_t		*o;
+	const char	*code, *msg;
 
 	if (status == 201) {
 		p->done(p->r, body);
 		return;
 	}
 	o = json_loads(body, 0, NULL);
-	http_error(p->r, status >= 400 && status <= 499 ? status : 400,
-	    json_string_value(json_object_get(o, "error")) ?
-	    json_string_value(json_object_get(o, "error")) : "refused", "%s",
-	    json_string_value(json_object_get(o, "message")) ?
-	    json_string_value(json_object_get(o, "message")) : "Refused.");
+	code = json_string_value(json_object_get(o, "error"));
+	msg = json_string_value(json_object_get(o, "message"));
+	if (code != NULL && strcmp(code, "members_only") == 0)
+		refuse_members_only(p->r, msg ? msg : "Members only.");
+	else
+		http_error(p->r, status >= 400 && status <= 499 ? status : 400,
+		    code ? code : "refused", "%s", msg ? msg : "Refused.");
 	json_decref(o);
 }
 
@@ -439,9 +470,12 @@ reply_or_404(struct req *r, struct db_res *res)
 	http_reply_json(r, 200, o);
 }
 
-/* Registered: answer with the registration, its manage link and ticket. */
-static void
-register_done(struct req *r, const char *row)
+/*
+ * Registered: answer 201 with the registration, its manage link and
+ * ticket (and a NightTalk's join link). The reply of every API path.
+ */
+void
+registration_created(struct req *r, const char *row)
 {
 	json_t		*o;
 	char		 url[sizeof(public_url) + SECRET_LEN + 16];
@@ -482,7 +516,9 @@ registration_create(struct req *r)
 		http_error(r, 400, "invalid_field", "%s", msg);
 		return;
 	}
-	registration_submit(r, r->body, register_done);
+	/* The public path: a members-only event refuses it. */
+	json_object_set_new(r->body, "public", json_true());
+	registration_submit(r, r->body, registration_created);
 }
 
 /* GET /api/v1/registrations/{secret} */
@@ -593,6 +629,13 @@ registration_erase(struct req *r)
 	const char	*vals[1] = { r->secret_hash };
 
 	req_query(r, SQL_REG_ERASE, vals, 1, http_reply_row);
+}
+
+/* Requests a minute one client address may make (0: no limit). */
+int
+registration_rate_limit(void)
+{
+	return rate_limit;
 }
 
 /* The site's public URL, without a trailing slash. */

@@ -169,6 +169,17 @@ enum sql_id {
 	 * people and members, the member page, members-only events
 	 * (members)
 	 */
+	SQL_MEMBER_CHAPTERS,
+	SQL_MEMBER_JOIN,
+	SQL_MEMBER_JOIN_GET,
+	SQL_MEMBER_CONFIRM,
+	SQL_MEMBER_LINK,
+	SQL_MEMBER_GET,
+	SQL_MEMBER_PROFILE,
+	SQL_MEMBER_EVENT,
+	SQL_MEMBER_UPDATE,
+	SQL_MEMBER_EXPORT,
+	SQL_MEMBER_ERASE,
 	/*
 	 * proposals and decisions, sponsorships, leader applications
 	 * (approval)
@@ -588,6 +599,8 @@ void	 registration_reconfirm(struct req *);
 int	 registration_check(json_t *, char *, size_t, char *, size_t);
 int	 registration_rate_ok(struct req *);
 void	 registration_submit(struct req *, json_t *, reg_done_fn);
+void	 registration_created(struct req *, const char *);
+int	 registration_rate_limit(void);
 void	 registration_group_stats(uint64_t *, uint64_t *);
 void	 reg_attach_ticket(json_t *, const char *);
 const char *registration_public_url(void);
@@ -753,6 +766,8 @@ int	 web_csrf_ok(struct req *);
 void	 web_redirect(struct req *, const char *);
 const json_t *web_catalog(int);
 void	 web_error_page(struct req *, int, const char *, const char *);
+json_t	*web_form_registration(const json_t *);
+void	 web_event_member(struct req *, json_t *, const char *);
 void	 web_index(struct req *);
 void	 web_event(struct req *);
 void	 web_register(struct req *);
@@ -985,6 +1000,30 @@ void	 web_event_decorate(json_t *, const json_t *);
  * The community: member.c: people and members
  * (members)
  */
+#define MEMBER_JOIN_SECS	(24 * 3600)	/* a confirmation link's life */
+#define MEMBER_MAIL_PER_EMAIL	3	/* join and link requests a minute
+					   for one e-mail address */
+#define MEMBER_MAXCHAPTERS	64	/* chapters named in one request */
+void	 member_join_page(struct req *);
+void	 member_join_form(struct req *);
+void	 member_join_api(struct req *);
+void	 member_confirm_page(struct req *);
+void	 member_confirm_form(struct req *);
+void	 member_confirm_api(struct req *);
+void	 member_link_page(struct req *);
+void	 member_link_form(struct req *);
+void	 member_link_api(struct req *);
+void	 member_page(struct req *);
+void	 member_profile_form(struct req *);
+void	 member_chapters_form(struct req *);
+void	 member_erase_form(struct req *);
+void	 member_event_page(struct req *);
+void	 member_register_form(struct req *);
+void	 member_get(struct req *);
+void	 member_update(struct req *);
+void	 member_export(struct req *);
+void	 member_erase(struct req *);
+void	 member_register(struct req *);
 
 /*
  * The community: approval.c: proposals, decisions, sponsorships, leader applications

@@ -300,9 +300,17 @@ void
 web_error_page(struct req *r, int status, const char *code,
     const char *message)
 {
-	json_t		*ctx = web_ctx(r, "error_title"), *text;
+	json_t		*ctx, *text;
 	char		 key[64];
 
+	/* Who may not register here is told where to join. */
+	if (strcmp(code, "members_only") == 0 &&
+	    (ctx = web_ctx(r, "mb_only_title")) != NULL) {
+		json_object_set_new(ctx, "refused", json_true());
+		web_page(r, status, "join", ctx);
+		return;
+	}
+	ctx = web_ctx(r, "error_title");
 	if (ctx != NULL) {
 		/* The catalog's sentence for this error, else the server's. */
 		snprintf(key, sizeof(key), "err_%s", code);
@@ -419,6 +427,63 @@ web_index(struct req *r)
 }
 
 /*
+ * The event page's context for event e (taken): the event, whether it
+ * takes registrations. NULL when memory is short.
+ */
+static json_t *
+event_ctx(struct req *r, json_t *e)
+{
+	json_t	*ctx = web_ctx(r, NULL);
+
+	if (ctx == NULL || e == NULL) {
+		json_decref(e);
+		json_decref(ctx);
+		return NULL;
+	}
+	event_decorate(e, json_object_get(ctx, "t"));
+	json_object_set(ctx, "title", json_object_get(e, "title"));
+	json_object_set_new(ctx, "open", json_boolean(strcmp(
+	    json_string_value(json_object_get(e, "status")) ?
+	    json_string_value(json_object_get(e, "status")) : "",
+	    "published") == 0));
+	json_object_set_new(ctx, "event", e);
+	return ctx;
+}
+
+/*
+ * The event page for a member who came by their own link (member.c):
+ * data is rc_member_event's {event, member, registration}, member_path
+ * "/member/{secret}". Instead of the public form (and of the members-only
+ * notice), a registration as that member, or their registration.
+ */
+void
+web_event_member(struct req *r, json_t *data, const char *member_path)
+{
+	json_t	*ctx, *m;
+
+	ctx = event_ctx(r, json_incref(json_object_get(data, "event")));
+	m = json_object_get(data, "member");
+	if (ctx == NULL || !json_is_object(m)) {
+		json_decref(ctx);
+		http_error(r, 503, "out_of_memory", "Try again.");
+		return;
+	}
+	json_object_set_new(m, "path", json_string(member_path));
+	json_object_set_new(m, "needs_company", json_boolean(
+	    json_string_value(json_object_get(m, "company")) == NULL));
+	json_object_set_new(m, "needs_job_title", json_boolean(
+	    json_string_value(json_object_get(m, "job_title")) == NULL));
+	json_object_set_new(m, "needs_identity", json_boolean(
+	    json_string_value(json_object_get(m, "identity")) == NULL));
+	if (json_is_object(json_object_get(data, "registration")))
+		json_object_set(m, "registration",
+		    json_object_get(data, "registration"));
+	json_object_set(ctx, "member", m);
+	json_object_set_new(ctx, "form", json_object());
+	web_page(r, 200, "event", ctx);
+}
+
+/*
  * Render the event page. form/errors are the submitted values and the
  * field that was wrong, when the form comes back.
  */
@@ -426,26 +491,18 @@ static void
 event_page(struct req *r, struct db_res *res, json_t *form, const char *field,
     const char *message)
 {
-	json_t	*ctx, *e, *errs, *text;
+	json_t	*ctx, *errs, *text;
 	char	 key[80], ckey[96];
 
 	if (db_rows(res) != 1 || db_isnull(res, 0, 0)) {
 		http_error(r, 404, "not_found", "No such event.");
 		return;
 	}
-	ctx = web_ctx(r, NULL);
-	e = json_loads(db_value(res, 0, 0), 0, NULL);
-	if (ctx == NULL || e == NULL) {
-		json_decref(e);
-		json_decref(ctx);
+	if ((ctx = event_ctx(r, json_loads(db_value(res, 0, 0), 0,
+	    NULL))) == NULL) {
 		http_error(r, 503, "out_of_memory", "Try again.");
 		return;
 	}
-	event_decorate(e, json_object_get(ctx, "t"));
-	json_object_set(ctx, "title", json_object_get(e, "title"));
-	json_object_set_new(ctx, "event", e);
-	json_object_set_new(ctx, "open", json_boolean(strcmp(
-	    json_string_value(json_object_get(e, "status")), "published") == 0));
 	if (form != NULL) {
 		form = json_deep_copy(form);
 		add_flags(form, "identity_", json_object_get(form, "identity"));
@@ -491,8 +548,8 @@ web_event(struct req *r)
 }
 
 /* The form's fields as the API's JSON body. */
-static json_t *
-form_to_registration(const json_t *f)
+json_t *
+web_form_registration(const json_t *f)
 {
 	static const char *const text[] = { "name", "email", "company",
 	    "job_title", "phone", "identity" };
@@ -548,7 +605,7 @@ web_register(struct req *r)
 	if (!web_csrf_ok(r) ||
 	    !registration_rate_ok(r))
 		return;
-	body = form_to_registration(r->body);
+	body = web_form_registration(r->body);
 	if (registration_check(body, field, sizeof(field), msg,
 	    sizeof(msg)) == -1) {
 		json_decref(body);
@@ -562,6 +619,8 @@ web_register(struct req *r)
 		req_query(r, SQL_EVENT_GET, vals, 2, register_form_failed);
 		return;
 	}
+	/* The public path: a members-only event refuses it. */
+	json_object_set_new(body, "public", json_true());
 	registration_submit(r, body, register_form_done);
 	json_decref(body);
 }
@@ -691,7 +750,7 @@ web_consent(struct req *r)
 
 	if (!web_csrf_ok(r))
 		return;
-	reg = form_to_registration(r->body);
+	reg = web_form_registration(r->body);
 	c = json_object_get(reg, "consent");
 	if (!json_is_true(json_object_get(c, "sponsors")))
 		json_array_clear(json_object_get(c, "fields"));

@@ -7,7 +7,11 @@
 -- manage secrets. checkins.result holds the verdict only (the door reads
 -- name and company from the registration), consent_history and
 -- audit_log hold ids and choices, never a name or an address. One
--- function wipes all of them, for erasure and shredding alike.
+-- function wipes all of them, for erasure and shredding alike, with the
+-- registration's link to a member (person_id) and its sealed manage
+-- secret (manage_sealed). A member's own erasure (rc_member_erase,
+-- member.sql) erases each of their registrations here, then deletes the
+-- person and their join requests.
 
 -- Wipe the personal data of these registrations wherever it is.
 CREATE OR REPLACE FUNCTION rc_personal_data_wipe(p_ids bigint[])
@@ -16,7 +20,8 @@ BEGIN
 	UPDATE registrations SET name = '', email = NULL, company = '',
 	    job_title = '', phone = NULL, consent_sponsors = false,
 	    consent_fields = '{}', consent_at = now(),
-	    erased_at = coalesce(erased_at, now()), join_hash = NULL
+	    erased_at = coalesce(erased_at, now()), join_hash = NULL,
+	    person_id = NULL, manage_sealed = NULL
 	WHERE id = ANY (p_ids);
 	UPDATE leads SET note = NULL, updated_at = now()
 	WHERE registration_id = ANY (p_ids) AND note IS NOT NULL;

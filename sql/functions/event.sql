@@ -1,14 +1,16 @@
 -- Events and NightTalk series: their JSON, the rules they keep, create,
 -- edit, and the waitlist filling seats that raised capacity frees.
 
--- The JSON clients see for an event; staff also see the counts.
+-- The JSON clients see for an event; staff also see the counts and the
+-- stream's address (online_url): everyone else reaches a stream only
+-- through their own registration's join link (/j/{secret}).
 CREATE OR REPLACE FUNCTION rc_event_json(e events, staff boolean DEFAULT false)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object(
 	    'id', e.id, 'kind', e.kind, 'title', e.title,
 	    'description', e.description, 'chapter', e.chapter,
 	    'chapter_name', c.name, 'chapter_name_zh', c.name_zh,
-	    'format', e.format, 'venue', e.venue, 'online_url', e.online_url,
+	    'format', e.format, 'venue', e.venue,
 	    'starts_at', e.starts_at, 'ends_at', e.ends_at,
 	    'starts_at_local', to_char(e.starts_at AT TIME ZONE e.timezone,
 	        'YYYY-MM-DD"T"HH24:MI:SS'),
@@ -29,7 +31,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	        'id', s.id, 'name', s.name) ORDER BY s.id), '[]')
 	        FROM sponsors s WHERE s.event_id = e.id))
 	    || CASE WHEN staff THEN jsonb_build_object(
-	        'confirmed', e.confirmed, 'overbook_percent', e.overbook_percent,
+	        'online_url', e.online_url, 'confirmed', e.confirmed, 'overbook_percent', e.overbook_percent,
 	        'seat_limit', e.seat_limit, 'created_at', e.created_at,
 	        'updated_at', e.updated_at)
 	    ELSE '{}'::jsonb END

@@ -222,6 +222,10 @@ BEGIN
 			out := out || rc_outbox_claim_account(o, p_lease);
 			CONTINUE;
 		END IF;
+		IF o.person_id IS NOT NULL OR o.join_request IS NOT NULL THEN
+			out := out || rc_outbox_claim_member(o, p_lease);
+			CONTINUE;
+		END IF;
 		SELECT * INTO r FROM registrations WHERE id = o.registration_id;
 		SELECT * INTO e FROM events WHERE id = o.event_id;
 		why := CASE
@@ -251,8 +255,7 @@ BEGIN
 		    'created_at', extract(epoch FROM o.created_at)::bigint,
 		    'sealed', encode(o.secret_sealed, 'hex'),
 		    'detail', o.detail, 'lang', r.lang,
-		    'reg', rc_registration_json(r),
-		    'online_url', e.online_url));
+		    'reg', rc_registration_json(r)));
 	END LOOP;
 	RETURN out;
 END $$;

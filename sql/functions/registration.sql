@@ -84,7 +84,8 @@ BEGIN
 END $$;
 
 -- Register one, in one statement: a group of one (rc_register_group),
--- its refusal raised. p holds validated fields (and "lang"), p_hash is
+-- its refusal raised. p holds validated fields (and "lang", and "public"
+-- from the public form and API: see rc_register_group), p_hash is
 -- SHA-256 of the manage secret (the secret itself never reaches the
 -- database), p_join that of the NightTalk join secret, p_sealed the
 -- manage secret sealed for the mail (NULL without a mail key).
@@ -127,6 +128,14 @@ END $$;
 -- registration has it, and a second copy in the group is refused too. One
 -- lock hold and one commit per group, where one at a time would hold the
 -- event's row across a commit each.
+--
+-- A registration whose address is a member's is linked to them
+-- (person_id) and keeps its manage secret sealed for their page. Only
+-- members register for a members-only event: the public form and API
+-- mark what they send with p.public, and those are refused there
+-- (members_only); a caller on a member's behalf (their own link, a
+-- series sign-up, the console) sends no mark.
+
 CREATE OR REPLACE FUNCTION rc_register_group(p_regs jsonb)
 RETURNS TABLE (ord integer, status integer, body text)
 LANGUAGE plpgsql AS $$
@@ -145,13 +154,21 @@ BEGIN
 		    decode(x.v->>'join', 'hex') AS join_hash,
 		    decode(nullif(x.v->>'sealed', ''), 'hex') AS sealed,
 		    coalesce((x.v->'p'->'consent'->>'sponsors')::boolean, false)
-		        AS share
+		        AS share,
+		    coalesce((x.v->'p'->>'public')::boolean, false) AS public
 		FROM jsonb_array_elements(p_regs) WITH ORDINALITY AS x(v, n)),
 	checked AS (
 		SELECT i.*, e.kind, e.starts_at, e.waitlist, e.capacity,
-		    e.seat_limit, e.confirmed,
+		    e.seat_limit, e.confirmed, mem.person_id,
 		    CASE WHEN e.id IS NULL OR e.status = 'draft'
 		        THEN rc_refusal(404, 'not_found', 'No such event.')
+		    -- Members register from their own link; the public form
+		    -- and API mark their registrations "public".
+		    WHEN e.members_only AND i.public
+		        THEN rc_refusal(403, 'members_only',
+		            'This event is for members of the community only. '
+		            'Join the community, then register from your '
+		            'member page.')
 		    WHEN e.status = 'cancelled'
 		        THEN rc_refusal(409, 'event_cancelled',
 		            'This event has been cancelled.')
@@ -174,7 +191,11 @@ BEGIN
 		            'This e-mail address is already registered for this '
 		            'event.')
 		    END AS refusal
-		FROM item i LEFT JOIN events e ON e.id = i.event_id),
+		FROM item i LEFT JOIN events e ON e.id = i.event_id
+		-- A member's address links the registration to them.
+		LEFT JOIN LATERAL (SELECT m.person_id FROM persons pp
+		    JOIN members m ON m.person_id = pp.id
+		    WHERE lower(pp.email) = i.lemail) mem ON true),
 	ranked AS (
 		SELECT c.*, row_number() OVER (PARTITION BY c.event_id
 		    ORDER BY c.ord) AS k
@@ -187,7 +208,8 @@ BEGIN
 	ins AS (
 		INSERT INTO registrations (event_id, status, name, email,
 		    company, job_title, phone, identity, consent_sponsors,
-		    consent_fields, secret_hash, join_hash, lang, confirmed_at)
+		    consent_fields, secret_hash, join_hash, lang, confirmed_at,
+		    person_id, manage_sealed)
 		SELECT d.event_id, d.st, d.p->>'name', d.p->>'email',
 		    d.p->>'company', d.p->>'job_title', d.p->>'phone',
 		    d.p->>'identity', d.share,
@@ -196,7 +218,8 @@ BEGIN
 		        ELSE '{}'::text[] END,
 		    d.hash, d.join_hash,
 		    CASE WHEN d.p->>'lang' = 'zh-CN' THEN 'zh-CN' ELSE 'en' END,
-		    CASE WHEN d.st = 'confirmed' THEN now() END
+		    CASE WHEN d.st = 'confirmed' THEN now() END,
+		    d.person_id, CASE WHEN d.person_id IS NOT NULL THEN d.sealed END
 		FROM decided d WHERE d.st IS NOT NULL ORDER BY d.ord
 		RETURNING registrations AS reg),
 	-- The waitlist before this group, counted once per event: the

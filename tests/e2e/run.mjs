@@ -8,7 +8,9 @@
 // migrated database, an admin token, published events seeded through the
 // HTTP API, and the sanitizer build of the daemon on a free port. It walks
 // the pages as a person would (list, register, QR ticket, calendar, cancel;
-// the same in zh-CN; a form error that keeps the input), decodes the ticket
+// the same in zh-CN; a form error that keeps the input; joining the
+// community from the mailed link, the member page, a members-only
+// NightTalk registered from it), decodes the ticket
 // shown on screen with zbarimg and checks it in at the door, runs axe-core
 // on every page, the Nu HTML checker (vnu-jar) on every page's HTML, and
 // ical.js on the .ics file. Everything is torn down at the end, failure or
@@ -127,7 +129,8 @@ async function startDaemon() {
     world.base = `http://127.0.0.1:${world.port}`;
     const fd = fs.openSync(world.daemonLog, 'a');
     const p = spawn(ROLLCALLD, ['serve', '--db', world.conninfo, '--listen',
-      `127.0.0.1:${world.port}`, '--rate-limit', '0'],
+      `127.0.0.1:${world.port}`, '--rate-limit', '0',
+      '--sendmail', world.sendmail, '--mail-from', 'e2e@example.org'],
     { env: env(), stdio: ['ignore', fd, fd] });
     fs.closeSync(fd);
     world.daemon = p;
@@ -160,6 +163,13 @@ async function setup() {
   world.out = path.join(world.tmp, 'out');
   fs.mkdirSync(world.out);
   world.daemonLog = path.join(world.tmp, 'rollcalld.log');
+  // Mail is handed to a sendmail(8) stand-in that files each message by
+  // its recipient (written, then renamed: never read half-written).
+  world.spool = path.join(world.tmp, 'spool');
+  fs.mkdirSync(world.spool);
+  world.sendmail = path.join(world.tmp, 'sendmail');
+  fs.writeFileSync(world.sendmail, '#!/bin/sh\n# $1=-i $2=-f $3=FROM $4=-- $5=TO\n' +
+    `cat > "${world.spool}/.tmp.$$" && mv "${world.spool}/.tmp.$$" "${world.spool}/$5.$$"\n`, { mode: 0o755 });
 
   const pgOut = run('bash', [path.join(REPO, 'deploy/dev/pg.sh'), 'start', world.pgDir]);
   world.conninfo = pgOut.trim().split('\n').pop();
@@ -203,6 +213,13 @@ async function setup() {
     chapter: 'hangzhou', venue: 'Cafe 42', starts_at: at(35, 19), ends_at: at(35, 21),
     capacity: 1, waitlist: true,
   });
+  // A NightTalk series: members-only, so not in the lists above.
+  const nt = await expectApi('POST', '/api/v1/series', {
+    title: 'NightTalk: Rust in production', chapter: 'Rust', track_owner: 'Li Wei',
+    starts_on: at(20, 0).slice(0, 10), episodes: 4, online_url: 'https://live.example.com/rust',
+  }, world.admin, 201);
+  await expectApi('PATCH', `/api/v1/events/${nt.events[0].id}`, { status: 'published' }, world.admin, 200);
+  world.nighttalk = nt.events[0];
   await expectApi('POST', `/api/v1/events/${world.events.full.id}/registrations`, {
     name: 'First Comer', email: 'first@example.com', company: 'Acme', job_title: 'Dev',
     identity: 'enthusiast', consent: { sponsors: false, fields: [] },
@@ -730,6 +747,82 @@ test('volunteer sign-up from the event page; a certificate\'s verify page, valid
     await page.getByText('No certificate has this code.', { exact: false }).waitFor();
     await audit(page, 'verify-unknown-en');
   } finally { await ctx.close(); }
+// The link a message to addr carries (the sendmail spool), quoted-printable
+// soft breaks undone.
+async function mailedLink(addr, re, n = 1) {
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    const files = fs.readdirSync(world.spool).filter((f) => f.startsWith(addr + '.')).sort();
+    const found = files.map((f) => re.exec(fs.readFileSync(path.join(world.spool, f), 'utf8')
+      .replace(/=\r?\n/g, ''))).filter(Boolean);
+    if (found.length >= n) return found[n - 1][1];
+    assert(Date.now() < deadline, `no message to ${addr} carrying ${re}`);
+    await sleep(200);
+  }
+}
+
+test('members: join, confirm from the mailed link, the member page in both languages', async () => {
+  const addr = 'zhou.min@example.com';
+  const { ctx, page } = await newContext();
+  try {
+    await page.goto(`${world.base}/join?lang=en`);
+    await page.getByRole('heading', { level: 1, name: 'Join the community' }).waitFor();
+    await audit(page, 'join-en');
+    await page.getByRole('textbox', { name: 'E-mail', exact: true }).fill(addr);
+    await page.getByRole('textbox', { name: 'Name', exact: true }).fill('Zhou Min');
+    await page.getByRole('radio', { name: EN.identity }).check();
+    await page.getByRole('textbox', { name: 'Company (optional)' }).fill('Acme');
+    await page.getByRole('textbox', { name: 'Job title (optional)' }).fill('Engineer');
+    await page.getByRole('checkbox', { name: /Shanghai/ }).check();
+    await page.getByRole('button', { name: 'Send me the confirmation link' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Check your inbox' }).waitFor();
+    await audit(page, 'join-sent');
+
+    // The mailed link shows a button; only pressing it confirms.
+    const confirm = await mailedLink(addr, /\/join\/([A-Za-z0-9_-]{43})/);
+    await page.goto(`${world.base}/join/${confirm}`);
+    await page.getByText(addr).waitFor();
+    await audit(page, 'join-confirm');
+    await Promise.all([
+      page.waitForURL('**/member/**'),
+      page.getByRole('button', { name: 'Confirm and join' }).click(),
+    ]);
+    const secret = /\/member\/([A-Za-z0-9_-]{43})/.exec(page.url())[1];
+    eq(await mailedLink(addr, /\/member\/([A-Za-z0-9_-]{43})/), secret, 'the mailed member link');
+    await page.getByRole('status').filter({ hasText: 'Welcome to the community' }).waitFor();
+    assert(await page.getByRole('checkbox', { name: /Shanghai/ }).isChecked(), 'the chosen chapter is ticked');
+    await audit(page, 'member-en');
+    world.member = secret;
+
+    // A members-only NightTalk: the public page sends people to join; the
+    // member registers from their page.
+    await page.goto(`${world.base}/events/${world.nighttalk.id}`);
+    await page.getByRole('link', { name: 'Join the community' }).waitFor();
+    eq(await page.getByRole('button', { name: 'Register' }).count(), 0, 'a public form on a members-only event');
+    await audit(page, 'event-members-only');
+    await page.goto(`${world.base}/member/${secret}`);
+    await page.getByRole('link', { name: world.nighttalk.title }).click();
+    await page.waitForURL(`**/member/${secret}/events/${world.nighttalk.id}`);
+    await audit(page, 'member-event');
+    await Promise.all([
+      page.waitForURL('**/manage/**'),
+      page.getByRole('button', { name: 'Register as a member' }).click(),
+    ]);
+    await page.getByRole('link', { name: 'Join the NightTalk' }).waitFor();
+    assert(!(await page.content()).includes('live.example.com'), 'the stream URL is on the manage page');
+  } finally { await ctx.close(); }
+  const zh = await newContext({ locale: 'zh-CN' });
+  try {
+    await zh.page.goto(`${world.base}/member/${world.member}`);
+    await zh.page.getByRole('heading', { level: 1, name: '我的会员页面' }).waitFor();
+    eq(await zh.page.locator('html').getAttribute('lang'), 'zh-CN', 'lang of the member page');
+    await audit(zh.page, 'member-zh-CN');
+    await zh.page.goto(`${world.base}/member`);
+    await zh.page.getByRole('button', { name: '发送我的会员链接' }).waitFor();
+    await audit(zh.page, 'member-link-zh-CN');
+    await zh.page.goto(`${world.base}/join`);
+    await audit(zh.page, 'join-zh-CN');
+  } finally { await zh.ctx.close(); }
 });
 
 test('pages work under their own Content-Security-Policy (no bypass)', async () => {

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 
+from community_support import make_member
 from support import expect, meetup, series, uniq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -82,13 +83,17 @@ def test_zone_with_dst_gets_its_offset_at_the_start(api, create_event):
 
 
 def test_nighttalk_location_is_the_join_link_never_the_stream(
-        api, admin_token):
+        api, admin_token, pg):
     s = expect(api("POST", "/api/v1/series", series(), token=admin_token),
                201)
     ep = s["events"][0]
     expect(api("PATCH", "/api/v1/events/%d" % ep["id"],
                {"status": "published"}, token=admin_token), 200)
-    reg = register(api, ep["id"])
+    # NightTalks are members-only: a member registers from their link.
+    _, member = make_member(pg)
+    reg = expect(api("POST", "/api/v1/member/%s/registrations" % member,
+                     {"event": ep["id"], "company": "Example Co",
+                      "job_title": "SRE"}), 201)
     raw = ics_of(api, reg)
     c = parse_ics(raw)
     assert c["location"] == reg["join_url"] and "/j/" in c["location"], \

@@ -16,6 +16,7 @@ import pytest
 from aiosmtpd.controller import Controller
 
 import support
+from community_support import make_member
 from support import (PgCluster, _apply, cli_token, expect, free_port, meetup,
                      migrate, run_cli, series, uniq, wait_until)
 
@@ -375,7 +376,13 @@ def test_nighttalk_confirmation_gives_the_join_link_not_a_door_ticket(
     ep = s["events"][0]
     expect(d.api("PATCH", "/api/v1/events/%d" % ep["id"],
                  {"status": "published"}, token=admin), 200)
-    reg = register(d, ep)
+    # NightTalks are members-only: a member registers from their link.
+    email = uniq("nt") + "@example.com"
+    _, member = make_member(cluster, email=email)
+    reg = expect(d.api("POST", "/api/v1/member/%s/registrations" % member,
+                       {"event": ep["id"], "company": "Example Co",
+                        "job_title": "SRE"}), 201)
+    reg["email"] = email
     msg = sink.wait_for(reg["email"])[0]
     p = parts(msg)
     text, html = p["text/plain"].get_content(), p["text/html"].get_content()

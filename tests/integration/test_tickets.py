@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 import jwt as pyjwt
 import pytest
 
+from community_support import make_member
 from support import (_apply, b64u, cli_token, expect, forge, jwt_claims,
                      jwt_header, meetup, run_cli, series, uniq)
 
@@ -378,7 +379,11 @@ def test_nighttalk_join_link_records_attendance_and_redirects(
     ep = s["events"][0]
     expect(api("PATCH", "/api/v1/events/%d" % ep["id"],
                {"status": "published"}, token=admin_token), 200)
-    reg = register(api, ep["id"])
+    # NightTalks are members-only: a member registers from their link.
+    _, member = make_member(pg)
+    reg = expect(api("POST", "/api/v1/member/%s/registrations" % member,
+                     {"event": ep["id"], "company": "Example Co",
+                      "job_title": "SRE"}), 201)
     join = reg["join_url"].rsplit("/", 1)[1]
     r = api("GET", "/j/" + join)
     # A join link is opened in a browser: the refusal is a page.
