@@ -458,10 +458,15 @@ report_decorate(json_t *v, const json_t *cat, int zh)
 		    (s = word_of(cat, words[i].prefix, s)) != NULL)
 			json_object_set_new(v, k2, json_string(s));
 	}
-	if ((x = json_object_get(v, "met")) != NULL)
+	if ((x = json_object_get(v, "met")) != NULL) {
+		s = json_is_true(x) ? "met" : json_is_false(x) ? "not-met" :
+		    "no-data";
+		snprintf(k2, sizeof(k2), "rp-%s", s);
+		json_object_set_new(v, "met_class", json_string(k2));
 		json_object_set_new(v, "met_text", json_string(word(cat,
 		    json_is_true(x) ? "rp_met" : json_is_false(x) ?
 		    "rp_not_met" : "rp_no_data")));
+	}
 	if ((x = json_object_get(v, "on_track")) != NULL)
 		json_object_set_new(v, "on_track_text", json_string(word(cat,
 		    json_is_true(x) ? "rp_on_track" : "rp_off_track")));

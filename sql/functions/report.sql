@@ -105,7 +105,8 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
 	c AS (SELECT k.identity, k.ord, (SELECT count(*) FROM unnest(p_ids) i
 	        WHERE coalesce(i, 'unknown') = k.identity) AS n
 	    FROM k),
-	w AS (SELECT t.total, t.total < p_min AS hidden FROM t)
+	w AS (SELECT t.total, t.total > 0 AND t.total < p_min AS hidden
+	    FROM t)
 	SELECT jsonb_build_object('total', w.total, 'suppressed', w.hidden,
 	    'identities', (SELECT jsonb_agg(jsonb_build_object('identity',
 	        c.identity, 'n', CASE WHEN NOT w.hidden THEN c.n END,
@@ -485,9 +486,10 @@ BEGIN
 END $$;
 
 -- GET /api/v1/reports/growth: for each quarter of the period (whole
--- quarters, at most 40): members who joined, chapters that began
--- (rc_report_chapter_since), counted events, and attendees (checked in
--- or joined) offline (meetups, community days) and online (NightTalks).
+-- quarters, at most 40): members who joined (by as_of), chapters that
+-- began (rc_report_chapter_since), counted events, and attendees
+-- (checked in or joined) offline (meetups, community days) and online
+-- (NightTalks).
 CREATE OR REPLACE FUNCTION rc_report_growth(p_chapters bigint[],
     p_from date, p_to date, p_as_of date)
 RETURNS jsonb LANGUAGE plpgsql STABLE AS $$
@@ -511,9 +513,10 @@ BEGIN
 	m AS (
 		SELECT (mb.joined_at AT TIME ZONE pd.tz)::date AS d
 		FROM members mb
-		WHERE p_chapters IS NULL OR EXISTS (SELECT 1
+		WHERE (mb.joined_at AT TIME ZONE pd.tz)::date <= pd.today
+		  AND (p_chapters IS NULL OR EXISTS (SELECT 1
 		    FROM chapter_members cm WHERE cm.person_id = mb.person_id
-		      AND cm.chapter_id = ANY (p_chapters))),
+		      AND cm.chapter_id = ANY (p_chapters)))),
 	ch AS (
 		SELECT rc_report_chapter_since(c) AS d FROM chapters c
 		WHERE rc_report_in_scope(c.id, p_chapters)),
