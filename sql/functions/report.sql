@@ -186,10 +186,9 @@ BEGIN
 	WITH m AS (
 		SELECT p.identity, mb.joined_at FROM members mb
 		JOIN persons p ON p.id = mb.person_id
-		WHERE mb.joined_at < upto AND (p_chapters IS NULL OR EXISTS (
-		    SELECT 1 FROM chapter_members cm
-		    WHERE cm.person_id = mb.person_id
-		      AND cm.chapter_id = ANY (p_chapters)))),
+		WHERE mb.joined_at < upto AND (p_chapters IS NULL OR
+		    mb.person_id IN (SELECT x.person_id FROM chapter_members x
+		        WHERE x.chapter_id = ANY (p_chapters)))),
 	cm AS (
 		SELECT c.id, c.slug, c.name, c.name_zh,
 		    array_agg(p.identity) FILTER (WHERE p.id IS NOT NULL) AS ids
@@ -215,7 +214,20 @@ BEGIN
 		    g2.checked_in_at IS NOT NULL OR g2.joined_at IS NOT NULL
 		        AS came
 		FROM ev JOIN registrations g2 ON g2.event_id = ev.id
-		WHERE g2.status = 'confirmed')
+		WHERE g2.status = 'confirmed'),
+	-- Each group's identities, gathered once (confirmed; checked in).
+	by_event AS (
+		SELECT event_id AS k, array_agg(identity) AS conf,
+		    array_agg(identity) FILTER (WHERE came) AS came
+		FROM a GROUP BY event_id),
+	by_chapter AS (
+		SELECT chapter_id AS k, array_agg(identity) AS conf,
+		    array_agg(identity) FILTER (WHERE came) AS came
+		FROM a GROUP BY chapter_id),
+	by_kind AS (
+		SELECT kind AS k, array_agg(identity) AS conf,
+		    array_agg(identity) FILTER (WHERE came) AS came
+		FROM a GROUP BY kind)
 	SELECT jsonb_build_object(
 	    'report', 'identity',
 	    'as_of', pd.today, 'from', pd.f, 'to', pd.t, 'timezone', pd.tz,
@@ -234,29 +246,26 @@ BEGIN
 	        'events', coalesce((SELECT jsonb_agg(jsonb_build_object(
 	            'id', ev.id, 'title', ev.title, 'kind', ev.kind,
 	            'chapter', c.slug, 'starts_on', ev.starts_on,
-	            'confirmed', rc_report_mix(ARRAY(SELECT a.identity FROM a
-	                WHERE a.event_id = ev.id), 0, NULL),
-	            'checked_in', rc_report_mix(ARRAY(SELECT a.identity FROM a
-	                WHERE a.event_id = ev.id AND a.came), 0, NULL))
+	            'confirmed', rc_report_mix(x.conf, 0, NULL),
+	            'checked_in', rc_report_mix(x.came, 0, NULL))
 	            ORDER BY ev.starts_at, ev.id)
-	            FROM ev JOIN chapters c ON c.id = ev.chapter_id), '[]'),
+	            FROM ev JOIN chapters c ON c.id = ev.chapter_id
+	            LEFT JOIN by_event x ON x.k = ev.id), '[]'),
 	        'chapters', coalesce((SELECT jsonb_agg(jsonb_build_object(
 	            'chapter', c.slug, 'name', c.name, 'name_zh', c.name_zh,
-	            'confirmed', rc_report_mix(ARRAY(SELECT a.identity FROM a
-	                WHERE a.chapter_id = c.id), 0, NULL),
-	            'checked_in', rc_report_mix(ARRAY(SELECT a.identity FROM a
-	                WHERE a.chapter_id = c.id AND a.came), 0, NULL))
+	            'confirmed', rc_report_mix(x.conf, 0, NULL),
+	            'checked_in', rc_report_mix(x.came, 0, NULL))
 	            ORDER BY c.slug) FROM chapters c
+	            LEFT JOIN by_chapter x ON x.k = c.id
 	            WHERE c.id IN (SELECT chapter_id FROM ev)), '[]'),
 	        'kinds', coalesce((SELECT jsonb_agg(jsonb_build_object(
 	            'kind', k.kind,
-	            'confirmed', rc_report_mix(ARRAY(SELECT a.identity FROM a
-	                WHERE a.kind = k.kind), 0, NULL),
-	            'checked_in', rc_report_mix(ARRAY(SELECT a.identity FROM a
-	                WHERE a.kind = k.kind AND a.came), 0, NULL))
+	            'confirmed', rc_report_mix(x.conf, 0, NULL),
+	            'checked_in', rc_report_mix(x.came, 0, NULL))
 	            ORDER BY k.ord)
 	            FROM (VALUES ('meetup', 1), ('community_day', 2),
 	                ('nighttalk', 3)) k(kind, ord)
+	            LEFT JOIN by_kind x ON x.k = k.kind
 	            WHERE k.kind IN (SELECT kind FROM ev)), '[]')))
 	INTO res;
 	RETURN res;
@@ -507,46 +516,58 @@ BEGIN
 		    'to: the growth report covers at most 40 quarters.');
 	END IF;
 	WITH q AS (
-		SELECT d::date AS qs, (d + interval '3 months')::date AS qe
+		SELECT d::date AS qs
 		FROM generate_series(q0::timestamp, q1::timestamp,
 		    interval '3 months') d),
+	-- Each measure counted by the quarter its day falls in.
 	m AS (
-		SELECT (mb.joined_at AT TIME ZONE pd.tz)::date AS d
+		SELECT date_trunc('quarter', (mb.joined_at AT TIME ZONE
+		    pd.tz))::date AS qs, count(*) AS n
 		FROM members mb
 		WHERE (mb.joined_at AT TIME ZONE pd.tz)::date <= pd.today
-		  AND (p_chapters IS NULL OR EXISTS (SELECT 1
-		    FROM chapter_members cm WHERE cm.person_id = mb.person_id
-		      AND cm.chapter_id = ANY (p_chapters)))),
+		  AND (p_chapters IS NULL OR mb.person_id IN (SELECT
+		    x.person_id FROM chapter_members x
+		    WHERE x.chapter_id = ANY (p_chapters)))
+		GROUP BY 1),
 	ch AS (
-		SELECT rc_report_chapter_since(c) AS d FROM chapters c
-		WHERE rc_report_in_scope(c.id, p_chapters)),
+		SELECT date_trunc('quarter', rc_report_chapter_since(c))::date
+		    AS qs, count(*) AS n
+		FROM chapters c
+		WHERE rc_report_in_scope(c.id, p_chapters)
+		GROUP BY 1),
 	ev AS (
-		SELECT e.id, e.kind,
-		    (e.starts_at AT TIME ZONE e.timezone)::date AS d
+		SELECT e.id, e.kind, date_trunc('quarter',
+		    (e.starts_at AT TIME ZONE e.timezone))::date AS qs
 		FROM events e
 		WHERE rc_report_counted(e.status)
-		  AND rc_report_in_scope(e.chapter_id, p_chapters)),
+		  AND rc_report_in_scope(e.chapter_id, p_chapters)
+		  -- the period's events, with a day to spare for any zone
+		  AND e.starts_at >= q0::timestamp AT TIME ZONE 'UTC' -
+		      interval '1 day'
+		  AND e.starts_at < (q1 + interval '3 months')::timestamp
+		      AT TIME ZONE 'UTC' + interval '1 day'),
+	evn AS (SELECT qs, count(*) AS n FROM ev GROUP BY qs),
 	att AS (
-		SELECT ev.d, ev.kind = 'nighttalk' AS online FROM ev
-		JOIN registrations g ON g.event_id = ev.id
+		SELECT ev.qs,
+		    count(*) FILTER (WHERE ev.kind <> 'nighttalk') AS offline,
+		    count(*) FILTER (WHERE ev.kind = 'nighttalk') AS online
+		FROM ev JOIN registrations g ON g.event_id = ev.id
 		WHERE g.status = 'confirmed'
-		  AND (g.checked_in_at IS NOT NULL OR g.joined_at IS NOT NULL))
+		  AND (g.checked_in_at IS NOT NULL OR g.joined_at IS NOT NULL)
+		GROUP BY ev.qs)
 	SELECT jsonb_build_object(
 	    'report', 'growth', 'as_of', pd.today, 'from', q0,
 	    'to', ((q1 + interval '3 months')::date - 1), 'timezone', pd.tz,
 	    'quarters', (SELECT jsonb_agg(jsonb_build_object(
 	        'quarter', to_char(q.qs, 'YYYY"-Q"Q'), 'starts_on', q.qs,
-	        'new_members', (SELECT count(*) FROM m
-	            WHERE m.d >= q.qs AND m.d < q.qe),
-	        'new_chapters', (SELECT count(*) FROM ch
-	            WHERE ch.d >= q.qs AND ch.d < q.qe),
-	        'events', (SELECT count(*) FROM ev
-	            WHERE ev.d >= q.qs AND ev.d < q.qe),
-	        'attendees_offline', (SELECT count(*) FROM att
-	            WHERE att.d >= q.qs AND att.d < q.qe AND NOT att.online),
-	        'attendees_online', (SELECT count(*) FROM att
-	            WHERE att.d >= q.qs AND att.d < q.qe AND att.online))
-	        ORDER BY q.qs) FROM q))
+	        'new_members', coalesce(m.n, 0),
+	        'new_chapters', coalesce(ch.n, 0),
+	        'events', coalesce(evn.n, 0),
+	        'attendees_offline', coalesce(att.offline, 0),
+	        'attendees_online', coalesce(att.online, 0))
+	        ORDER BY q.qs)
+	        FROM q LEFT JOIN m ON m.qs = q.qs LEFT JOIN ch ON ch.qs = q.qs
+	        LEFT JOIN evn ON evn.qs = q.qs LEFT JOIN att ON att.qs = q.qs))
 	INTO res;
 	RETURN res;
 END $$;
