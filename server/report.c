@@ -144,7 +144,8 @@ report_reply(struct req *r, struct db_res *res, enum report_kind k)
 	const char	*f = req_query_arg(r, "format");
 	const char	*c = req_query_arg(r, "csv");
 
-	if ((f != NULL && strcmp(f, "csv") == 0) || c != NULL)
+	/* ?csv=NAME is the console page's download; the API has ?format= */
+	if ((f != NULL && strcmp(f, "csv") == 0) || (r->html && c != NULL))
 		http_reply_csv(r, res, reports[k].filename);
 	else
 		http_reply_row(r, res);
@@ -261,7 +262,8 @@ static const struct vfield goal_fields[] = {
 	{ "at_risk_days", V_INT, 0, 0, 1, 92, NULL },
 	{ "timezone", V_TZ, 0, 0, 1, FIELD_MAXTZ, NULL },
 };
-#define NGOAL_FIELDS	((int)(sizeof(goal_fields) / sizeof(goal_fields[0])))
+#define NGOAL_FIELDS \
+	((int)(sizeof(goal_fields) / sizeof(goal_fields[0])))
 
 /* Send a checked goals object to the database (audited there). */
 static void
@@ -343,9 +345,9 @@ report_console_goals(struct req *r)
 			json_object_set_new(goals, key, json_integer(n));
 		else {
 			json_decref(goals);
-			http_error(r, 400, "invalid_field", "%s: a whole number "
-			    "from %lld to %lld.", key, goal_fields[i].min,
-			    goal_fields[i].max);
+			http_error(r, 400, "invalid_field", "%s: a whole "
+			    "number from %lld to %lld.", key,
+			    goal_fields[i].min, goal_fields[i].max);
 			return;
 		}
 	}

@@ -37,9 +37,10 @@
 #define COL_PLOT_H	200
 #define COL_PLOT_W	(SVG_WIDTH - COL_X0 - 10)
 
+/* Series colours, each dark enough beside black text on white. */
 static const char *const series_fill[] = {
-	"#0b5394", "#b35900", "#1e7b34", "#8e3b8e",	/* dark enough for */
-};							/* white text nearby */
+	"#0b5394", "#b35900", "#1e7b34", "#8e3b8e",
+};
 
 static const char *const state_fill[SVG__STATES] = {
 	[SVG_NONE] = "#ffffff",
@@ -102,7 +103,7 @@ svg_fit(const char *s, double maxw, char *out, size_t outsz)
 		if (s[i] != '\0' && ((unsigned char)s[i] & 0xc0) == 0x80)
 			continue;	/* inside a character */
 		if (i + 4 > outsz)
-			break;		/* no room for it and the ellipsis */
+			break;		/* no room for it and "..." */
 		keep = i;		/* s[0..i) is whole characters */
 		if (s[i] == '\0')
 			break;
@@ -186,8 +187,9 @@ svg_bars(struct evbuffer *b, const char *id, const char *title,
 	svg_open(b, id, title, desc, h);
 	for (i = 0; i <= 2; i++) {
 		gx = BAR_X0 + BAR_W * i / 2.0;
-		evbuffer_add_printf(b, "<line x1=\"%.1f\" y1=\"10\" x2=\"%.1f\" "
-		    "y2=\"%d\" stroke=\"#bbbbbb\" stroke-width=\"1\"/>\n",
+		evbuffer_add_printf(b, "<line x1=\"%.1f\" y1=\"10\" "
+		    "x2=\"%.1f\" y2=\"%d\" stroke=\"#bbbbbb\" "
+		    "stroke-width=\"1\"/>\n",
 		    gx, gx, 14 + n * BAR_ROW);
 		evbuffer_add_printf(b, "<text x=\"%.1f\" y=\"%d\" "
 		    "text-anchor=\"middle\" fill=\"#444444\" font-size=\"12\">"
@@ -199,8 +201,9 @@ svg_bars(struct evbuffer *b, const char *id, const char *title,
 		evbuffer_add_printf(b, "<g>\n");
 		svg_fit(bars[i].label, BAR_LABEL_W - 4, fit, sizeof(fit));
 		svg_label(b, BAR_LABEL_W, y + BAR_H - 4, "end", fit);
-		evbuffer_add_printf(b, "<rect x=\"%d\" y=\"%.1f\" width=\"%.1f\" "
-		    "height=\"%d\" fill=\"%s\"/>\n", BAR_X0, y, w, BAR_H,
+		evbuffer_add_printf(b, "<rect x=\"%d\" y=\"%.1f\" "
+		    "width=\"%.1f\" height=\"%d\" fill=\"%s\"/>\n", BAR_X0, y,
+		    w, BAR_H,
 		    series_fill[0]);
 		svg_label(b, BAR_X0 + w + 6, y + BAR_H - 4, "start",
 		    bars[i].value_text);

@@ -102,7 +102,7 @@ balanced(const char *s)
 }
 
 static void
-a_bar_is_as_long_as_its_share_and_the_goal_line_sits_at_the_goal(
+a_bar_is_its_share_long_and_the_goal_line_at_the_goal(
     void **state)
 {
 	struct svg_bar	 bars[2] = {
@@ -130,7 +130,7 @@ a_bar_is_as_long_as_its_share_and_the_goal_line_sits_at_the_goal(
 }
 
 static void
-shares_out_of_range_or_not_numbers_are_drawn_at_the_nearest_end(
+shares_out_of_range_are_drawn_at_the_nearest_end(
     void **state)
 {
 	struct svg_bar	 bars[4] = {
@@ -237,9 +237,10 @@ a_grid_has_a_cell_per_row_and_column_filled_by_its_state(void **state)
 	assert_int_equal(c.rc, 0);
 	/* six cells and a legend of two: eight rects with a stroke */
 	assert_int_equal(count(c.s, "<rect"), 8);
-	assert_int_equal(count(c.s, "fill=\"#cde9d2\""), 2);	/* ok, legend */
+	/* ok: a cell and the legend */
+	assert_int_equal(count(c.s, "fill=\"#cde9d2\""), 2);
 	assert_int_equal(count(c.s, "fill=\"#f3c7c7\""), 2);	/* missed */
-	assert_int_equal(count(c.s, "fill=\"#fbdfa8\""), 1);	/* at risk */
+	assert_int_equal(count(c.s, "fill=\"#fbdfa8\""), 1); /* at risk */
 	/* an unknown state is drawn as none (white), like not due */
 	assert_int_equal(count(c.s, "fill=\"#ffffff\""), 2);
 	HAS(c.s, ">0 at risk</text>");
@@ -300,8 +301,8 @@ static void
 an_empty_chart_is_still_a_named_image(void **state)
 {
 	struct evbuffer	*b = evbuffer_new();
-	struct chart	 c = take(b, svg_grid(b, "e", "Nothing", "No chapters",
-	    NULL, 0, NULL, 0, NULL, NULL));
+	struct chart	 c = take(b, svg_grid(b, "e", "Nothing",
+	    "No chapters", NULL, 0, NULL, 0, NULL, NULL));
 
 	(void)state;
 	assert_int_equal(c.rc, 0);
@@ -370,8 +371,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		TEST(a_bar_is_as_long_as_its_share_and_the_goal_line_sits_at_the_goal),
-		TEST(shares_out_of_range_or_not_numbers_are_drawn_at_the_nearest_end),
+		TEST(a_bar_is_its_share_long_and_the_goal_line_at_the_goal),
+		TEST(shares_out_of_range_are_drawn_at_the_nearest_end),
 		TEST(labels_are_escaped_and_the_chart_names_itself),
 		TEST(bad_arguments_are_refused_and_draw_nothing),
 		TEST(a_grid_has_a_cell_per_row_and_column_filled_by_its_state),
