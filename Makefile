@@ -43,7 +43,7 @@ SERVER_SRCS +=
 
 # The community: report.c: reports
 # (reports)
-SERVER_SRCS +=
+SERVER_SRCS += server/report.c server/svg.c
 
 # The community: series votes and episode attendance
 # (series)
@@ -66,7 +66,8 @@ UNIT_TESTS  = tests/unit/test_validate.c tests/unit/test_auth.c \
 	      tests/unit/test_router.c tests/unit/test_form.c tests/unit/test_secret.c \
 	      tests/unit/test_ratelimit.c tests/unit/test_ics.c \
 	      tests/unit/test_xlsx.c tests/unit/test_badge.c \
-	      tests/unit/test_certificate.c
+	      tests/unit/test_certificate.c \
+	      tests/unit/test_svg.c
 
 SERVER_OBJS = $(SERVER_SRCS:%.c=build/obj/%.o)
 ASAN_OBJS   = $(SERVER_SRCS:%.c=build/asan/%.o)

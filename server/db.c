@@ -335,6 +335,25 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	 * reports: identity mix, chapter health, attendance, growth
 	 * (reports)
 	 */
+	[SQL_REPORT_IDENTITY] = { "report_identity",
+	    "SELECT rc_report_out($5, rc_report_identity($1::bigint[], "
+	    "$2::date, $3::date, $4::date))", 5 },
+	[SQL_REPORT_HEALTH] = { "report_health",
+	    "SELECT rc_report_out($4, rc_report_health($1::bigint[], "
+	    "$2::integer, $3::date))", 4 },
+	[SQL_REPORT_ATTENDANCE] = { "report_attendance",
+	    "SELECT rc_report_out($5, rc_report_attendance($1::bigint[], "
+	    "$2::date, $3::date, $4::date))", 5 },
+	[SQL_REPORT_GROWTH] = { "report_growth",
+	    "SELECT rc_report_out($5, rc_report_growth($1::bigint[], "
+	    "$2::date, $3::date, $4::date))", 5 },
+	[SQL_REPORT_GOALS] = { "report_goals",
+	    "SELECT rc_report_goals()::text", 0 },
+	[SQL_REPORT_GOALS_SET] = { "report_goals_set",
+	    "SELECT rc_report_goals_set($1::jsonb, $2)::text", 2 },
+	[SQL_REPORT_CONSOLE] = { "report_console",
+	    "SELECT rc_report_console($1::bigint[], $2::date, $3::date, "
+	    "$4::integer, $5::date)::text", 5 },
 	/*
 	 * NightTalk series: series sign-up, episode attendance, topic votes
 	 * (series)

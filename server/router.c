@@ -341,7 +341,32 @@ static const struct route routes[] = {
 	/*
 	 * The community: reports: identity mix, chapter health, attendance, growth.
 	 * (reports)
+	 * Read: every chapter (admin, committee) or one's own (leaders);
+	 * the goals change only by admin and committee.
 	 */
+#define RP_READ		(ACCESS_ADMIN | ACCESS_COMMITTEE | ACCESS_LEADER | \
+			 ACCESS_TRACK_OWNER)
+#define RP_GOALS	(ACCESS_ADMIN | ACCESS_COMMITTEE)
+	{ GET, "/api/v1/reports/identity", report_identity,
+	    RP_READ, 0, 0, "report", "reports_identity", 0 },
+	{ GET, "/api/v1/reports/chapter-health", report_health,
+	    RP_READ, 0, 0, "report", "reports_health", 0 },
+	{ GET, "/api/v1/reports/attendance", report_attendance,
+	    RP_READ, 0, 0, "report", "reports_attendance", 0 },
+	{ GET, "/api/v1/reports/growth", report_growth,
+	    RP_READ, 0, 0, "report", "reports_growth", 0 },
+	{ GET, "/api/v1/reports/goals", report_goals_get,
+	    RP_READ, 0, 0, "goals", "reports_goals", 0 },
+	{ PATCH, "/api/v1/reports/goals", report_goals_set,
+	    RP_GOALS, 0, BODY_JSON, "goals", "reports_goals_set",
+	    ROUTE_PRIVATE },
+	{ GET, "/console/reports", report_console,
+	    RP_READ, 0, 0, "report", "console_reports", CONSOLE },
+	{ POST, "/console/reports/goals", report_console_goals,
+	    RP_GOALS, 0, BODY_FORM, "goals", "console_reports_goals",
+	    CONSOLE | ROUTE_PRIVATE },
+	{ GET, "/static/reports.css", report_css,
+	    ANYONE, 0, 0, "file", "static_reports_css", ROUTE_HTML },
 	/*
 	 * The community: NightTalk series: series sign-up, episode attendance, topic votes.
 	 * (series)

@@ -188,6 +188,13 @@ enum sql_id {
 	 * reports: identity mix, chapter health, attendance, growth
 	 * (reports)
 	 */
+	SQL_REPORT_IDENTITY,
+	SQL_REPORT_HEALTH,
+	SQL_REPORT_ATTENDANCE,
+	SQL_REPORT_GROWTH,
+	SQL_REPORT_GOALS,
+	SQL_REPORT_GOALS_SET,
+	SQL_REPORT_CONSOLE,
 	/*
 	 * NightTalk series: series sign-up, episode attendance, topic votes
 	 * (series)
@@ -1034,6 +1041,57 @@ void	 member_register(struct req *);
  * The community: report.c: reports
  * (reports)
  */
+/* report.c: identity mix, chapter health, attendance, growth */
+#define REPORT_MINYEAR		2000	/* ?year= of chapter health */
+#define REPORT_MAXYEAR		2100
+void	 report_identity(struct req *);
+void	 report_health(struct req *);
+void	 report_attendance(struct req *);
+void	 report_growth(struct req *);
+void	 report_goals_get(struct req *);
+void	 report_goals_set(struct req *);
+void	 report_console(struct req *);
+void	 report_console_goals(struct req *);
+void	 report_css(struct req *);
+
+/* svg.c: the reports' charts as inline SVG */
+#define SVG_MAXITEMS		64	/* bars, rows or columns of a chart */
+#define SVG_MAXCOLS		8	/* columns of a grid */
+#define SVG_MAXLABEL		256	/* bytes of a label as drawn */
+enum svg_state {
+	SVG_NONE = 0,
+	SVG_OK,
+	SVG_MISSED,
+	SVG_AT_RISK,
+	SVG_OPEN,
+	SVG_FUTURE,
+	SVG_NOT_DUE,
+	SVG__STATES
+};
+/* One bar: a share of 0..1, its text, and a goal (< 0: none). */
+struct svg_bar {
+	const char	*label;
+	const char	*value_text;
+	double		 value;
+	double		 goal;
+	const char	*goal_text;
+};
+struct svg_cell {
+	const char	*text;
+	enum svg_state	 state;
+};
+int	 svg_bars(struct evbuffer *, const char *, const char *,
+	    const char *, const struct svg_bar *, int);
+int	 svg_grid(struct evbuffer *, const char *, const char *,
+	    const char *, const char *const *, int, const char *const *, int,
+	    const struct svg_cell *, const char *const *);
+int	 svg_columns(struct evbuffer *, const char *, const char *,
+	    const char *, const char *const *, int, const char *const *, int,
+	    const double *);
+double	 svg_nice_max(double);
+double	 svg_text_width(const char *);
+void	 svg_fit(const char *, double, char *, size_t);
+char	*svg_string(struct evbuffer *);
 
 /*
  * The community: series votes and episode attendance

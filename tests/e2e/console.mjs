@@ -744,6 +744,46 @@ test('chapters (committee): create one, add a leader whose editor then offers on
     eq(JSON.stringify(offered), JSON.stringify(['shenzhen']), 'the chapters a leader is offered');
     await audit(p2, 'editor-new-meetup-leader-en');
   } finally { await c2.close(); }
+test('reports: charts drawn as SVG with a table beside each, both languages, laptop and phone', async () => {
+  // A few members of known identities, so the bars have lengths.
+  run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', world.conninfo, '-c',
+    "WITH p AS (INSERT INTO persons (email, name, identity) SELECT 'rp' || i || '@example.com', 'R ' || i, " +
+    "(ARRAY['professional', 'professional', 'enthusiast', 'partner', 'decision_maker', NULL])[1 + i % 6] " +
+    'FROM generate_series(1, 12) i RETURNING id) INSERT INTO members (person_id) SELECT id FROM p']);
+  const link = accountAdd('reports@example.com', 'admin');
+  const { ctx, page } = await newContext();
+  try {
+    await setPassword(page, link);
+    await page.getByRole('link', { name: 'Reports' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Reports' }).waitFor();
+    eq(await page.locator('svg.rp-chart[role="img"]').count(), 6, 'charts on the reports page');
+    const named = await page.locator('svg.rp-chart').evaluateAll((svgs) => svgs.filter((s) => {
+      const ids = (s.getAttribute('aria-labelledby') || '').split(' ');
+      return ids.length === 2 && ids.every((id) => document.getElementById(id) && document.getElementById(id).textContent.trim());
+    }).length);
+    eq(named, 6, 'charts named by their <title> and <desc>');
+    await page.getByRole('img', { name: /^Members by identity/ }).waitFor();
+    await page.getByRole('table', { name: 'Members and new members by identity' }).waitFor();
+    await page.getByRole('table', { name: 'Events per quarter by chapter' }).waitFor();
+    await page.getByRole('table', { name: 'Growth per quarter' }).waitFor();
+    await page.getByText(/Professional developers among members: 33.3%/).waitFor();
+    await audit(page, 'reports-en');
+    const csv = await page.request.get(`${world.base}/console/reports?csv=identity`);
+    eq(csv.status(), 200, 'the identity CSV under the session');
+  } finally { await ctx.close(); }
+  const { ctx: c2, page: p2 } = await newContext({ viewport: PHONE, locale: 'zh-CN' });
+  try {
+    await signIn(p2, 'reports@example.com');
+    await p2.goto(`${world.base}/console/reports?lang=zh-CN`);
+    await p2.getByRole('heading', { level: 1, name: '报告' }).waitFor();
+    await p2.getByRole('img', { name: /^会员身份构成/ }).waitFor();
+    await audit(p2, 'reports-phone-zh-CN');
+  } finally { await c2.close(); }
+  const { ctx: c3, page: p3 } = await newContext();
+  try {
+    await signIn(p3, ORG);
+    eq((await p3.request.get(`${world.base}/console/reports`)).status(), 403, 'an organizer on the reports page');
+  } finally { await c3.close(); }
 });
 
 test('axe-core: no serious or critical violations on the console pages', async () => {
