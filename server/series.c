@@ -134,6 +134,24 @@ series_render(struct req *r, json_t *view, json_t *result, const char *done)
 	web_page(r, 200, "member_series", ctx);
 }
 
+/*
+ * Forget the cached public reads of the episodes an answer names: their
+ * seats changed, and this server answers its own writes' readers at once
+ * (the routes are ROUTE_PRIVATE, since r->id is a series, not an event;
+ * every other server hears of it from the events' NOTIFY).
+ */
+static void
+series_forget(const json_t *o)
+{
+	const json_t	*e;
+	size_t		 i;
+
+	json_array_foreach(json_object_get(o, "episodes"), i, e)
+		if (json_is_integer(json_object_get(e, "event_id")))
+			cache_forget(json_integer_value(json_object_get(e,
+			    "event_id")));
+}
+
 /* One sign-up in flight: its request and the episodes' secrets. */
 struct signup {
 	struct req	*r;
@@ -201,6 +219,7 @@ signup_done(void *arg, struct db_res *res, enum db_err err)
 		http_error(r, 404, "not_found", "No such member.");
 		goto out;
 	}
+	series_forget(o);
 	signup_links(su, o);
 	if (su->page) {
 		view = json_incref(json_object_get(o, "view"));
@@ -295,6 +314,7 @@ withdraw_done(struct req *r, struct db_res *res)
 		http_error(r, 404, "not_found", "No such member.");
 		return;
 	}
+	series_forget(o);
 	json_object_del(o, "view");
 	http_reply_json(r, 200, o);
 }
@@ -407,6 +427,7 @@ page_withdraw_done(struct req *r, struct db_res *res)
 		http_error(r, 404, "not_found", "No such member.");
 		return;
 	}
+	series_forget(o);
 	view = json_incref(json_object_get(o, "view"));
 	json_object_del(o, "view");
 	series_render(r, view, o, "cancelled");
