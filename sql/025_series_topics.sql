@@ -14,7 +14,8 @@
 CREATE TABLE topics (
 	id		bigserial PRIMARY KEY,
 	chapter_id	bigint NOT NULL REFERENCES chapters ON DELETE CASCADE,
-	title		text NOT NULL CHECK (length(title) BETWEEN 1 AND 200),
+	title		text NOT NULL
+	    CHECK (length(title) BETWEEN 1 AND 200),
 	description	text NOT NULL DEFAULT '',
 	status		text NOT NULL DEFAULT 'open'
 	    CHECK (status IN ('open', 'closed', 'chosen')),

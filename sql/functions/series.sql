@@ -196,9 +196,9 @@ BEGIN
 		t := (p->>'completion_threshold')::integer;
 		n := rc_series_episodes(s.id);
 		IF t IS NOT NULL AND (t < 1 OR t > n) THEN
-			PERFORM rc_fail(400, 'invalid_field', 'completion_threshold: '
-			    '1 to ' || n || ' (the series'' episodes), or null '
-			    'for every episode.');
+			PERFORM rc_fail(400, 'invalid_field',
+			    'completion_threshold: 1 to ' || n || ' (the '
+			    'series'' episodes), or null for every episode.');
 		END IF;
 		UPDATE series SET completion_threshold = t WHERE id = s.id
 		RETURNING * INTO s;
@@ -223,8 +223,10 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 		FROM events e CROSS JOIN me
 		LEFT JOIN LATERAL (SELECT x.status, x.joined_at
 		    FROM registrations x WHERE x.event_id = e.id
-		      AND (x.person_id = me.id OR lower(x.email) = lower(me.email))
-		    ORDER BY x.status = 'cancelled', x.id DESC LIMIT 1) g ON true
+		      AND (x.person_id = me.id
+		        OR lower(x.email) = lower(me.email))
+		    ORDER BY x.status = 'cancelled', x.id DESC
+		    LIMIT 1) g ON true
 		WHERE e.series_id = p_series AND e.status <> 'draft')
 	SELECT jsonb_build_object(
 	    'member', jsonb_build_object('name', me.name, 'email', me.email),
@@ -295,16 +297,16 @@ BEGIN
 	    'consent', jsonb_build_object('sponsors', false, 'fields', '[]'));
 	IF p->>'identity' IS NULL THEN
 		PERFORM rc_fail(400, 'invalid_field', 'identity: your member '
-		    'profile has none yet; send one of enthusiast, professional, '
-		    'decision_maker, partner.');
+		    'profile has none yet; send one of enthusiast, '
+		    'professional, decision_maker, partner.');
 	END IF;
 	FOR e IN SELECT v.id FROM events v
 	    WHERE v.series_id = p_series AND v.status = 'published'
 	      AND v.starts_at > now()
 	    ORDER BY v.starts_at, v.id LOOP
 		IF k >= jsonb_array_length(p_secrets) THEN
-			RAISE EXCEPTION 'series % has more open episodes than the % '
-			    'secrets sent', p_series, k;
+			RAISE EXCEPTION 'series % has more open episodes than '
+			    'the % secrets sent', p_series, k;
 		END IF;
 		items := items || jsonb_build_array(jsonb_build_object(
 		    'event', e.id, 'p', p, 'hash', p_secrets->k->>'hash',
@@ -438,7 +440,8 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object('id', t.id, 'chapter', c.slug,
 	    'title', t.title, 'description', t.description,
 	    'status', t.status, 'created_at', t.created_at,
-	    'votes', (SELECT count(*) FROM topic_votes v WHERE v.topic_id = t.id))
+	    'votes', (SELECT count(*) FROM topic_votes v
+	        WHERE v.topic_id = t.id))
 	FROM chapters c WHERE c.id = t.chapter_id
 $$;
 
@@ -551,8 +554,8 @@ BEGIN
 			UPDATE topics SET status = p_status, updated_at = now()
 			WHERE id = p_topic RETURNING * INTO t;
 		EXCEPTION WHEN unique_violation THEN
-			PERFORM rc_fail(409, 'topic_exists', 'The chapter already '
-			    'has an open topic of that title.');
+			PERFORM rc_fail(409, 'topic_exists', 'The chapter '
+			    'already has an open topic of that title.');
 		END;
 		INSERT INTO audit_log (actor, action, detail)
 		VALUES (p_actor, 'topic.status', jsonb_build_object('topic',
