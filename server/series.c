@@ -402,7 +402,7 @@ page_done(struct req *r, struct db_res *res)
 	json_t	*view = db_json(res);
 
 	if (view == NULL) {
-		http_error(r, 404, "not_found", "No such series.");
+		http_error(r, 404, "not_found", "No such member or series.");
 		return;
 	}
 	series_render(r, view, NULL, NULL);
