@@ -47,7 +47,7 @@ SERVER_SRCS += server/report.c server/svg.c
 
 # The community: series votes and episode attendance
 # (series)
-SERVER_SRCS +=
+SERVER_SRCS += server/series.c server/topic.c
 
 # The community: recognition.c: contributions, points, benefits, titles
 # (recognition)

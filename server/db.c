@@ -358,6 +358,37 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	 * NightTalk series: series sign-up, episode attendance, topic votes
 	 * (series)
 	 */
+	[SQL_SERIES_SIGNUP] = { "series_signup",
+	    "SELECT rc_series_signup(decode($1, 'hex'), $2::bigint, $3::jsonb, "
+	    "$4::jsonb)::text", 4 },
+	[SQL_SERIES_WITHDRAW] = { "series_withdraw",
+	    "SELECT rc_series_withdraw(decode($1, 'hex'), $2::bigint)::text", 2 },
+	[SQL_SERIES_MEMBER] = { "series_member",
+	    "SELECT rc_series_member(decode($1, 'hex'), $2::bigint)::text", 2 },
+	[SQL_SERIES_UPDATE] = { "series_update",
+	    "SELECT rc_series_update($1::bigint, $2::jsonb, $3::bigint[], "
+	    "$4)::text", 4 },
+	[SQL_SERIES_REPORT] = { "series_report",
+	    "SELECT rc_series_report($1::bigint, $2::bigint[], $3::bigint[], "
+	    "$4)::text", 4 },
+	[SQL_SERIES_CONSOLE] = { "series_console",
+	    "SELECT rc_console_series($1::bigint, $2::bigint[], "
+	    "$3::bigint[])::text", 3 },
+	[SQL_TOPIC_PROPOSE] = { "topic_propose",
+	    "SELECT rc_topic_propose($1::jsonb, $2::bigint[], $3)::text", 3 },
+	[SQL_TOPIC_LIST] = { "topic_list",
+	    "SELECT rc_topic_list($1)::text", 1 },
+	[SQL_TOPIC_STATUS] = { "topic_status",
+	    "SELECT rc_topic_status($1::bigint, $2, $3::bigint[], $4)::text",
+	    4 },
+	[SQL_VOTE] = { "vote",
+	    "SELECT rc_vote(decode($1, 'hex'), $2::bigint)::text", 2 },
+	[SQL_UNVOTE] = { "unvote",
+	    "SELECT rc_unvote(decode($1, 'hex'), $2::bigint)::text", 2 },
+	[SQL_MEMBER_TOPICS] = { "member_topics",
+	    "SELECT rc_member_topics(decode($1, 'hex'))::text", 1 },
+	[SQL_CONSOLE_TOPICS] = { "console_topics",
+	    "SELECT rc_console_topics($1::bigint[], $2::bigint[])::text", 2 },
 	/*
 	 * contributions, the points ledger, benefits, titles
 	 * (recognition)

@@ -59,6 +59,7 @@ static const struct vfield series_fields[] = {
 	{ "capacity", V_INT, 0, 1, 0, EVENT_MAXCAPACITY, NULL },
 	{ "waitlist", V_BOOL, 0, 0, 0, 0, NULL },
 	{ "members_only", V_BOOL, 0, 0, 0, 0, NULL },
+	{ "completion_threshold", V_INT, 0, 1, 1, SERIES_MAXEPISODES, NULL },
 };
 
 #define NFIELDS(a)	((int)(sizeof(a) / sizeof((a)[0])))

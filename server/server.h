@@ -199,6 +199,19 @@ enum sql_id {
 	 * NightTalk series: series sign-up, episode attendance, topic votes
 	 * (series)
 	 */
+	SQL_SERIES_SIGNUP,
+	SQL_SERIES_WITHDRAW,
+	SQL_SERIES_MEMBER,
+	SQL_SERIES_UPDATE,
+	SQL_SERIES_REPORT,
+	SQL_SERIES_CONSOLE,
+	SQL_TOPIC_PROPOSE,
+	SQL_TOPIC_LIST,
+	SQL_TOPIC_STATUS,
+	SQL_VOTE,
+	SQL_UNVOTE,
+	SQL_MEMBER_TOPICS,
+	SQL_CONSOLE_TOPICS,
 	/*
 	 * contributions, the points ledger, benefits, titles
 	 * (recognition)
@@ -528,7 +541,7 @@ const char *router_pattern(int);
 int	 router_start(struct event_base *, const char *);
 
 /* metrics.c */
-#define METRICS_MAXROUTES	256
+#define METRICS_MAXROUTES	256	/* routes in the table, for every part */
 int	 metrics_routes(const char *const *, int);
 void	 metrics_observe(int, int, double);
 void	 metrics_render(struct evbuffer *);
@@ -1097,6 +1110,33 @@ char	*svg_string(struct evbuffer *);
  * The community: series votes and episode attendance
  * (series)
  */
+/* series.c: series sign-up, the series report, the member's series page */
+int	 series_scope_pg(struct req *, char **);
+int	 series_chapters_pg(struct req *, char **);
+void	 series_signup(struct req *);
+void	 series_withdraw(struct req *);
+void	 series_member_get(struct req *);
+void	 series_update(struct req *);
+void	 series_report(struct req *);
+void	 series_page(struct req *);
+void	 series_page_post(struct req *);
+void	 series_console(struct req *);
+/* topic.c: topics for a chapter's next series, members' votes */
+#define TOPIC_MAXSLUG		63	/* bytes of a chapter's slug */
+#define TOPIC_MAXDESC		2000	/* bytes of a topic's description */
+/* Who proposes topics and decides them (each within its chapters). */
+#define ACCESS_TOPICS		(ACCESS_ADMIN | ACCESS_COMMITTEE | \
+				 ACCESS_LEADER | ACCESS_TRACK_OWNER)
+void	 topic_propose(struct req *);
+void	 topic_list(struct req *);
+void	 topic_update(struct req *);
+void	 vote_cast(struct req *);
+void	 vote_withdraw(struct req *);
+void	 topic_member_page(struct req *);
+void	 topic_member_post(struct req *);
+void	 topic_console(struct req *);
+void	 topic_console_propose(struct req *);
+void	 topic_console_status(struct req *);
 
 /*
  * The community: recognition.c: contributions, points, benefits, titles

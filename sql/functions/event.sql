@@ -278,12 +278,19 @@ BEGIN
 		PERFORM rc_fail(400, 'invalid_field', 'timezone: "' || tz ||
 		    '" is not an IANA time zone such as Asia/Shanghai.');
 	END IF;
+	-- Completion (certificates): at least this many episodes joined;
+	-- NULL is every episode.
+	IF (p->>'completion_threshold')::integer NOT BETWEEN 1 AND n THEN
+		PERFORM rc_fail(400, 'invalid_field', 'completion_threshold: 1 '
+		    'to ' || n || ' (the episodes), or null for every episode.');
+	END IF;
 	first := (p->>'starts_on')::date;
 	first := first + ((11 - extract(isodow FROM first)::integer) % 7);
 	INSERT INTO series (title, description, chapter, track_owner, timezone,
-	    created_by)
+	    created_by, completion_threshold)
 	VALUES (p->>'title', coalesce(p->>'description', ''), p->>'chapter',
-	    p->>'track_owner', tz, p_actor)
+	    p->>'track_owner', tz, p_actor,
+	    (p->>'completion_threshold')::integer)
 	RETURNING id, chapter_id INTO sid, cid;
 	PERFORM rc_chapter_in_scope(p_actor, cid);
 	FOR k IN 1..n LOOP
@@ -312,7 +319,9 @@ BEGIN
 	    'events', to_jsonb(ids)));
 	RETURN jsonb_build_object('id', sid, 'title', p->>'title',
 	    'chapter', p->>'chapter', 'track_owner', p->>'track_owner',
-	    'timezone', tz, 'events', out);
+	    'timezone', tz,
+	    'completion_threshold', (p->>'completion_threshold')::integer,
+	    'events', out);
 END $$;
 
 -- Counts per status, for organizers.

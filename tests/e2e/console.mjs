@@ -784,6 +784,68 @@ test('reports: charts drawn as SVG with a table beside each, both languages, lap
     await signIn(p3, ORG);
     eq((await p3.request.get(`${world.base}/console/reports`)).status(), 403, 'an organizer on the reports page');
   } finally { await c3.close(); }
+function psql(sql) {
+  return run('psql', ['-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-d', world.conninfo, '-c', sql]);
+}
+
+test('NightTalk topics and a series report: rank, close, propose, who attended; both languages', async () => {
+  const slug = `e2e-ai-${Date.now()}`;
+  psql(`INSERT INTO chapters (slug, name, name_zh, kind, topic, status) VALUES ('${slug}', 'AI Builders', 'AI 开发者', 'topic', 'ai', 'active')`);
+  const start = new Date(Date.now() + 20 * 86400000).toISOString().slice(0, 10);
+  const title = 'NightTalk: AI Builders';
+  const s = await api('POST', '/api/v1/series', { title, chapter: slug, track_owner: 'Wang Fang',
+    starts_on: start, episodes: 4, online_url: 'https://live.example.com/ai', completion_threshold: 2 }, world.admin, 201);
+  for (const e of s.events) await api('PATCH', `/api/v1/events/${e.id}`, { status: 'published' }, world.admin, 200);
+  const secret = crypto.randomBytes(32).toString('base64url');
+  const key = crypto.createHash('sha256').update(secret).digest('hex');
+  psql(`WITH p AS (INSERT INTO persons (email, name, identity) VALUES ('zhao.lei.${Date.now()}@example.com', 'Zhao Lei', 'professional') RETURNING id) ` +
+    `INSERT INTO members (person_id, key_hash) SELECT id, decode('${key}', 'hex') FROM p`);
+  await api('POST', `/api/v1/member/${secret}/series/${s.id}`, {}, null, 201);
+  const rag = await api('POST', '/api/v1/topics', { chapter: slug, title: 'RAG that cites its sources' }, world.admin, 201);
+  await api('POST', '/api/v1/topics', { chapter: slug, title: 'Agents and their tools' }, world.admin, 201);
+  await api('POST', `/api/v1/member/${secret}/votes`, { topic: rag.id }, null, 201);
+  const link = accountAdd('topics-admin@example.com', 'admin');
+  const { ctx, page } = await newContext();
+  try {
+    await setPassword(page, link);
+    await page.getByRole('link', { name: 'NightTalk topics' }).click();
+    await page.getByRole('heading', { level: 1, name: 'NightTalk topics and series' }).waitFor();
+    const first = page.locator(`tr[data-topic="${rag.id}"]`);
+    eq(await first.locator('td').first().innerText(), '1', 'the voted topic\'s rank');
+    eq(await first.locator('[data-count="votes"]').innerText(), '1', 'its votes');
+    await audit(page, 'topics-en');
+    await page.getByLabel(`Status: ${rag.title}`).selectOption('chosen');
+    await Promise.all([page.waitForURL(/done=status$/), page.getByRole('button', { name: `Change ${rag.title}` }).click()]);
+    await page.getByRole('status').filter({ hasText: 'The topic\'s status is changed.' }).waitFor();
+    eq(await page.locator(`tr[data-topic="${rag.id}"] td[data-status]`).innerText(), 'Chosen', 'the chosen topic');
+    await page.getByLabel('Topic', { exact: true }).fill('');
+    await page.getByLabel('Topic', { exact: true }).fill('Evaluating LLM apps');
+    await Promise.all([page.waitForURL(/done=proposed$/), page.getByRole('button', { name: 'Propose', exact: true }).click()]);
+    await page.getByRole('cell', { name: 'Evaluating LLM apps', exact: true }).waitFor();
+    await audit(page, 'topics-changed-en');
+    await page.getByRole('link', { name: title }).click();
+    await page.getByRole('heading', { level: 1, name: `Series report: ${title}` }).waitFor();
+    await page.getByRole('cell', { name: 'Zhao Lei', exact: true }).waitFor();
+    eq(await page.locator('dd[data-count="people"]').innerText(), '1', 'people in the report');
+    await audit(page, 'series-report-en');
+    await page.goto(`${world.base}/console/series/${s.id}?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: `系列报告: ${title}` }).waitFor();
+    await audit(page, 'series-report-zh-CN');
+    await page.goto(`${world.base}/console/topics?lang=zh-CN`);
+    await page.getByRole('heading', { level: 1, name: 'NightTalk 话题与系列' }).waitFor();
+    await audit(page, 'topics-zh-CN');
+  } finally { await ctx.close(); }
+  // An organizer sees the public ranking, without the forms.
+  const { ctx: c2, page: p2 } = await newContext({ viewport: PHONE });
+  try {
+    // Its own organizer: ORG's sign-ins are counted by the rate limit.
+    await setPassword(p2, accountAdd('topics-org@example.com', 'organizer', [world.events.main.id]));
+    await p2.goto(`${world.base}/console/topics?lang=en`);
+    await p2.getByRole('cell', { name: 'Evaluating LLM apps', exact: true }).waitFor();
+    eq(await p2.getByRole('button', { name: /^Change/ }).count(), 0, 'status buttons for an organizer');
+    eq((await p2.request.get(`${world.base}/console/series/${s.id}`)).status(), 403, 'a series outside the organizer\'s scope');
+    await audit(p2, 'topics-organizer-phone-en');
+  } finally { await c2.close(); }
 });
 
 test('axe-core: no serious or critical violations on the console pages', async () => {

@@ -20,6 +20,7 @@
 // exit status is non-zero when anything failed.
 
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -823,6 +824,60 @@ test('members: join, confirm from the mailed link, the member page in both langu
     await zh.page.goto(`${world.base}/join`);
     await audit(zh.page, 'join-zh-CN');
   } finally { await zh.ctx.close(); }
+// A member made straight in the database (the members part makes the
+// real join flow): the secret opens /member/{secret}/...
+function makeMember(name, identity) {
+  const secret = crypto.randomBytes(32).toString('base64url');
+  const key = crypto.createHash('sha256').update(secret).digest('hex');
+  const email = `${name.toLowerCase().replace(/\W+/g, '.')}.${Date.now()}@example.com`;
+  run('psql', ['-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-d', world.conninfo, '-c',
+    `WITH p AS (INSERT INTO persons (email, name, identity) VALUES ('${email}', '${name}', ` +
+    `${identity ? `'${identity}'` : 'NULL'}) RETURNING id) INSERT INTO members (person_id, key_hash) ` +
+    `SELECT id, decode('${key}', 'hex') FROM p`]);
+  return secret;
+}
+
+test('member pages: a whole NightTalk series in one click, topic votes (en, zh-CN)', async () => {
+  const slug = `e2e-topic-${Date.now()}`;
+  run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', world.conninfo, '-c',
+    `INSERT INTO chapters (slug, name, name_zh, kind, topic, status) VALUES ('${slug}', 'Cloud Native', '云原生', 'topic', 'cloud', 'active')`]);
+  const start = new Date(Date.now() + 20 * 86400000).toISOString().slice(0, 10);
+  const s = await expectApi('POST', '/api/v1/series', { title: 'NightTalk: Cloud Native', chapter: slug,
+    track_owner: 'Li Wei', starts_on: start, episodes: 4, online_url: 'https://live.example.com/cn',
+    completion_threshold: 3 }, world.admin, 201);
+  for (const e of s.events) await expectApi('PATCH', `/api/v1/events/${e.id}`, { status: 'published' }, world.admin, 200);
+  const topic = await expectApi('POST', '/api/v1/topics', { chapter: slug, title: 'Service mesh without sidecars',
+    description: 'Ambient mode in practice.' }, world.admin, 201);
+  await expectApi('POST', '/api/v1/topics', { chapter: slug, title: 'eBPF for observability' }, world.admin, 201);
+  const secret = makeMember('Chen Jing', null);
+  const { ctx, page } = await newContext();
+  try {
+    await page.goto(`${world.base}/member/${secret}/series/${s.id}?lang=en`);
+    await page.getByRole('heading', { level: 1, name: 'NightTalk: Cloud Native' }).waitFor();
+    await audit(page, 'member-series-en');
+    await page.getByRole('radio', { name: 'Professional developer' }).check();
+    await page.getByRole('button', { name: 'Register for every episode' }).click();
+    await page.getByRole('status').filter({ hasText: 'You are registered for the series.' }).waitFor();
+    eq(await page.getByRole('link', { name: /^Join the NightTalk/ }).count(), 4, 'join links shown once, one per episode');
+    await audit(page, 'member-series-registered-en');
+    await page.goto(`${world.base}/member/${secret}/series/${s.id}?lang=zh-CN`);
+    await page.getByRole('heading', { level: 2, name: '取消尚未开始的期次' }).waitFor();
+    eq(await page.getByRole('button', { name: '报名全部期次' }).count(), 0, 'no sign-up button once registered');
+    await audit(page, 'member-series-zh-CN');
+    await page.goto(`${world.base}/member/${secret}/topics?lang=en`);
+    await page.getByRole('heading', { level: 1, name: 'Vote on the next NightTalk topics' }).waitFor();
+    await audit(page, 'member-topics-en');
+    await page.getByRole('button', { name: `Vote ${topic.title}` }).click();
+    await page.getByRole('status').filter({ hasText: 'your vote is counted' }).waitFor();
+    await page.getByRole('button', { name: `Take my vote back ${topic.title}` }).waitFor();
+    await audit(page, 'member-topics-voted-en');
+    const ranking = await expectApi('GET', `/api/v1/topics?chapter=${slug}`, undefined, null, 200);
+    eq(ranking.chapter.topics[0].title, topic.title, 'the voted topic ranks first');
+    eq(ranking.chapter.topics[0].votes, 1, 'its votes');
+    await page.goto(`${world.base}/member/${secret}/topics?lang=zh-CN`);
+    await page.getByRole('heading', { level: 2, name: /云原生/ }).waitFor();
+    await audit(page, 'member-topics-zh-CN');
+  } finally { await ctx.close(); }
 });
 
 test('pages work under their own Content-Security-Policy (no bypass)', async () => {
