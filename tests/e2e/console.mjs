@@ -651,6 +651,9 @@ test('recognition: record and review contributions, benefits and redemptions, le
     await audit(page, 'leaderboard-en');
     await page.goto(`${world.base}/console/leaderboard?year=${year}&lang=zh-CN`);
     await audit(page, 'leaderboard-zh-CN');
+  } finally { await ctx.close(); }
+});
+
 // Volunteers and certificates (docs/certificates.md): the nav link, the
 // volunteers page of an event (approve, attended, issue), the
 // certificates page (list, PDF, revoke), in both languages.
@@ -697,6 +700,8 @@ test('volunteers and certificates: approve, record, issue, download, revoke; bot
     const other = await page.goto(`${world.base}/console/events/${world.events.other.id}/volunteers`);
     eq(other.status(), 403, 'another event\'s volunteers page');
   } finally { await ctx.close(); }
+});
+
 test('chapters (committee): create one, add a leader whose editor then offers only it; both languages', async () => {
   const { ctx, page } = await newContext();
   try {
@@ -744,6 +749,8 @@ test('chapters (committee): create one, add a leader whose editor then offers on
     eq(JSON.stringify(offered), JSON.stringify(['shenzhen']), 'the chapters a leader is offered');
     await audit(p2, 'editor-new-meetup-leader-en');
   } finally { await c2.close(); }
+});
+
 test('reports: charts drawn as SVG with a table beside each, both languages, laptop and phone', async () => {
   // A few members of known identities, so the bars have lengths.
   run('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', world.conninfo, '-c',
@@ -784,6 +791,8 @@ test('reports: charts drawn as SVG with a table beside each, both languages, lap
     await signIn(p3, ORG);
     eq((await p3.request.get(`${world.base}/console/reports`)).status(), 403, 'an organizer on the reports page');
   } finally { await c3.close(); }
+});
+
 function psql(sql) {
   return run('psql', ['-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-d', world.conninfo, '-c', sql]);
 }

@@ -748,6 +748,8 @@ test('volunteer sign-up from the event page; a certificate\'s verify page, valid
     await page.getByText('No certificate has this code.', { exact: false }).waitFor();
     await audit(page, 'verify-unknown-en');
   } finally { await ctx.close(); }
+});
+
 // The link a message to addr carries (the sendmail spool), quoted-printable
 // soft breaks undone.
 async function mailedLink(addr, re, n = 1) {
@@ -824,6 +826,8 @@ test('members: join, confirm from the mailed link, the member page in both langu
     await zh.page.goto(`${world.base}/join`);
     await audit(zh.page, 'join-zh-CN');
   } finally { await zh.ctx.close(); }
+});
+
 // A member made straight in the database (the members part makes the
 // real join flow): the secret opens /member/{secret}/...
 function makeMember(name, identity) {
