@@ -9,7 +9,11 @@
  * again, as typed, with the sentence next to its field.
  *
  * Times on the form are local to the event's zone ("2026-12-10T14:00",
- * what <input type=datetime-local> sends); the database converts them.
+ * what <input type=datetime-local> sends); the database converts them. A
+ * draft may leave them blank, as its venue and capacity, while it is
+ * planned. The status buttons are those the account may use now: submit
+ * a draft to the committee, publish when approval allows
+ * (docs/approval.md), withdraw a proposal, finish, cancel.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +62,48 @@ form_error(struct req *r, const char *field, const char *msg)
 }
 
 /*
+ * The status buttons the account may use on this event now, and where a
+ * proposal stands (the committee's comment after a rejection).
+ */
+static void
+editor_actions(struct req *r, json_t *ctx, const json_t *ev)
+{
+	const char	*st = fv(ev, "status");
+	const json_t	*prop = json_object_get(ev, "proposal");
+	int		 waits, direct, open;
+
+	waits = approval_waits(&r->auth, json_is_true(json_object_get(ev,
+	    "committee_live")));
+	direct = strcmp(approval_of(&r->auth), "direct") == 0;
+	open = strcmp(st, "cancelled") != 0 && strcmp(st, "finished") != 0;
+	if (strcmp(st, "draft") == 0) {
+		json_object_set_new(ctx, "can_submit", json_true());
+		if (!waits)
+			json_object_set_new(ctx, "can_publish", json_true());
+		else
+			json_object_set_new(ctx, "needs_approval", json_true());
+	} else if (strcmp(st, "proposed") == 0) {
+		json_object_set_new(ctx, "awaiting", json_true());
+		json_object_set_new(ctx, "can_withdraw", json_true());
+		if (!waits)
+			json_object_set_new(ctx, "can_publish", json_true());
+		if (direct)
+			json_object_set_new(ctx, "can_decide", json_true());
+	} else if (strcmp(st, "approved") == 0) {
+		json_object_set_new(ctx, "can_publish", json_true());
+		json_object_set_new(ctx, "can_withdraw", json_true());
+	} else if (strcmp(st, "published") == 0)
+		json_object_set_new(ctx, "can_finish", json_true());
+	if (open)
+		json_object_set_new(ctx, "can_cancel", json_true());
+	if (json_is_object(prop) && strcmp(st, "draft") == 0 &&
+	    strcmp(fv(prop, "decision"), "rejected") == 0)
+		json_object_set_new(ctx, "rejected", json_deep_copy(prop));
+	if (json_is_object(prop) && strcmp(st, "approved") == 0)
+		json_object_set_new(ctx, "approved", json_deep_copy(prop));
+}
+
+/*
  * Draw the editor. f holds the form's values under the form's names;
  * kind and id (0: new) say which form; ev, for an edit, the event.
  */
@@ -85,6 +131,10 @@ editor_page(struct req *r, const char *kind, int64_t id, json_t *f,
 		json_object_set_new(ctx, "event", json_deep_copy(ev));
 		snprintf(key, sizeof(key), "status_is_%s", st ? st : "draft");
 		json_object_set_new(ctx, key, json_true());
+		snprintf(key, sizeof(key), "ap_status_%s", st ? st : "draft");
+		json_object_set(ctx, "status_text", json_object_get(web_catalog(
+		    req_lang(r)), key));
+		editor_actions(r, ctx, ev);
 	}
 	snprintf(key, sizeof(key), "format_%s", fv(f, "format"));
 	json_object_set_new(f, key, json_true());
@@ -298,8 +348,7 @@ form_to_event(struct req *r, const char *kind, int create)
 {
 	static const char *const text[] = { "title", "description",
 	    "chapter", "venue", "online_url", "timezone" };
-	static const char *const required[] = { "title", "chapter",
-	    "starts_local", "ends_local" };
+	static const char *const required[] = { "title", "chapter" };
 	const json_t	*f = r->body;
 	json_t		*b = json_object(), *check, *sessions, *s;
 	char		 key[128], field[64], msg[256];
@@ -346,6 +395,12 @@ form_to_event(struct req *r, const char *kind, int create)
 	for (i = 0; i < 2; i++) {
 		const char *k = i == 0 ? "starts_local" : "ends_local";
 
+		/* A draft without its date yet; an edit clears it. */
+		if (*fv(f, k) == '\0') {
+			if (!create)
+				json_object_set_new(b, k, json_string(""));
+			continue;
+		}
 		if (!local_ok(fv(f, k))) {
 			snprintf(msg, sizeof(msg), "%s: a date and time such "
 			    "as 2026-12-03T19:30.", k);
@@ -537,7 +592,9 @@ edit_done(struct req *r, struct db_res *res)
 		http_error(r, 404, "not_found", "No such event.");
 		return;
 	}
-	if (r->errmsg[0] != '\0')
+	/* A refused edit keeps the form as typed; a refused status button
+	 * (its form has no kind) shows the event as it is. */
+	if (r->errmsg[0] != '\0' && json_object_get(r->body, "kind") != NULL)
 		f = json_deep_copy(r->body);
 	else
 		f = form_from_event(ev, 1);
@@ -547,6 +604,13 @@ edit_done(struct req *r, struct db_res *res)
 		char	 key[32];
 
 		snprintf(key, sizeof(key), "c_ev_done_%s", done);
+		json_object_set(f, "notice", json_object_get(web_catalog(
+		    req_lang(r)), key));
+	} else if (done != NULL && r->errmsg[0] == '\0' && one_of(done,
+	    (const char *const[]){ "proposed", "draft", NULL })) {
+		char	 key[32];
+
+		snprintf(key, sizeof(key), "ap_ev_done_%s", done);
 		json_object_set(f, "notice", json_object_get(web_catalog(
 		    req_lang(r)), key));
 	}
@@ -613,26 +677,38 @@ status_done(struct req *r, struct db_res *res)
 	web_redirect(r, path);
 }
 
-/* POST /console/events/{id}/status {csrf, status}: publish, cancel, finish. */
+/*
+ * POST /console/events/{id}/status {csrf, status}: submit to the
+ * committee (proposed), publish, withdraw a proposal (draft), cancel,
+ * finish. A refusal (approval_required, a missing venue) is shown on the
+ * editor.
+ */
 void
 editor_status(struct req *r)
 {
-	static const char *const moves[] = { "published", "cancelled",
-	    "finished", NULL };
+	static const char *const moves[] = { "proposed", "published",
+	    "draft", "cancelled", "finished", NULL };
 	const char	*st = fv(r->body, "status");
-	const char	*vals[3];
+	const char	*vals[4];
 	char		 body[64];
 
 	if (!web_csrf_ok(r) || !session_origin_ok(r))
 		return;
 	if (!one_of(st, moves)) {
-		http_error(r, 400, "invalid_field", "status: one of "
-		    "published, cancelled, finished.");
+		http_error(r, 400, "invalid_field", "status: one of proposed, "
+		    "published, draft, cancelled, finished.");
+		return;
+	}
+	r->failed = form_refused;
+	vals[0] = r->params[0];
+	if (strcmp(st, "proposed") == 0) {
+		vals[1] = r->auth.jti;
+		req_query(r, SQL_AP_PROPOSE, vals, 2, status_done);
 		return;
 	}
 	snprintf(body, sizeof(body), "{\"status\":\"%s\"}", st);
-	vals[0] = r->params[0];
 	vals[1] = body;
 	vals[2] = r->auth.jti;
-	req_query(r, SQL_EVENT_UPDATE, vals, 3, status_done);
+	vals[3] = approval_of(&r->auth);
+	req_query(r, SQL_EVENT_UPDATE, vals, 4, status_done);
 }
