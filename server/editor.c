@@ -115,7 +115,7 @@ editor_page(struct req *r, const char *kind, int64_t id, json_t *f,
 	const char	*st = json_string_value(json_object_get(ev,
 	    "status"));
 	char		 key[128];
-	int		 i;
+	int		 i, status;
 
 	if ((ctx = console_ctx(r, id ? "c_edit_title" : "c_new_title")) ==
 	    NULL) {
@@ -161,8 +161,12 @@ editor_page(struct req *r, const char *kind, int64_t id, json_t *f,
 		    "any", 1, r->errfield, r->errmsg));
 	}
 	json_object_set_new(ctx, "f", f);
-	web_page_csp(r, r->errmsg[0] != '\0' ? 400 : 200, "console_event",
-	    ctx, WEB_CSP_SCRIPT);
+	status = r->errmsg[0] == '\0' ? 200 : 400;
+	if (r->errmsg[0] != '\0' && json_is_integer(json_object_get(r->body,
+	    "_status")))
+		status = (int)json_integer_value(json_object_get(r->body,
+		    "_status"));
+	web_page_csp(r, status, "console_event", ctx, WEB_CSP_SCRIPT);
 }
 
 /* A new form of a kind: the kind's defaults. */
@@ -505,6 +509,11 @@ form_refused(struct req *r, struct db_res *res)
 	size_t		 n = strcspn(d ? d : "", ":");
 
 	form_error(r, "form", d ? d : "refused");
+	/* The page answers with the refusal's status (RCnnn): 409 for a
+	 * move the event's state forbids, 400 for a field. */
+	if (db_sqlstate(res) != NULL && strlen(db_sqlstate(res)) == 5)
+		json_object_set_new(r->body, "_status", json_integer(atoi(
+		    db_sqlstate(res) + 2)));
 	if (d != NULL && d[n] == ':' && n < sizeof(r->errfield)) {
 		snprintf(r->errfield, sizeof(r->errfield), "%.*s", (int)n, d);
 		if (strcmp(r->errfield, "starts_at") == 0)
