@@ -275,6 +275,7 @@ apply_check(const json_t *b, char *field, size_t fieldsz, char *msg,
 			return -1;
 		}
 	if ((nc = json_object_get(b, "new_chapter")) != NULL) {
+		m[0] = '\0';
 		if (validate_object(nc, new_chapter_fields,
 		    NFIELDS(new_chapter_fields), f, sizeof(f), m,
 		    sizeof(m)) == -1 || !one_line(json_string_value(
