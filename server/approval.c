@@ -6,8 +6,8 @@
  *
  * The rules live in sql/functions/approval.sql, one statement a request;
  * this file checks the input, says how approval applies to the caller
- * (approval_of: admin and committee need nobody's, everyone else is
- * under the deployment's switch, config.c) and renders the pages. Who may
+ * (config_approval_for: admin and committee need nobody's, everyone
+ * else is under the deployment's switch) and renders the pages. Who may
  * call what is the route table's: submitting is staff in scope, deciding
  * and reading applications is the committee and admin.
  *
@@ -72,35 +72,6 @@ static const struct vfield app_decide_fields[] = {
 	{ "role", V_ENUM, 0, 1, 0, 0, leader_roles },
 	{ "slug", V_STRING, 0, 1, 0, APPLY_MAXSLUG, NULL },
 };
-
-/*
- * How approval applies to the caller, for the statements that publish or
- * propose: "direct" for admin and committee, who may publish without
- * anyone's approval; else the deployment's switch.
- */
-const char *
-approval_of(const struct auth *a)
-{
-	if (a->roles & (ACCESS_ADMIN | ACCESS_COMMITTEE))
-		return "direct";
-	return config_approval();
-}
-
-/*
- * Whether publishing a draft waits for the committee for this caller,
- * given whether a committee member is live (the event's staff JSON says).
- */
-int
-approval_waits(const struct auth *a, int committee_live)
-{
-	const char	*m = approval_of(a);
-
-	if (strcmp(m, "direct") == 0 || strcmp(m, "off") == 0)
-		return 0;
-	if (strcmp(m, "required") == 0)
-		return 1;
-	return committee_live;
-}
 
 /* Whether s is one line of text (names, slugs). */
 static int
@@ -191,6 +162,7 @@ sponsorship_create(struct req *r)
 {
 	const char	*vals[3];
 	json_t		*ev;
+	json_int_t	 id;
 	size_t		 i;
 	char		*text;
 
@@ -201,16 +173,18 @@ sponsorship_create(struct req *r)
 		http_error(r, 400, "invalid_field", "name: one line.");
 		return;
 	}
-	json_array_foreach(json_object_get(r->body, "events"), i, ev)
-		if (!auth_in_scope(&r->auth, json_integer_value(ev))) {
-			http_error(r, 403, "out_of_scope", "Event %lld is not in "
-			    "your scope.", (long long)json_integer_value(ev));
+	json_array_foreach(json_object_get(r->body, "events"), i, ev) {
+		id = json_integer_value(ev);
+		if (!auth_in_scope(&r->auth, id)) {
+			http_error(r, 403, "out_of_scope", "Event %lld is not "
+			    "in your scope.", (long long)id);
 			return;
 		}
+	}
 	if ((text = body_text(r, r->body)) == NULL)
 		return;
 	vals[0] = text;
-	vals[1] = approval_of(&r->auth);
+	vals[1] = config_approval_for(&r->auth);
 	vals[2] = r->auth.jti;
 	req_query(r, SQL_AP_SPONSORSHIP_NEW, vals, 3, sponsorship_created);
 	free(text);
@@ -386,8 +360,8 @@ application_note(struct req *r)
 static void
 application_decide_run(struct req *r, const json_t *body, req_done_fn done)
 {
-	char		 secret[48], hash[SECRET_HEX], sealed[SECRET_SEALED_HEX];
-	char		 secs[16], *text;
+	char		 secret[48], hash[SECRET_HEX];
+	char		 sealed[SECRET_SEALED_HEX], secs[16], *text;
 	const char	*vals[6];
 
 	if ((text = body_text(r, body)) == NULL)
@@ -434,7 +408,8 @@ page_render(struct req *r, const char *tmpl, const char *title,
 	int	 status = 200;
 
 	if (r->errmsg[0] != '\0')
-		status = json_is_integer(st) ? (int)json_integer_value(st) : 400;
+		status = json_is_integer(st) ? (int)json_integer_value(st) :
+		    400;
 
 	if (ctx == NULL) {
 		json_decref(data);

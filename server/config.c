@@ -818,3 +818,32 @@ config_approval(void)
 {
 	return approval_mode;
 }
+
+/*
+ * How approval applies to a caller, for the statements that publish or
+ * propose (sql/functions/approval.sql): "direct" for admin and committee,
+ * who may publish without anyone's approval; else the switch.
+ */
+const char *
+config_approval_for(const struct auth *a)
+{
+	if (a->roles & (ACCESS_ADMIN | ACCESS_COMMITTEE))
+		return "direct";
+	return approval_mode;
+}
+
+/*
+ * Whether publishing a draft waits for the committee for this caller,
+ * given whether a committee member is live (the event's staff JSON says).
+ */
+int
+config_approval_waits(const struct auth *a, int committee_live)
+{
+	const char	*m = config_approval_for(a);
+
+	if (strcmp(m, "direct") == 0 || strcmp(m, "off") == 0)
+		return 0;
+	if (strcmp(m, "required") == 0)
+		return 1;
+	return committee_live;
+}

@@ -502,7 +502,8 @@ form_sponsor_name(struct req *r)
 	const char	*b = json_string_value(json_object_get(r->body,
 	    "benefits"));
 	char		 field[64], msg[256];
-	json_t		*o = json_pack("{s:s?, s:s?}", "name", v, "benefits", b);
+	json_t		*o = json_pack("{s:s?, s:s?}", "name", v, "benefits",
+	    b);
 
 	if (lead_sponsor_check(o, field, sizeof(field), msg, sizeof(msg)) ==
 	    -1) {
@@ -544,7 +545,7 @@ console_sponsor_add(struct req *r)
 		return;
 	vals[0] = r->params[0];
 	vals[2] = json_string_value(json_object_get(r->body, "benefits"));
-	vals[3] = approval_of(&r->auth);
+	vals[3] = config_approval_for(&r->auth);
 	vals[4] = r->auth.jti;
 	req_query(r, SQL_SPONSOR_CREATE, vals, 5, sponsor_changed);
 }

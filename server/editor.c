@@ -72,9 +72,9 @@ editor_actions(struct req *r, json_t *ctx, const json_t *ev)
 	const json_t	*prop = json_object_get(ev, "proposal");
 	int		 waits, direct, open;
 
-	waits = approval_waits(&r->auth, json_is_true(json_object_get(ev,
+	waits = config_approval_waits(&r->auth, json_is_true(json_object_get(ev,
 	    "committee_live")));
-	direct = strcmp(approval_of(&r->auth), "direct") == 0;
+	direct = strcmp(config_approval_for(&r->auth), "direct") == 0;
 	open = strcmp(st, "cancelled") != 0 && strcmp(st, "finished") != 0;
 	if (strcmp(st, "draft") == 0) {
 		json_object_set_new(ctx, "can_submit", json_true());
@@ -718,6 +718,6 @@ editor_status(struct req *r)
 	snprintf(body, sizeof(body), "{\"status\":\"%s\"}", st);
 	vals[1] = body;
 	vals[2] = r->auth.jti;
-	vals[3] = approval_of(&r->auth);
+	vals[3] = config_approval_for(&r->auth);
 	req_query(r, SQL_EVENT_UPDATE, vals, 4, status_done);
 }

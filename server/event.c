@@ -227,7 +227,7 @@ event_update(struct req *r)
 	vals[0] = r->params[0];
 	vals[1] = body;
 	vals[2] = r->auth.jti;
-	vals[3] = approval_of(&r->auth);
+	vals[3] = config_approval_for(&r->auth);
 	req_query(r, SQL_EVENT_UPDATE, vals, 4, http_reply_row);
 	free(body);
 }

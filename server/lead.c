@@ -41,7 +41,7 @@ sponsor_create(struct req *r)
 	vals[0] = r->params[0];
 	vals[1] = json_string_value(json_object_get(r->body, "name"));
 	vals[2] = json_string_value(json_object_get(r->body, "benefits"));
-	vals[3] = approval_of(&r->auth);
+	vals[3] = config_approval_for(&r->auth);
 	vals[4] = r->auth.jti;
 	req_query(r, SQL_SPONSOR_CREATE, vals, 5,
 	    http_reply_row_created);

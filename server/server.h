@@ -787,6 +787,8 @@ int	 proxy_trust(const char *);
 int	 proxy_is_trusted(const char *);
 int	 proxy_forwarded_for(const char *, char *, size_t);
 const char *config_approval(void);
+const char *config_approval_for(const struct auth *);
+int	 config_approval_waits(const struct auth *, int);
 
 /* notify.c */
 int	 notify_ready(struct event_base *, const char *);
@@ -943,8 +945,6 @@ int	 migrate_run(const char *, const char *);
 #define APPLY_MAXHANDLE		64	/* bytes of a WeChat id */
 #define APPLY_MAXSLUG		63	/* bytes of a chapter's slug */
 #define APPLY_PER_ADDR		5	/* applications a minute per address */
-const char *approval_of(const struct auth *);
-int	 approval_waits(const struct auth *, int);
 void	 approval_propose(struct req *);
 void	 approval_decide(struct req *);
 void	 approval_queue(struct req *);

@@ -118,7 +118,7 @@ CREATE TABLE application_notes (
 CREATE INDEX application_notes_application ON application_notes
     (application_id, id);
 
--- The signatures change: the caller's approval (server/approval.c,
--- approval_of) and a sponsor's agreed benefits.
+-- The signatures change: the caller's approval (server/config.c,
+-- config_approval_for) and a sponsor's agreed benefits.
 DROP FUNCTION IF EXISTS rc_event_update(bigint, jsonb, text);
 DROP FUNCTION IF EXISTS rc_sponsor_create(bigint, text, text);

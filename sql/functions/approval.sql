@@ -3,9 +3,10 @@
 --
 -- Who may call what is the route table's (server/router.c): submitting is
 -- staff in the event's scope, deciding is the committee and admin. What
--- this file knows of the caller is p_approval (server/approval.c,
--- approval_of): 'direct' for admin and committee, who need nobody's
--- approval, else the deployment's switch ('auto', 'required', 'off').
+-- this file knows of the caller is p_approval (server/config.c,
+-- config_approval_for): 'direct' for admin and committee, who need
+-- nobody's approval, else the deployment's switch ('auto', 'required',
+-- 'off').
 -- Every decision locks its row first, so of two committee members
 -- deciding at once on any number of servers exactly one finds it still
 -- open; the other gets 409. Every transition is in audit_log with the

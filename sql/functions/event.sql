@@ -216,11 +216,11 @@ END $$;
 -- approved -> published | cancelled; proposed or approved -> draft (the
 -- proposal withdrawn); published -> cancelled | finished. Proposing and
 -- approving have their own calls (rc_event_propose, rc_event_decide).
--- p_approval says how approval applies to the caller (server/approval.c,
--- approval_of): 'direct' for admin and committee, else the deployment's
--- switch, 'auto' (needed once a committee member is live), 'required' or
--- 'off'. Publishing before approval when it is needed: 409
--- approval_required.
+-- p_approval says how approval applies to the caller (server/config.c,
+-- config_approval_for): 'direct' for admin and committee, else the
+-- deployment's switch, 'auto' (needed once a committee member is live),
+-- 'required' or 'off'. Publishing before approval when it is needed:
+-- 409 approval_required.
 CREATE OR REPLACE FUNCTION rc_event_update(p_id bigint, p jsonb, p_actor text,
     p_approval text DEFAULT 'auto')
 RETURNS jsonb LANGUAGE plpgsql AS $$
