@@ -317,12 +317,15 @@ def test_auto_needs_a_live_committee_and_required_needs_none(
     expect(publish(auto, draft()), 200)
 
 
-def test_two_committee_members_deciding_at_once_one_wins(w):
+def test_two_committee_members_deciding_at_once_one_wins(w, start_daemon,
+                                                          tmp_path):
     """Two daemons on one database; each proposal is decided by two
     committee members at the same moment, one through each daemon: one
     decision stands, the other is told 409, and the audit log holds
     exactly one decision."""
-    d2 = w.daemon()
+    from approval_support import write_config
+    d2 = start_daemon(w.pg.conninfo, ["--config", write_config(
+        tmp_path / "second.conf")])
     events = [w.event(status="proposed")["id"] for _ in range(12)]
     for eid in events:
         results = {}
