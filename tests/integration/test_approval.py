@@ -359,3 +359,11 @@ def test_two_committee_members_deciding_at_once_one_wins(w, start_daemon,
         assert w.pg.scalar("SELECT count(*) FROM event_proposals WHERE "
                            "event_id = %d AND decision IS NOT NULL"
                            % eid) == "1"
+
+
+def test_a_misspelt_approval_switch_stops_the_server(rollcalld_bin, tmp_path):
+    conf = tmp_path / "bad.conf"
+    conf.write_text("listen = 127.0.0.1:8080\napproval = sometimes\n")
+    r = support.run_cli([rollcalld_bin, "check", "--config", str(conf)])
+    assert r.returncode == 1 and "bad.conf:2" in r.stderr and \
+        "auto, required or off" in r.stderr, (r.returncode, r.stderr)
