@@ -39,7 +39,7 @@ SERVER_SRCS += server/member.c
 
 # The community: approval.c: proposals, decisions, sponsorships, leader applications
 # (approval)
-SERVER_SRCS +=
+SERVER_SRCS += server/approval.c
 
 # The community: report.c: reports
 # (reports)

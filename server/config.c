@@ -38,6 +38,7 @@ enum ckey {
 	CK_TRUSTED_PROXIES,
 	CK_LEAD_RETENTION_DAYS,
 	CK_NOSHOW_INTERVAL,
+	CK_APPROVAL,
 	CK__MAX
 };
 
@@ -59,7 +60,16 @@ static const struct {
 	[CK_LEAD_RETENTION_DAYS] = { "lead_retention_days", 0,
 	    RETENTION_MAXDAYS },
 	[CK_NOSHOW_INTERVAL] =	{ "noshow_interval", 1, NOSHOW_MAXINTERVAL },
+	[CK_APPROVAL] =		{ "approval", 0, 0 },
 };
+
+/*
+ * Whether events and sponsorships wait for the committee (docs/approval.md):
+ * "auto" (once a committee account or token is live), "required" or
+ * "off". One setting for the whole process, as the trusted proxies are;
+ * only the configuration file sets it.
+ */
+static const char *approval_mode = "auto";
 
 /* One trusted proxy: an address and how many leading bits must match. */
 struct proxy {
@@ -485,6 +495,19 @@ config_set(struct config *cf, const char *key, const char *value, char *err,
 		else
 			cf->verbose = b;
 		break;
+	case CK_APPROVAL:
+		if (strcmp(value, "auto") == 0)
+			approval_mode = "auto";
+		else if (strcmp(value, "required") == 0)
+			approval_mode = "required";
+		else if (strcmp(value, "off") == 0)
+			approval_mode = "off";
+		else {
+			seterr(err, errlen, "approval: wants auto, required or "
+			    "off");
+			return -1;
+		}
+		break;
 	case CK_TRUSTED_PROXIES:
 		if (proxy_parse(value, tmp, CONFIG_MAXPROXIES, why,
 		    sizeof(why)) == -1) {
@@ -787,4 +810,40 @@ proxy_forwarded_for(const char *xff, char *out, size_t outlen)
 		return -1;
 	memcpy(out, canon, strlen(canon) + 1);
 	return 0;
+}
+
+/* The approval switch in force: "auto", "required" or "off". */
+const char *
+config_approval(void)
+{
+	return approval_mode;
+}
+
+/*
+ * How approval applies to a caller, for the statements that publish or
+ * propose (sql/functions/approval.sql): "direct" for admin and committee,
+ * who may publish without anyone's approval; else the switch.
+ */
+const char *
+config_approval_for(const struct auth *a)
+{
+	if (a->roles & (ACCESS_ADMIN | ACCESS_COMMITTEE))
+		return "direct";
+	return approval_mode;
+}
+
+/*
+ * Whether publishing a draft waits for the committee for this caller,
+ * given whether a committee member is live (the event's staff JSON says).
+ */
+int
+config_approval_waits(const struct auth *a, int committee_live)
+{
+	const char	*m = config_approval_for(a);
+
+	if (strcmp(m, "direct") == 0 || strcmp(m, "off") == 0)
+		return 0;
+	if (strcmp(m, "required") == 0)
+		return 1;
+	return committee_live;
 }

@@ -494,14 +494,18 @@ console_sponsors(struct req *r)
 	req_query(r, SQL_CONSOLE_SPONSORS, vals, 1, sponsors_done);
 }
 
-/* The form's sponsor name, checked as the API checks it; NULL (400). */
+/* The form's sponsor name (and benefits, when sent), checked as the API
+ * checks them; NULL (400). */
 static const char *
 form_sponsor_name(struct req *r)
 {
 	const char	*v = json_string_value(json_object_get(r->body,
 	    "name"));
+	const char	*b = json_string_value(json_object_get(r->body,
+	    "benefits"));
 	char		 field[64], msg[256];
-	json_t		*o = json_pack("{s:s?}", "name", v);
+	json_t		*o = json_pack("{s:s?, s:s?}", "name", v, "benefits",
+	    b);
 
 	if (lead_sponsor_check(o, field, sizeof(field), msg, sizeof(msg)) ==
 	    -1) {
@@ -528,18 +532,24 @@ sponsor_changed(struct req *r, struct db_res *res)
 	    "done=renamed" : "done=added");
 }
 
-/* POST /console/events/{id}/sponsors {csrf, name}: rc_sponsor_create. */
+/*
+ * POST /console/events/{id}/sponsors {csrf, name, benefits?}:
+ * rc_sponsor_create, a sponsorship the committee decides on unless the
+ * account needs no approval.
+ */
 void
 console_sponsor_add(struct req *r)
 {
-	const char	*vals[3];
+	const char	*vals[5];
 
 	if (!web_csrf_ok(r) || !session_origin_ok(r) ||
 	    (vals[1] = form_sponsor_name(r)) == NULL)
 		return;
 	vals[0] = r->params[0];
-	vals[2] = r->auth.jti;
-	req_query(r, SQL_SPONSOR_CREATE, vals, 3, sponsor_changed);
+	vals[2] = json_string_value(json_object_get(r->body, "benefits"));
+	vals[3] = config_approval_for(&r->auth);
+	vals[4] = r->auth.jti;
+	req_query(r, SQL_SPONSOR_CREATE, vals, 5, sponsor_changed);
 }
 
 /* POST /console/events/{id}/sponsors/rename {csrf, sponsor, name} */

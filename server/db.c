@@ -53,7 +53,7 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_EVENT_CREATE] = { "event_create",
 	    "SELECT rc_event_create($1::jsonb, $2)::text", 2 },
 	[SQL_EVENT_UPDATE] = { "event_update",
-	    "SELECT rc_event_update($1::bigint, $2::jsonb, $3)::text", 3 },
+	    "SELECT rc_event_update($1::bigint, $2::jsonb, $3, $4)::text", 4 },
 	[SQL_SERIES_CREATE] = { "series_create",
 	    "SELECT rc_series_create($1::jsonb, $2)::text", 2 },
 	[SQL_REGISTER] = { "register",
@@ -84,7 +84,7 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	[SQL_TICKET_REISSUE] = { "ticket_reissue",
 	    "SELECT rc_ticket_reissue(decode($1, 'hex'))::text", 1 },
 	[SQL_SPONSOR_CREATE] = { "sponsor_create",
-	    "SELECT rc_sponsor_create($1::bigint, $2, $3)::text", 3 },
+	    "SELECT rc_sponsor_create($1::bigint, $2, $3, $4, $5)::text", 5 },
 	[SQL_LEAD_CAPTURE] = { "lead_capture",
 	    "SELECT rc_lead_capture($1::bigint, $2::jsonb, $3, $4::integer, "
 	    "$5)::text", 5 },
@@ -331,6 +331,30 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	 * proposals and decisions, sponsorships, leader applications
 	 * (approval)
 	 */
+	[SQL_AP_PROPOSE] = { "ap_propose",
+	    "SELECT rc_event_propose($1::bigint, $2)::text", 2 },
+	[SQL_AP_EVENT_DECIDE] = { "ap_event_decide",
+	    "SELECT rc_event_decide($1::bigint, $2, $3, $4)::text", 4 },
+	[SQL_AP_PROPOSALS] = { "ap_proposals",
+	    "SELECT rc_proposals($1::integer)::text", 1 },
+	[SQL_AP_SPONSORSHIP_NEW] = { "ap_sponsorship_new",
+	    "SELECT rc_sponsorship_create($1::jsonb, $2, $3)::text", 3 },
+	[SQL_AP_SPONSORSHIP_DECIDE] = { "ap_sponsorship_decide",
+	    "SELECT rc_sponsorship_decide($1::bigint, $2, $3, $4)::text", 4 },
+	[SQL_AP_APPLY] = { "ap_apply",
+	    "SELECT rc_application_submit($1::jsonb)::text", 1 },
+	[SQL_AP_APPLY_CHAPTERS] = { "ap_apply_chapters",
+	    "SELECT rc_apply_chapters()::text", 0 },
+	[SQL_AP_APPLICATIONS] = { "ap_applications",
+	    "SELECT rc_applications($1, $2::integer)::text", 2 },
+	[SQL_AP_APPLICATION] = { "ap_application",
+	    "SELECT rc_application_get($1::bigint)::text", 1 },
+	[SQL_AP_NOTE] = { "ap_note",
+	    "SELECT rc_application_note($1::bigint, $2, $3)::text", 3 },
+	[SQL_AP_APPLICATION_DECIDE] = { "ap_application_decide",
+	    "SELECT rc_application_decide($1::bigint, $2::jsonb, "
+	    "decode($3, 'hex'), $4::integer, decode(nullif($5, ''), 'hex'), "
+	    "$6)::text", 6 },
 	/*
 	 * reports: identity mix, chapter health, attendance, growth
 	 * (reports)

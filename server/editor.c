@@ -9,7 +9,11 @@
  * again, as typed, with the sentence next to its field.
  *
  * Times on the form are local to the event's zone ("2026-12-10T14:00",
- * what <input type=datetime-local> sends); the database converts them.
+ * what <input type=datetime-local> sends); the database converts them. A
+ * draft may leave them blank, as its venue and capacity, while it is
+ * planned. The status buttons are those the account may use now: submit
+ * a draft to the committee, publish when approval allows
+ * (docs/approval.md), withdraw a proposal, finish, cancel.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +97,48 @@ chapter_choices(struct req *r, const json_t *options, json_t *f)
 }
 
 /*
+ * The status buttons the account may use on this event now, and where a
+ * proposal stands (the committee's comment after a rejection).
+ */
+static void
+editor_actions(struct req *r, json_t *ctx, const json_t *ev)
+{
+	const char	*st = fv(ev, "status");
+	const json_t	*prop = json_object_get(ev, "proposal");
+	int		 waits, direct, open;
+
+	waits = config_approval_waits(&r->auth, json_is_true(json_object_get(ev,
+	    "committee_live")));
+	direct = strcmp(config_approval_for(&r->auth), "direct") == 0;
+	open = strcmp(st, "cancelled") != 0 && strcmp(st, "finished") != 0;
+	if (strcmp(st, "draft") == 0) {
+		json_object_set_new(ctx, "can_submit", json_true());
+		if (!waits)
+			json_object_set_new(ctx, "can_publish", json_true());
+		else
+			json_object_set_new(ctx, "needs_approval", json_true());
+	} else if (strcmp(st, "proposed") == 0) {
+		json_object_set_new(ctx, "awaiting", json_true());
+		json_object_set_new(ctx, "can_withdraw", json_true());
+		if (!waits)
+			json_object_set_new(ctx, "can_publish", json_true());
+		if (direct)
+			json_object_set_new(ctx, "can_decide", json_true());
+	} else if (strcmp(st, "approved") == 0) {
+		json_object_set_new(ctx, "can_publish", json_true());
+		json_object_set_new(ctx, "can_withdraw", json_true());
+	} else if (strcmp(st, "published") == 0)
+		json_object_set_new(ctx, "can_finish", json_true());
+	if (open)
+		json_object_set_new(ctx, "can_cancel", json_true());
+	if (json_is_object(prop) && strcmp(st, "draft") == 0 &&
+	    strcmp(fv(prop, "decision"), "rejected") == 0)
+		json_object_set_new(ctx, "rejected", json_deep_copy(prop));
+	if (json_is_object(prop) && strcmp(st, "approved") == 0)
+		json_object_set_new(ctx, "approved", json_deep_copy(prop));
+}
+
+/*
  * Draw the editor. f holds the form's values under the form's names;
  * kind and id (0: new) say which form; ev, for an edit, the event;
  * chapters the chapters it offers.
@@ -105,7 +151,7 @@ editor_page(struct req *r, const char *kind, int64_t id, json_t *f,
 	const char	*st = json_string_value(json_object_get(ev,
 	    "status"));
 	char		 key[128];
-	int		 i;
+	int		 i, status;
 
 	if ((ctx = console_ctx(r, id ? "c_edit_title" : "c_new_title")) ==
 	    NULL) {
@@ -123,6 +169,10 @@ editor_page(struct req *r, const char *kind, int64_t id, json_t *f,
 		    "chapter_options");
 		snprintf(key, sizeof(key), "status_is_%s", st ? st : "draft");
 		json_object_set_new(ctx, key, json_true());
+		snprintf(key, sizeof(key), "ap_status_%s", st ? st : "draft");
+		json_object_set(ctx, "status_text", json_object_get(web_catalog(
+		    req_lang(r)), key));
+		editor_actions(r, ctx, ev);
 	}
 	snprintf(key, sizeof(key), "format_%s", fv(f, "format"));
 	json_object_set_new(f, key, json_true());
@@ -150,8 +200,12 @@ editor_page(struct req *r, const char *kind, int64_t id, json_t *f,
 		    "any", 1, r->errfield, r->errmsg));
 	}
 	json_object_set_new(ctx, "f", f);
-	web_page_csp(r, r->errmsg[0] != '\0' ? 400 : 200, "console_event",
-	    ctx, WEB_CSP_SCRIPT);
+	status = r->errmsg[0] == '\0' ? 200 : 400;
+	if (r->errmsg[0] != '\0' && json_is_integer(json_object_get(r->body,
+	    "_status")))
+		status = (int)json_integer_value(json_object_get(r->body,
+		    "_status"));
+	web_page_csp(r, status, "console_event", ctx, WEB_CSP_SCRIPT);
 }
 
 /* A new form of a kind: the kind's defaults. */
@@ -372,8 +426,7 @@ form_to_event(struct req *r, const char *kind, int create)
 {
 	static const char *const text[] = { "title", "description",
 	    "chapter", "venue", "online_url", "timezone" };
-	static const char *const required[] = { "title", "chapter",
-	    "starts_local", "ends_local" };
+	static const char *const required[] = { "title", "chapter" };
 	const json_t	*f = r->body;
 	json_t		*b = json_object(), *check, *sessions, *s;
 	char		 key[128], field[64], msg[256];
@@ -420,6 +473,12 @@ form_to_event(struct req *r, const char *kind, int create)
 	for (i = 0; i < 2; i++) {
 		const char *k = i == 0 ? "starts_local" : "ends_local";
 
+		/* A draft without its date yet; an edit clears it. */
+		if (*fv(f, k) == '\0') {
+			if (!create)
+				json_object_set_new(b, k, json_string(""));
+			continue;
+		}
 		if (!local_ok(fv(f, k))) {
 			snprintf(msg, sizeof(msg), "%s: a date and time such "
 			    "as 2026-12-03T19:30.", k);
@@ -523,6 +582,11 @@ form_refused(struct req *r, struct db_res *res)
 	size_t		 n = strcspn(d ? d : "", ":");
 
 	form_error(r, "form", d ? d : "refused");
+	/* The page answers with the refusal's status (RCnnn): 409 for a
+	 * move the event's state forbids, 400 for a field. */
+	if (db_sqlstate(res) != NULL && strlen(db_sqlstate(res)) == 5)
+		json_object_set_new(r->body, "_status", json_integer(atoi(
+		    db_sqlstate(res) + 2)));
 	if (d != NULL && d[n] == ':' && n < sizeof(r->errfield)) {
 		snprintf(r->errfield, sizeof(r->errfield), "%.*s", (int)n, d);
 		if (strcmp(r->errfield, "starts_at") == 0)
@@ -610,7 +674,9 @@ edit_done(struct req *r, struct db_res *res)
 		http_error(r, 404, "not_found", "No such event.");
 		return;
 	}
-	if (r->errmsg[0] != '\0')
+	/* A refused edit keeps the form as typed; a refused status button
+	 * (its form has no kind) shows the event as it is. */
+	if (r->errmsg[0] != '\0' && json_object_get(r->body, "kind") != NULL)
 		f = json_deep_copy(r->body);
 	else
 		f = form_from_event(ev, 1);
@@ -620,6 +686,13 @@ edit_done(struct req *r, struct db_res *res)
 		char	 key[32];
 
 		snprintf(key, sizeof(key), "c_ev_done_%s", done);
+		json_object_set(f, "notice", json_object_get(web_catalog(
+		    req_lang(r)), key));
+	} else if (done != NULL && r->errmsg[0] == '\0' && one_of(done,
+	    (const char *const[]){ "proposed", "draft", NULL })) {
+		char	 key[32];
+
+		snprintf(key, sizeof(key), "ap_ev_done_%s", done);
 		json_object_set(f, "notice", json_object_get(web_catalog(
 		    req_lang(r)), key));
 	}
@@ -687,26 +760,38 @@ status_done(struct req *r, struct db_res *res)
 	web_redirect(r, path);
 }
 
-/* POST /console/events/{id}/status {csrf, status}: publish, cancel, finish. */
+/*
+ * POST /console/events/{id}/status {csrf, status}: submit to the
+ * committee (proposed), publish, withdraw a proposal (draft), cancel,
+ * finish. A refusal (approval_required, a missing venue) is shown on the
+ * editor.
+ */
 void
 editor_status(struct req *r)
 {
-	static const char *const moves[] = { "published", "cancelled",
-	    "finished", NULL };
+	static const char *const moves[] = { "proposed", "published",
+	    "draft", "cancelled", "finished", NULL };
 	const char	*st = fv(r->body, "status");
-	const char	*vals[3];
+	const char	*vals[4];
 	char		 body[64];
 
 	if (!web_csrf_ok(r) || !session_origin_ok(r))
 		return;
 	if (!one_of(st, moves)) {
-		http_error(r, 400, "invalid_field", "status: one of "
-		    "published, cancelled, finished.");
+		http_error(r, 400, "invalid_field", "status: one of proposed, "
+		    "published, draft, cancelled, finished.");
+		return;
+	}
+	r->failed = form_refused;
+	vals[0] = r->params[0];
+	if (strcmp(st, "proposed") == 0) {
+		vals[1] = r->auth.jti;
+		req_query(r, SQL_AP_PROPOSE, vals, 2, status_done);
 		return;
 	}
 	snprintf(body, sizeof(body), "{\"status\":\"%s\"}", st);
-	vals[0] = r->params[0];
 	vals[1] = body;
 	vals[2] = r->auth.jti;
-	req_query(r, SQL_EVENT_UPDATE, vals, 3, status_done);
+	vals[3] = config_approval_for(&r->auth);
+	req_query(r, SQL_EVENT_UPDATE, vals, 4, status_done);
 }

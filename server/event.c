@@ -12,10 +12,15 @@
 static const char *const kinds[] = { "meetup", "nighttalk", "community_day",
     NULL };
 static const char *const formats[] = { "workshop", "hands_on", "panel", NULL };
-static const char *const statuses[] = { "draft", "published", "cancelled",
-    "finished", NULL };
+static const char *const statuses[] = { "draft", "proposed", "approved",
+    "published", "cancelled", "finished", NULL };
+static const char *const draft_only[] = { "draft", NULL };
 
-/* The event body; `create` says which fields are required. */
+/*
+ * The event body; `create` says which fields are required. A draft may
+ * lack its dates (both, or neither), venue and capacity: proposing and
+ * publishing need them (rc_event_ready, sql/functions/event.sql).
+ */
 #define EVENT_FIELDS(create)						\
 	{ "kind", V_ENUM, create, 0, 0, 0, kinds },			\
 	{ "title", V_STRING, create, 0, 1, FIELD_MAXTEXT, NULL },	\
@@ -24,8 +29,8 @@ static const char *const statuses[] = { "draft", "published", "cancelled",
 	{ "format", V_ENUM, 0, 1, 0, 0, formats },			\
 	{ "venue", V_STRING, 0, 1, 0, FIELD_MAXVENUE, NULL },		\
 	{ "online_url", V_URL, 0, 1, 0, 0, NULL },			\
-	{ "starts_at", V_TIME, create, 0, 0, 0, NULL },			\
-	{ "ends_at", V_TIME, create, 0, 0, 0, NULL },			\
+	{ "starts_at", V_TIME, 0, !(create), 0, 0, NULL },		\
+	{ "ends_at", V_TIME, 0, !(create), 0, 0, NULL },		\
 	{ "timezone", V_TZ, 0, 0, 0, 0, NULL },				\
 	{ "capacity", V_INT, 0, 1, 0, EVENT_MAXCAPACITY, NULL },	\
 	{ "waitlist", V_BOOL, 0, 0, 0, 0, NULL },			\
@@ -39,6 +44,7 @@ static const char *const statuses[] = { "draft", "published", "cancelled",
 
 static const struct vfield create_fields[] = {
 	EVENT_FIELDS(1),
+	{ "status", V_ENUM, 0, 0, 0, 0, draft_only },
 };
 static const struct vfield update_fields[] = {
 	EVENT_FIELDS(0),
@@ -171,7 +177,8 @@ event_get(struct req *r)
 	req_query(r, SQL_EVENT_GET, vals, 2, event_cache_done);
 }
 
-/* POST /api/v1/events: a new draft. NightTalks come from a series. */
+/* POST /api/v1/events: a new draft ("status": "draft" may say so).
+ * NightTalks come from a series. */
 void
 event_create(struct req *r)
 {
@@ -186,6 +193,7 @@ event_create(struct req *r)
 		    "to a series; create them with POST /api/v1/series.");
 		return;
 	}
+	json_object_del(r->body, "status");
 	/* The no-show defaults; an explicit null turns either off. */
 	if (json_object_get(r->body, "reconfirm_hours") == NULL)
 		json_object_set_new(r->body, "reconfirm_hours",
@@ -203,11 +211,12 @@ event_create(struct req *r)
 	free(body);
 }
 
-/* PATCH /api/v1/events/{id}: edit, publish, cancel, finish. */
+/* PATCH /api/v1/events/{id}: edit, publish (when approval allows),
+ * withdraw, cancel, finish. */
 void
 event_update(struct req *r)
 {
-	const char	*vals[3];
+	const char	*vals[4];
 	char		*body;
 
 	if (req_validate(r, update_fields, NFIELDS(update_fields)) == -1)
@@ -219,7 +228,8 @@ event_update(struct req *r)
 	vals[0] = r->params[0];
 	vals[1] = body;
 	vals[2] = r->auth.jti;
-	req_query(r, SQL_EVENT_UPDATE, vals, 3, http_reply_row);
+	vals[3] = config_approval_for(&r->auth);
+	req_query(r, SQL_EVENT_UPDATE, vals, 4, http_reply_row);
 	free(body);
 }
 

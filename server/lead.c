@@ -16,6 +16,7 @@
 
 static const struct vfield sponsor_fields[] = {
 	{ "name", V_STRING, 1, 0, 1, FIELD_MAXTEXT, NULL },
+	{ "benefits", V_STRING, 0, 1, 0, APPROVAL_MAXBENEFITS, NULL },
 };
 static const struct vfield lead_fields[] = {
 	{ "token", V_STRING, 1, 0, 1, CHECKIN_MAXTOKEN, NULL },
@@ -25,18 +26,24 @@ static const struct vfield lead_fields[] = {
 
 #define NFIELDS(a)	((int)(sizeof(a) / sizeof((a)[0])))
 
-/* POST /api/v1/events/{id}/sponsors {name} */
+/*
+ * POST /api/v1/events/{id}/sponsors {name, benefits?}: a sponsorship of
+ * this one event, proposed to the committee unless the caller needs no
+ * approval (docs/approval.md); only an approved one is shown or scans.
+ */
 void
 sponsor_create(struct req *r)
 {
-	const char	*vals[3];
+	const char	*vals[5];
 
 	if (req_validate(r, sponsor_fields, NFIELDS(sponsor_fields)) == -1)
 		return;
 	vals[0] = r->params[0];
 	vals[1] = json_string_value(json_object_get(r->body, "name"));
-	vals[2] = r->auth.jti;
-	req_query(r, SQL_SPONSOR_CREATE, vals, 3,
+	vals[2] = json_string_value(json_object_get(r->body, "benefits"));
+	vals[3] = config_approval_for(&r->auth);
+	vals[4] = r->auth.jti;
+	req_query(r, SQL_SPONSOR_CREATE, vals, 5,
 	    http_reply_row_created);
 }
 

@@ -184,6 +184,17 @@ enum sql_id {
 	 * proposals and decisions, sponsorships, leader applications
 	 * (approval)
 	 */
+	SQL_AP_PROPOSE,
+	SQL_AP_EVENT_DECIDE,
+	SQL_AP_PROPOSALS,
+	SQL_AP_SPONSORSHIP_NEW,
+	SQL_AP_SPONSORSHIP_DECIDE,
+	SQL_AP_APPLY,
+	SQL_AP_APPLY_CHAPTERS,
+	SQL_AP_APPLICATIONS,
+	SQL_AP_APPLICATION,
+	SQL_AP_NOTE,
+	SQL_AP_APPLICATION_DECIDE,
 	/*
 	 * reports: identity mix, chapter health, attendance, growth
 	 * (reports)
@@ -857,6 +868,9 @@ void	 config_free(struct config *);
 int	 proxy_trust(const char *);
 int	 proxy_is_trusted(const char *);
 int	 proxy_forwarded_for(const char *, char *, size_t);
+const char *config_approval(void);
+const char *config_approval_for(const struct auth *);
+int	 config_approval_waits(const struct auth *, int);
 
 /* notify.c */
 int	 notify_ready(struct event_base *, const char *);
@@ -1049,6 +1063,34 @@ void	 member_register(struct req *);
  * The community: approval.c: proposals, decisions, sponsorships, leader applications
  * (approval)
  */
+#define APPROVAL_MAXCOMMENT	2000	/* bytes of a decision's comment */
+#define APPROVAL_MAXBENEFITS	4000	/* bytes of a sponsorship's benefits */
+#define APPROVAL_MAXEVENTS	50	/* events of one sponsorship */
+#define APPROVAL_MAXNOTE	10000	/* bytes of an interview note */
+#define APPROVAL_MAXQUEUE	200	/* rows of a queue or list */
+#define APPLY_MAXESSAY		5000	/* bytes of an application's answer */
+#define APPLY_MAXHANDLE		64	/* bytes of a WeChat id */
+#define APPLY_MAXSLUG		63	/* bytes of a chapter's slug */
+#define APPLY_PER_ADDR		5	/* applications a minute per address */
+void	 approval_propose(struct req *);
+void	 approval_decide(struct req *);
+void	 approval_queue(struct req *);
+void	 sponsorship_create(struct req *);
+void	 sponsorship_decide(struct req *);
+void	 application_create(struct req *);
+void	 application_list(struct req *);
+void	 application_get(struct req *);
+void	 application_note(struct req *);
+void	 application_decide(struct req *);
+void	 apply_page(struct req *);
+void	 apply_post(struct req *);
+void	 console_proposals(struct req *);
+void	 console_proposal_event(struct req *);
+void	 console_proposal_sponsorship(struct req *);
+void	 console_applications(struct req *);
+void	 console_application(struct req *);
+void	 console_application_note(struct req *);
+void	 console_application_decide(struct req *);
 
 /*
  * The community: report.c: reports

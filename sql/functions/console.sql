@@ -19,7 +19,8 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	          AND r.status = 'confirmed'))
 $$;
 
--- The overview: the account's upcoming events (drafts too), soonest first.
+-- The overview: the account's upcoming events (drafts, dated or not, and
+-- proposals too), soonest first.
 CREATE OR REPLACE FUNCTION rc_console_overview(p_scope bigint[],
     p_limit integer)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -27,8 +28,8 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	    rc_console_counts(e) ORDER BY e.starts_at, e.id), '[]'))
 	FROM (SELECT * FROM events
 	    WHERE (p_scope IS NULL OR id = ANY (p_scope))
-	      AND status IN ('draft', 'published')
-	      AND ends_at > now() - interval '1 day'
+	      AND status IN ('draft', 'proposed', 'approved', 'published')
+	      AND (ends_at IS NULL OR ends_at > now() - interval '1 day')
 	    ORDER BY starts_at, id LIMIT p_limit) e
 $$;
 
@@ -305,17 +306,23 @@ BEGIN
 END $$;
 
 -- The sponsors page: the event's sponsors with how many badges each
--- booth has scanned (counts only: no attendee's data).
+-- booth has scanned (counts only: no attendee's data), and where each
+-- one's sponsorship stands.
 CREATE OR REPLACE FUNCTION rc_console_sponsors(p_event bigint)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object('event', rc_console_counts(e),
 	    'sponsors', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 	        'id', s.id, 'name', s.name,
+	        'status', coalesce(p.status, 'approved'),
+	        'approved', coalesce(p.status, 'approved') = 'approved',
+	        'benefits', p.benefits, 'comment', p.comment,
 	        'scans', (SELECT count(*) FROM leads l WHERE l.sponsor_id = s.id),
 	        'last_scan', (SELECT to_char(max(l.captured_at) AT TIME ZONE
 	            e.timezone, 'YYYY-MM-DD HH24:MI') FROM leads l
 	            WHERE l.sponsor_id = s.id))
-	        ORDER BY s.id), '[]') FROM sponsors s WHERE s.event_id = e.id))
+	        ORDER BY s.id), '[]') FROM sponsors s
+	        LEFT JOIN sponsorships p ON p.id = s.sponsorship_id
+	        WHERE s.event_id = e.id))
 	FROM events e WHERE e.id = p_event
 $$;
 

@@ -16,6 +16,7 @@ BEGIN
 		PERFORM rc_fail(404, 'not_found', 'sponsor: no such sponsor of '
 		    'this event.');
 	END IF;
+	PERFORM rc_sponsor_must_be_approved(p_sponsor);
 	INSERT INTO device_codes (hash, event_id, role, sponsor_id, name,
 	    created_by, expires_at)
 	VALUES (p_hash, p_event, CASE WHEN p_sponsor IS NULL THEN 'door'
@@ -59,13 +60,14 @@ BEGIN
 END $$;
 
 -- The devices page: the event's live door and sponsor tokens, each with
--- its last use (its newest check-in or lead), and its sponsors.
+-- its last use (its newest check-in or lead), and its sponsors whose
+-- sponsorship is approved (the others get no booth).
 CREATE OR REPLACE FUNCTION rc_console_devices(p_event bigint)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT jsonb_build_object('event', rc_console_counts(e),
 	    'sponsors', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 	        'id', s.id, 'name', s.name) ORDER BY s.id), '[]')
-	        FROM sponsors s WHERE s.event_id = e.id),
+	        FROM rc_event_sponsors(e.id) s),
 	    'devices', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 	        'jti', t.jti, 'role', t.role, 'name', t.name,
 	        'door', t.role = 'door',

@@ -29,11 +29,14 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	    'series_id', e.series_id, 'episode', e.episode,
 	    'sponsors', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 	        'id', s.id, 'name', s.name) ORDER BY s.id), '[]')
-	        FROM sponsors s WHERE s.event_id = e.id))
+	        FROM rc_event_sponsors(e.id) s))
 	    || CASE WHEN staff THEN jsonb_build_object(
 	        'online_url', e.online_url, 'confirmed', e.confirmed, 'overbook_percent', e.overbook_percent,
 	        'seat_limit', e.seat_limit, 'created_at', e.created_at,
-	        'updated_at', e.updated_at)
+	        'updated_at', e.updated_at,
+	        'proposal', rc_event_proposal_json(e.id),
+	        'committee_live', rc_committee_live(),
+	        'sponsorships', rc_event_sponsorships(e.id))
 	    ELSE '{}'::jsonb END
 	FROM (SELECT NULL) x LEFT JOIN chapters c ON c.id = e.chapter_id
 $$;
@@ -54,8 +57,9 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	           OR (name_zh <> '' AND name_zh = p_chapter)))
 $$;
 
--- One event with its agenda; drafts only for staff in scope, who also see
--- the counts and the chapter's turnout. NULL when not visible.
+-- One event with its agenda; drafts (and proposals not yet published)
+-- only for staff in scope, who also see the counts and the chapter's
+-- turnout. NULL when not visible.
 CREATE OR REPLACE FUNCTION rc_event_get(p_id bigint, p_staff boolean)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT rc_event_json(e, p_staff)
@@ -65,18 +69,66 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	        'turnout', rc_chapter_turnout(e.chapter, e.id))
 	    ELSE '{}'::jsonb END
 	FROM events e
-	WHERE e.id = p_id AND (p_staff OR e.status <> 'draft')
+	WHERE e.id = p_id AND (p_staff OR e.status IN ('published', 'cancelled',
+	    'finished'))
 $$;
+
+-- What an event needs before it is proposed or published (a draft may
+-- lack it while the leader plans): a start, and a venue or an online URL.
+CREATE OR REPLACE FUNCTION rc_event_ready(e events)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	IF e.starts_at IS NULL THEN
+		PERFORM rc_fail(400, 'invalid_field', 'starts_at: an event needs ' ||
+		    'its start and end before it is proposed or published.');
+	END IF;
+	IF coalesce(btrim(e.venue), '') = '' AND e.online_url IS NULL THEN
+		PERFORM rc_fail(400, 'invalid_field', 'venue: an event needs a ' ||
+		    'venue (or an online_url) before it is proposed or published.');
+	END IF;
+END $$;
+
+-- The shape of each kind, in the event's own time zone: a meetup ends on
+-- the day it starts, at most 12 hours later; a community day is one day
+-- (it may end at midnight); NightTalks keep their Thursday hour.
+CREATE OR REPLACE FUNCTION rc_event_shape(e events)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+	sl timestamp := e.starts_at AT TIME ZONE e.timezone;
+	el timestamp := e.ends_at AT TIME ZONE e.timezone;
+	midnight timestamp := date_trunc('day', sl) + interval '1 day';
+BEGIN
+	IF e.kind = 'meetup' AND (el > midnight
+	    OR e.ends_at - e.starts_at > interval '12 hours') THEN
+		PERFORM rc_fail(400, 'invalid_field', 'ends_at: a meetup ends on ' ||
+		    'the day it starts (in ' || e.timezone || '), at most 12 ' ||
+		    'hours after starts_at; several days are a community day or ' ||
+		    'several meetups.');
+	END IF;
+	IF e.kind = 'community_day' AND el > midnight THEN
+		PERFORM rc_fail(400, 'invalid_field', 'ends_at: a community day ' ||
+		    'starts and ends on one day (in ' || e.timezone || ').');
+	END IF;
+	IF e.kind = 'nighttalk' AND (extract(isodow FROM sl) <> 4
+	    OR sl::time <> '20:00' OR el - sl <> interval '1 hour') THEN
+		PERFORM rc_fail(400, 'invalid_field',
+		    'starts_at: a NightTalk runs Thursdays 20:00-21:00 ' ||
+		    'in its time zone.');
+	END IF;
+END $$;
 
 -- The rules an event must keep after any create or edit.
 CREATE OR REPLACE FUNCTION rc_event_check(e events)
 RETURNS void LANGUAGE plpgsql AS $$
-DECLARE
-	local timestamp;
 BEGIN
 	IF NOT rc_tz_ok(e.timezone) THEN
 		PERFORM rc_fail(400, 'invalid_field', 'timezone: "' ||
 		    e.timezone || '" is not an IANA time zone such as Asia/Shanghai.');
+	END IF;
+	IF (e.starts_at IS NULL) <> (e.ends_at IS NULL) THEN
+		PERFORM rc_fail(400, 'invalid_field', CASE WHEN e.starts_at IS NULL
+		    THEN 'starts_at' ELSE 'ends_at' END || ': give starts_at and ' ||
+		    'ends_at together (a draft may have neither yet).');
 	END IF;
 	IF e.ends_at <= e.starts_at THEN
 		PERFORM rc_fail(400, 'invalid_field',
@@ -90,23 +142,20 @@ BEGIN
 		PERFORM rc_fail(400, 'invalid_field',
 		    'format: only meetups have a format.');
 	END IF;
-	IF e.kind IN ('meetup', 'community_day')
-	    AND coalesce(btrim(e.venue), '') = '' THEN
+	IF e.kind = 'nighttalk' AND e.online_url IS NULL THEN
 		PERFORM rc_fail(400, 'invalid_field',
-		    'venue: an in-person event needs a venue.');
+		    'online_url: a NightTalk needs its stream address.');
 	END IF;
-	IF e.kind = 'nighttalk' THEN
-		IF e.online_url IS NULL THEN
-			PERFORM rc_fail(400, 'invalid_field',
-			    'online_url: a NightTalk needs its stream address.');
-		END IF;
-		local := e.starts_at AT TIME ZONE e.timezone;
-		IF extract(isodow FROM local) <> 4 OR local::time <> '20:00'
-		    OR e.ends_at - e.starts_at <> interval '1 hour' THEN
-			PERFORM rc_fail(400, 'invalid_field',
-			    'starts_at: a NightTalk runs Thursdays 20:00-21:00 ' ||
-			    'in its time zone.');
-		END IF;
+	IF e.kind = 'nighttalk' AND e.starts_at IS NULL THEN
+		PERFORM rc_fail(400, 'invalid_field',
+		    'starts_at: a NightTalk runs Thursdays 20:00-21:00 ' ||
+		    'in its time zone.');
+	END IF;
+	IF e.starts_at IS NOT NULL THEN
+		PERFORM rc_event_shape(e);
+	END IF;
+	IF e.status IN ('proposed', 'approved', 'published') THEN
+		PERFORM rc_event_ready(e);
 	END IF;
 	IF e.registration_opens_at IS NOT NULL
 	    AND e.registration_closes_at IS NOT NULL
@@ -126,7 +175,8 @@ BEGIN
 	END IF;
 END $$;
 
--- A new event, as a draft. A scoped organizer's token gains it.
+-- A new event, as a draft (it may lack a date, a venue and a capacity
+-- while it is planned). A scoped organizer's token gains it.
 CREATE OR REPLACE FUNCTION rc_event_create(p jsonb, p_actor text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -136,6 +186,11 @@ BEGIN
 	IF (p->>'ends_at')::timestamptz <= (p->>'starts_at')::timestamptz THEN
 		PERFORM rc_fail(400, 'invalid_field',
 		    'ends_at: must be after starts_at.');
+	END IF;
+	IF (p->>'starts_at' IS NULL) <> (p->>'ends_at' IS NULL) THEN
+		PERFORM rc_fail(400, 'invalid_field', CASE WHEN p->>'starts_at'
+		    IS NULL THEN 'starts_at' ELSE 'ends_at' END || ': give ' ||
+		    'starts_at and ends_at together (a draft may have neither yet).');
 	END IF;
 	INSERT INTO events (kind, title, description, chapter, format, venue,
 	    online_url, starts_at, ends_at, timezone, capacity, waitlist,
@@ -166,15 +221,26 @@ BEGIN
 	RETURN rc_event_json(e, true);
 END $$;
 
--- Edit fields, or move status: draft -> published | cancelled,
--- published -> cancelled | finished.
-CREATE OR REPLACE FUNCTION rc_event_update(p_id bigint, p jsonb, p_actor text)
+-- Edit fields, or move status (docs/approval.md): draft, proposed or
+-- approved -> published | cancelled; proposed or approved -> draft (the
+-- proposal withdrawn); published -> cancelled | finished. Proposing and
+-- approving have their own calls (rc_event_propose, rc_event_decide).
+-- p_approval says how approval applies to the caller (server/config.c,
+-- config_approval_for): 'direct' for admin and committee, else the
+-- deployment's switch, 'auto' (needed once a committee member is live),
+-- 'required' or 'off'. Publishing before approval when it is needed:
+-- 409 approval_required.
+CREATE OR REPLACE FUNCTION rc_event_update(p_id bigint, p jsonb, p_actor text,
+    p_approval text DEFAULT 'auto')
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
 	e events;
 	old_status text;
 	old_chapter bigint;
 	new_status text := p->>'status';
+	ns timestamptz;
+	ne timestamptz;
+	act text;
 BEGIN
 	SELECT * INTO e FROM events WHERE id = p_id FOR UPDATE;
 	IF NOT FOUND THEN
@@ -182,6 +248,9 @@ BEGIN
 	END IF;
 	old_status := e.status;
 	old_chapter := e.chapter_id;
+	IF new_status = old_status THEN
+		new_status := NULL;
+	END IF;
 	IF p ? 'kind' AND p->>'kind' <> e.kind THEN
 		PERFORM rc_fail(400, 'invalid_field',
 		    'kind: an event''s kind cannot change.');
@@ -190,17 +259,48 @@ BEGIN
 		PERFORM rc_fail(409, 'event_closed',
 		    'This event is ' || e.status || ' and can no longer change.');
 	END IF;
-	IF new_status IS NOT NULL AND new_status <> old_status AND NOT (
-	    (old_status = 'draft' AND new_status IN ('published', 'cancelled'))
+	IF new_status IN ('proposed', 'approved') THEN
+		PERFORM rc_fail(409, 'invalid_transition', 'status: an event is ' ||
+		    new_status || ' through POST /api/v1/events/' || p_id ||
+		    CASE new_status WHEN 'proposed' THEN '/proposal (staff).'
+		    ELSE '/decision (the committee).' END);
+	END IF;
+	IF new_status IS NOT NULL AND NOT (
+	    (old_status IN ('draft', 'proposed', 'approved')
+	        AND new_status IN ('published', 'cancelled'))
+	    OR (old_status IN ('proposed', 'approved') AND new_status = 'draft')
 	    OR (old_status = 'published'
 	        AND new_status IN ('cancelled', 'finished'))) THEN
 		PERFORM rc_fail(409, 'invalid_transition', 'status: an event ' ||
 		    'cannot go from ' || old_status || ' to ' || new_status || '.');
 	END IF;
-	IF coalesce((p->>'ends_at')::timestamptz, e.ends_at) <=
-	    coalesce((p->>'starts_at')::timestamptz, e.starts_at) THEN
+	IF new_status = 'published' AND old_status IN ('draft', 'proposed')
+	    AND rc_approval_needed(p_approval) THEN
+		PERFORM rc_fail(409, 'approval_required', CASE old_status
+		    WHEN 'draft' THEN 'status: this event needs the committee''s ' ||
+		        'approval before it is published: submit it (POST ' ||
+		        '/api/v1/events/' || p_id || '/proposal) and wait for ' ||
+		        'the decision.'
+		    ELSE 'status: this event is waiting for the committee''s ' ||
+		        'decision; it can be published once approved.' END);
+	END IF;
+	ns := CASE WHEN p ? 'starts_at' THEN (p->>'starts_at')::timestamptz
+	    ELSE e.starts_at END;
+	ne := CASE WHEN p ? 'ends_at' THEN (p->>'ends_at')::timestamptz
+	    ELSE e.ends_at END;
+	IF (ns IS NULL) <> (ne IS NULL) THEN
+		PERFORM rc_fail(400, 'invalid_field', CASE WHEN ns IS NULL
+		    THEN 'starts_at' ELSE 'ends_at' END || ': give starts_at and ' ||
+		    'ends_at together (a draft may have neither yet).');
+	END IF;
+	IF ne <= ns THEN
 		PERFORM rc_fail(400, 'invalid_field',
 		    'ends_at: must be after starts_at.');
+	END IF;
+	IF ns IS NULL AND coalesce(new_status, old_status) NOT IN ('draft',
+	    'cancelled') THEN
+		PERFORM rc_fail(400, 'invalid_field', 'starts_at: an event needs ' ||
+		    'its start and end before it is proposed or published.');
 	END IF;
 	UPDATE events SET
 	    title = CASE WHEN p ? 'title' THEN p->>'title' ELSE title END,
@@ -248,13 +348,22 @@ BEGIN
 		PERFORM rc_chapter_in_scope(p_actor, e.chapter_id);
 	END IF;
 	PERFORM rc_event_check(e);
+	-- An open proposal ends with the move: published (the committee's
+	-- own, or no approval needed) counts as approved; else withdrawn.
+	IF new_status IS NOT NULL THEN
+		UPDATE event_proposals SET decided_at = now(), decided_by = p_actor,
+		    decision = CASE WHEN new_status = 'published' THEN 'approved'
+		        ELSE 'withdrawn' END
+		WHERE event_id = p_id AND decision IS NULL;
+	END IF;
 	-- Re-read: triggers (the waitlist filling new seats) may have run.
 	SELECT * INTO e FROM events WHERE id = p_id;
+	act := CASE WHEN new_status IS NULL THEN 'event.update'
+	    WHEN new_status = 'draft' THEN 'event.withdrawn'
+	    ELSE 'event.' || new_status END;
 	INSERT INTO audit_log (actor, action, event_id, detail)
-	VALUES (p_actor, CASE WHEN e.status <> old_status
-	        THEN 'event.' || e.status ELSE 'event.update' END, e.id,
-	    jsonb_build_object('fields', (SELECT jsonb_agg(k)
-	        FROM jsonb_object_keys(p) k)));
+	VALUES (p_actor, act, e.id, jsonb_build_object('fields',
+	    (SELECT jsonb_agg(k) FROM jsonb_object_keys(p) k), 'from', old_status));
 	RETURN rc_event_json(e, true);
 END $$;
 

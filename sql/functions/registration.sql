@@ -51,7 +51,7 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	        'tz_offset', rc_tz_offset(e.starts_at, e.timezone),
 	        'tz_standard', rc_tz_standard(e.starts_at, e.timezone),
 	        'sponsors', (SELECT coalesce(jsonb_agg(s.name ORDER BY s.id),
-	            '[]') FROM sponsors s WHERE s.event_id = e.id))
+	            '[]') FROM rc_event_sponsors(e.id) s))
 	        FROM events e WHERE e.id = r.event_id))
 $$;
 
@@ -160,7 +160,8 @@ BEGIN
 	checked AS (
 		SELECT i.*, e.kind, e.starts_at, e.waitlist, e.capacity,
 		    e.seat_limit, e.confirmed, mem.person_id,
-		    CASE WHEN e.id IS NULL OR e.status = 'draft'
+		    CASE WHEN e.id IS NULL
+		        OR e.status IN ('draft', 'proposed', 'approved')
 		        THEN rc_refusal(404, 'not_found', 'No such event.')
 		    -- Members register from their own link; the public form
 		    -- and API mark their registrations "public".

@@ -21,23 +21,32 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	            THEN r.job_title END)) END
 $$;
 
--- A sponsor, on an event.
+-- A sponsor on one event: a sponsorship of that event alone, with the
+-- benefits agreed (rc_sponsorship_create in approval.sql), proposed to
+-- the committee, or approved at once when the caller needs no approval.
 CREATE OR REPLACE FUNCTION rc_sponsor_create(p_event bigint, p_name text,
-    p_actor text)
+    p_benefits text, p_approval text, p_actor text)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
+	sp jsonb;
 	s sponsors;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM events WHERE id = p_event) THEN
 		RETURN NULL;
 	END IF;
-	INSERT INTO sponsors (event_id, name) VALUES (p_event, p_name)
-	RETURNING * INTO s;
+	sp := rc_sponsorship_create(jsonb_build_object('name', p_name,
+	    'benefits', coalesce(p_benefits, ''), 'events',
+	    jsonb_build_array(p_event)), p_approval, p_actor);
+	SELECT * INTO s FROM sponsors
+	WHERE sponsorship_id = (sp->>'id')::bigint;
 	INSERT INTO audit_log (actor, action, event_id, detail)
 	VALUES (p_actor, 'sponsor.create', p_event,
-	    jsonb_build_object('sponsor', s.id, 'name', p_name));
+	    jsonb_build_object('sponsor', s.id, 'name', p_name,
+	        'sponsorship', s.sponsorship_id, 'status', sp->>'status'));
 	RETURN jsonb_build_object('id', s.id, 'event_id', s.event_id,
-	    'name', s.name, 'created_at', s.created_at);
+	    'name', s.name, 'created_at', s.created_at,
+	    'sponsorship_id', s.sponsorship_id, 'status', sp->>'status',
+	    'benefits', sp->>'benefits');
 END $$;
 
 -- Rename one of an event's sponsors, audited; NULL when it has no such one.

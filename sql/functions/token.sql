@@ -54,6 +54,7 @@ BEGIN
 		IF NOT FOUND THEN
 			PERFORM rc_fail(404, 'not_found', 'No such sponsor.');
 		END IF;
+		PERFORM rc_sponsor_must_be_approved(p_sponsor);
 		IF p_scope IS NOT NULL AND NOT sponsor_event = ANY (p_scope) THEN
 			PERFORM rc_fail(403, 'out_of_scope',
 			    'That sponsor belongs to an event outside your scope.');

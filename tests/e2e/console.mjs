@@ -793,10 +793,6 @@ test('reports: charts drawn as SVG with a table beside each, both languages, lap
   } finally { await c3.close(); }
 });
 
-function psql(sql) {
-  return run('psql', ['-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-d', world.conninfo, '-c', sql]);
-}
-
 test('NightTalk topics and a series report: rank, close, propose, who attended; both languages', async () => {
   const slug = `e2e-ai-${Date.now()}`;
   psql(`INSERT INTO chapters (slug, name, name_zh, kind, topic, status) VALUES ('${slug}', 'AI Builders', 'AI 开发者', 'topic', 'ai', 'active')`);
@@ -855,6 +851,73 @@ test('NightTalk topics and a series report: rank, close, propose, who attended; 
     eq((await p2.request.get(`${world.base}/console/series/${s.id}`)).status(), 403, 'a series outside the organizer\'s scope');
     await audit(p2, 'topics-organizer-phone-en');
   } finally { await c2.close(); }
+});
+
+// The committee's approval (docs/approval.md): the last console test, as
+// a live committee account makes every later organizer's publish wait.
+function psql(sql) {
+  return run('psql', ['-X', '-q', '-tA', '-v', 'ON_ERROR_STOP=1', '-d', world.conninfo, '-c', sql]).trim();
+}
+
+test('approval: apply, submit, the committee\'s queue and applications; both languages', async () => {
+  const cLink = accountAdd('committee@example.com', 'organizer', [world.events.main.id]);
+  psql("UPDATE accounts SET role = 'committee', events = NULL WHERE email = 'committee@example.com'");
+  const draft = await api('POST', '/api/v1/events', { kind: 'meetup', title: 'Proposal: edge functions', chapter: 'Shanghai',
+    format: 'panel', venue: 'Hub', starts_at: at(12, 14), ends_at: at(12, 17) }, world.admin, 201);
+  const lLink = accountAdd('planner@example.com', 'organizer', [draft.id]);
+  const app = await api('POST', '/api/v1/applications', { name: 'Zhou Min', email: 'zhou.min@example.com',
+    occupation: 'Engineer', company: 'Acme', job_title: 'Architect', background: 'Serverless since 2019.',
+    experience: 'Two meetups a year.', motivation: 'A Hangzhou chapter.', new_chapter: { kind: 'city', name: 'Hangzhou' } }, null, 201);
+  const { ctx: pub, page: ap } = await newContext({ viewport: PHONE });
+  try {
+    await ap.goto(`${world.base}/apply?lang=en`);
+    await ap.getByRole('heading', { level: 1, name: 'Apply to lead a chapter' }).waitFor();
+    await audit(ap, 'apply-phone-en');
+    await ap.getByLabel('Name', { exact: true }).fill('Qian Yu');
+    await ap.getByRole('button', { name: 'Send my application' }).click();
+    await ap.locator('#email-error, #background-error').first().waitFor();
+    await audit(ap, 'apply-errors-phone-en');
+    await ap.goto(`${world.base}/apply?lang=zh-CN`);
+    await ap.getByRole('heading', { level: 1, name: '申请成为分会负责人' }).waitFor();
+    await audit(ap, 'apply-zh-CN');
+  } finally { await pub.close(); }
+  const { ctx: lc, page: lp } = await newContext();
+  const { ctx: cc, page: cp } = await newContext();
+  try {
+    await setPassword(lp, lLink);
+    await lp.goto(`${world.base}/console/events/${draft.id}/edit?lang=en`);
+    await lp.locator('[data-needs-approval]').waitFor();
+    assert(await lp.locator('[data-action="publish"]').count() === 0, 'a publish button waiting for approval');
+    await audit(lp, 'editor-needs-approval-en');
+    await Promise.all([lp.waitForURL(/done=proposed$/), lp.getByRole('button', { name: 'Submit to the committee' }).click()]);
+    await lp.locator('[data-awaiting]').waitFor();
+    await setPassword(cp, cLink);
+    await cp.goto(`${world.base}/console/proposals?lang=en`);
+    await cp.getByRole('heading', { level: 3, name: 'Proposal: edge functions' }).waitFor();
+    await audit(cp, 'proposals-en');
+    const sec = cp.locator(`[data-proposal-event="${draft.id}"]`);
+    await sec.getByLabel('Comment').fill('Please add a hands-on part.');
+    await Promise.all([cp.waitForURL(/done=rejected$/), sec.getByRole('button', { name: /^Reject/ }).click()]);
+    await lp.goto(`${world.base}/console/events/${draft.id}/edit?lang=en`);
+    await lp.getByText('Please add a hands-on part.').waitFor();
+    await audit(lp, 'editor-rejected-en');
+    await cp.goto(`${world.base}/console/proposals?lang=zh-CN`);
+    await cp.getByRole('heading', { level: 1, name: '待审批' }).waitFor();
+    await audit(cp, 'proposals-zh-CN');
+    await cp.goto(`${world.base}/console/applications?lang=en`);
+    await cp.getByRole('link', { name: 'Zhou Min' }).waitFor();
+    await audit(cp, 'applications-en');
+    await cp.goto(`${world.base}/console/applications/${app.id}?lang=en`);
+    await cp.getByLabel('Add a note').fill('Interviewed on Monday: strong.');
+    await Promise.all([cp.waitForURL(/done=noted$/), cp.getByRole('button', { name: 'Save the note' }).click()]);
+    await cp.getByText('Interviewed on Monday: strong.').waitFor();
+    await audit(cp, 'application-en');
+    await cp.goto(`${world.base}/console/applications/${app.id}?lang=zh-CN`);
+    await Promise.all([cp.waitForURL(/done=approved$/), cp.getByRole('button', { name: '批准' }).click()]);
+    await cp.locator('[data-status="approved"]').waitFor();
+    await audit(cp, 'application-approved-zh-CN');
+    eq(psql("SELECT status FROM chapters WHERE slug = 'hangzhou'"), 'trial', 'the new chapter');
+  } finally { await lc.close(); await cc.close(); }
 });
 
 test('axe-core: no serious or critical violations on the console pages', async () => {

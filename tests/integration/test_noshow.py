@@ -65,10 +65,22 @@ def iso(hours):
             dt.timedelta(hours=hours)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def day_zone(hours):
+    """A time zone where a 4-hour meetup starting in `hours` starts at
+    10:00, so it lies within one local day (a meetup's shape) whatever
+    the time of the run."""
+    h = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=hours)).hour
+    east = (10 - h) % 24
+    if east > 14:
+        east -= 24
+    return "UTC" if east == 0 else "Etc/GMT%+d" % -east
+
+
 def soon_event(d, admin, hours=30, **over):
     """A published meetup starting in `hours` (default: inside the 48 h
     reconfirmation window, before the 24 h release)."""
-    body = _apply(meetup(starts_at=iso(hours), ends_at=iso(hours + 4)), over)
+    body = _apply(meetup(starts_at=iso(hours), ends_at=iso(hours + 4),
+                         timezone=day_zone(hours)), over)
     ev = expect(d.api("POST", "/api/v1/events", body, token=admin), 201)
     return expect(d.api("PATCH", "/api/v1/events/%d" % ev["id"],
                         {"status": "published"}, token=admin), 200)
