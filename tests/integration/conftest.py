@@ -54,9 +54,15 @@ def secret(pg, admin_token):
 
 @pytest.fixture(scope="session")
 def server(rollcalld_bin, pg, tmp_path_factory):
-    """The daemon most tests share."""
-    d = Daemon(rollcalld_bin, pg.conninfo,
-               tmp_path_factory.mktemp("shared") / "rollcalld.log")
+    """The daemon most tests share. Its committee approval is off: the
+    shared database collects committee tokens from many tests, and with
+    `approval = auto` the first one would make every later leader's or
+    organizer's publish wait. The approval tests run on clusters of their
+    own (approval_support.World)."""
+    here = tmp_path_factory.mktemp("shared")
+    (here / "rollcall.conf").write_text("approval = off\n")
+    d = Daemon(rollcalld_bin, pg.conninfo, here / "rollcalld.log",
+               ["--config", str(here / "rollcall.conf")])
     d.start()
     _shared["server"] = d
     yield d

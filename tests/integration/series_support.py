@@ -5,13 +5,16 @@ import re
 import urllib.parse
 
 import support
+from community_support import make_chapter
 from support import expect, series, uniq
 
 
 def published_series(api, token, pg=None, **over):
     """A series whose episodes are all published; returns its JSON with
     "events" as published."""
-    over.setdefault("chapter", uniq("nt"))
+    if "chapter" not in over:
+        over["chapter"] = (make_chapter(pg, kind="topic")[1] if pg is not None
+                           else "rust")
     s = expect(api("POST", "/api/v1/series", series(**over), token=token),
                201)
     s["events"] = [expect(api("PATCH", "/api/v1/events/%d" % e["id"],
@@ -23,11 +26,12 @@ def published_series(api, token, pg=None, **over):
 def chapter_token(rollcalld_bin, pg, role, chapter_ids):
     """A token of a chapter role (leader, track_owner) for these chapters;
     the chapters part makes them with `rollcalld token --chapter`."""
-    tok = support.cli_token(rollcalld_bin, pg.conninfo, role, uniq(role))
-    jti = support.jwt_claims(tok)["jti"]
-    pg.psql("UPDATE tokens SET chapters = ARRAY[%s]::bigint[] WHERE jti = "
-            "'%s'" % (",".join(str(int(c)) for c in chapter_ids), jti))
-    return tok
+    args = []
+    for c in chapter_ids:
+        args += ["--chapter", pg.scalar("SELECT slug FROM chapters WHERE "
+                                        "id = %d" % int(c))]
+    return support.cli_token(rollcalld_bin, pg.conninfo, role, uniq(role),
+                             *args)
 
 
 def chapter_id(pg, slug):

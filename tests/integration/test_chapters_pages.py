@@ -244,7 +244,8 @@ def test_the_editor_offers_a_leader_only_its_chapters(
             "timezone": "Asia/Shanghai", "waitlist": "on"}
     n = pg.scalar("SELECT count(*) FROM events")
     r = b.post("/console/events/new", form)
-    assert r.status == 400 and "is not one of your chapters" in r.text, \
+    # The form again with the refusal, under its status (403 out of scope).
+    assert r.status == 403 and "is not one of your chapters" in r.text, \
         (r.status, r.text[:300])
     assert pg.scalar("SELECT count(*) FROM events") == n
     r = b.post("/console/events/new", dict(form, chapter=mine))

@@ -37,10 +37,10 @@ def test_signup_registers_every_episode_to_come_once(api, admin_token, pg):
     move_past(pg, ids[0])                       # already over
     pid, secret = cs.make_member(pg)
     mail = email_of(pg, pid)
-    # Registered for episode 3 through the public form before.
-    expect(api("POST", "/api/v1/events/%d/registrations" % ids[2], {
-        "name": "Early", "email": mail.upper(), "company": "Acme",
-        "job_title": "Dev", "identity": "professional"}), 201)
+    # Registered for episode 3 on its own before (NightTalks are for
+    # members: through the member's own link).
+    expect(api("POST", "/api/v1/member/%s/registrations" % secret, {
+        "event": ids[2], "company": "Acme", "job_title": "Dev"}), 201)
 
     a = expect(signup(api, secret, s["id"]), 201)
     assert states(a) == {ids[1]: "confirmed", ids[2]: "already",
@@ -119,7 +119,7 @@ def test_signup_bad_input_changes_nothing(api, admin_token, pg):
     s = published_series(api, admin_token, episodes=4)
     pid, secret = cs.make_member(pg, identity=None)
     draft = expect(api("POST", "/api/v1/series", series_body(
-        chapter=uniq("nt")), token=admin_token), 201)
+        chapter=cs.make_chapter(pg, kind="topic")[1]), token=admin_token), 201)
     before = pg.counts()
     expect_field_error(signup(api, secret, s["id"]), "identity")
     expect_field_error(signup(api, secret, s["id"], {"identity": "ceo"}),
@@ -149,13 +149,13 @@ def test_signup_bad_input_changes_nothing(api, admin_token, pg):
 def test_completion_threshold_on_create_and_patch(api, admin_token, issue,
                                                   create_event, pg):
     s = expect(api("POST", "/api/v1/series", series_body(
-        chapter=uniq("nt"), episodes=5, completion_threshold=3),
+        chapter=cs.make_chapter(pg, kind="topic")[1], episodes=5, completion_threshold=3),
         token=admin_token), 201)
     assert s["completion_threshold"] == 3, s
     before = pg.counts()
     for n, t in ((4, 5), (4, 0), (4, "3")):
         expect_field_error(api("POST", "/api/v1/series", series_body(
-            chapter=uniq("nt"), episodes=n, completion_threshold=t),
+            chapter=cs.make_chapter(pg, kind="topic")[1], episodes=n, completion_threshold=t),
             token=admin_token), "completion_threshold")
     assert pg.counts() == before, "a refused series must leave nothing"
     p = "/api/v1/series/%d" % s["id"]
