@@ -216,7 +216,7 @@ async function setup() {
   });
   // A NightTalk series: members-only, so not in the lists above.
   const nt = await expectApi('POST', '/api/v1/series', {
-    title: 'NightTalk: Rust in production', chapter: 'Rust', track_owner: 'Li Wei',
+    title: 'NightTalk: Rust in production', chapter: 'rust', track_owner: 'Li Wei',
     starts_on: at(20, 0).slice(0, 10), episodes: 4, online_url: 'https://live.example.com/rust',
   }, world.admin, 201);
   await expectApi('PATCH', `/api/v1/events/${nt.events[0].id}`, { status: 'published' }, world.admin, 200);
