@@ -29,12 +29,21 @@ console_ctx(struct req *r, const char *title_key)
 
 	if (ctx == NULL)
 		return NULL;
-	/* "committee": what the admin and the committee both may do
-	 * (chapters, accounts). */
-	json_object_set_new(ctx, "me", json_pack("{s:s, s:b, s:b}", "name",
-	    r->auth.name, "admin", (r->auth.roles & ACCESS_ADMIN) != 0,
+	/*
+	 * Which links the navigation offers (the route table still decides):
+	 * "committee" what the admin and the committee both may do
+	 * (chapters, accounts, proposals), "reports" every chapter role,
+	 * "recorder" who records contributions.
+	 */
+	json_object_set_new(ctx, "me", json_pack("{s:s, s:b, s:b, s:b, s:b}",
+	    "name", r->auth.name,
+	    "admin", (r->auth.roles & ACCESS_ADMIN) != 0,
 	    "committee", (r->auth.roles & (ACCESS_ADMIN |
-	    ACCESS_COMMITTEE)) != 0));
+	    ACCESS_COMMITTEE)) != 0,
+	    "reports", (r->auth.roles & (ACCESS_ADMIN | ACCESS_COMMITTEE |
+	    ACCESS_LEADER | ACCESS_TRACK_OWNER)) != 0,
+	    "recorder", (r->auth.roles & (ACCESS_ADMIN | ACCESS_COMMITTEE |
+	    ACCESS_INFRA | ACCESS_LEADER | ACCESS_TRACK_OWNER)) != 0));
 	json_object_set_new(ctx, "console", json_true());
 	return ctx;
 }
