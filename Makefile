@@ -28,7 +28,7 @@ SERVER_SRCS = $(COMMON_SRCS) server/auth.c server/cache.c server/checkin.c \
 	      server/router.c server/secret.c server/session.c \
 	      server/template.c server/tickets.c server/token.c \
 	      server/validate.c server/web.c server/worker.c server/xlsx.c \
-	      server/badge.c
+	      server/badge.c server/pdf.c
 # The community: chapters.c: chapters, staff roles
 # (chapters)
 SERVER_SRCS += server/chapter.c
@@ -57,7 +57,7 @@ SERVER_SRCS += server/recognition.c server/contribution.c server/points.c
 # (certificates)
 SERVER_SRCS += server/certificate.c server/volunteer.c
 
-HEADERS	    = server/server.h server/common/common.h
+HEADERS	    = server/server.h server/common/common.h server/pdf.h
 MAIN_SRC    = server/main.c
 TEST_PKGS   = cmocka zbar
 UNIT_TESTS  = tests/unit/test_validate.c tests/unit/test_auth.c \

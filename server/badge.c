@@ -30,10 +30,10 @@
 #include <pango/pangocairo.h>
 #include <qrencode.h>
 
+#include "pdf.h"
 #include "server.h"
 
 #define MM		(72.0 / 25.4)	/* points per millimetre */
-#define QR_QUIET	4		/* modules of white around the code */
 #define BADGE_MAXFONT	128		/* bytes of a font family list */
 
 /* The layout, from templates/badge.json; in points. */
@@ -104,7 +104,8 @@ badge_parse(const char *text, size_t len, struct badge_tmpl *out)
 
 	if ((j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e)) == NULL ||
 	    !json_is_object(j)) {
-		log_warnx("badge.json: %s", j == NULL ? e.text : "not an object");
+		log_warnx("badge.json: %s",
+		    j == NULL ? e.text : "not an object");
 		goto out;
 	}
 	if ((v = json_object_get(j, "page")) != NULL) {
@@ -168,89 +169,6 @@ badge_init(const char *share)
 	return badge_parse(buf, (size_t)n, &T);
 }
 
-/* Where cairo writes the PDF: a growing buffer, capped. */
-struct badge_buf {
-	unsigned char	*data;
-	size_t		 len, cap;
-};
-
-/* cairo's write callback: append to the buffer. */
-static cairo_status_t
-badge_write(void *arg, const unsigned char *data, unsigned int len)
-{
-	struct badge_buf	*b = arg;
-	unsigned char		*nd;
-	size_t			 cap;
-
-	if (b->len + len > BADGE_MAXBYTES)
-		return CAIRO_STATUS_WRITE_ERROR;
-	if (b->len + len > b->cap) {
-		for (cap = b->cap ? b->cap : 64 * 1024; cap < b->len + len;
-		    cap *= 2)
-			;
-		if ((nd = realloc(b->data, cap)) == NULL)
-			return CAIRO_STATUS_NO_MEMORY;
-		b->data = nd;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	return CAIRO_STATUS_SUCCESS;
-}
-
-/*
- * Set l to text in the template's font at pt points, width wide and at
- * most lines lines (ellipsized after). Returns its height.
- */
-static double
-badge_text(PangoLayout *l, const char *text, double pt, int bold,
-    double width, int lines)
-{
-	PangoFontDescription	*fd;
-	int			 w, h;
-
-	fd = pango_font_description_from_string(T.font);
-	pango_font_description_set_absolute_size(fd, pt * PANGO_SCALE);
-	pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD :
-	    PANGO_WEIGHT_NORMAL);
-	pango_layout_set_font_description(l, fd);
-	pango_font_description_free(fd);
-	pango_layout_set_width(l, (int)(width * PANGO_SCALE));
-	pango_layout_set_height(l, -lines);
-	pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
-	pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);
-	pango_layout_set_alignment(l, PANGO_ALIGN_CENTER);
-	pango_layout_set_text(l, text, -1);
-	pango_layout_get_size(l, &w, &h);
-	return (double)h / PANGO_SCALE;
-}
-
-/* Draw the QR code of text as a square of side size at (x, y); 0 or -1. */
-static int
-badge_qr(cairo_t *cr, const char *text, double x, double y, double size)
-{
-	QRcode	*qr;
-	double	 m;
-	int	 i, j;
-
-	if ((qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1)) ==
-	    NULL)
-		return -1;
-	m = size / (qr->width + 2 * QR_QUIET);
-	cairo_set_source_rgb(cr, 1, 1, 1);
-	cairo_rectangle(cr, x, y, size, size);
-	cairo_fill(cr);
-	cairo_set_source_rgb(cr, 0, 0, 0);
-	for (j = 0; j < qr->width; j++)
-		for (i = 0; i < qr->width; i++)
-			if (qr->data[j * qr->width + i] & 1)
-				cairo_rectangle(cr, x + (i + QR_QUIET) * m,
-				    y + (j + QR_QUIET) * m, m, m);
-	cairo_fill(cr);
-	QRcode_free(qr);
-	return 0;
-}
-
 /*
  * One badge page: the event's title at the top of the text box, the name
  * and company centred in what is left, the lead QR below the text on a
@@ -281,17 +199,20 @@ badge_page_draw(cairo_t *cr, PangoLayout *l, const char *event,
 		qy = T.h - T.margin - T.qr;
 	}
 	cairo_set_source_rgb(cr, 0.25, 0.25, 0.25);
-	eh = badge_text(l, event, T.event_pt, 0, tw, 2);
+	eh = pdf_text(l, T.font, event, T.event_pt, 0, tw, 2,
+	    PANGO_ALIGN_CENTER);
 	cairo_move_to(cr, tx, ty);
 	pango_cairo_show_layout(cr, l);
 	/* The name: as large as fits on one line, else two smaller ones. */
 	for (pt = T.name_pt; pt > T.name_pt / 2; pt *= 0.9) {
-		nh = badge_text(l, name, pt, 1, tw, 1);
+		nh = pdf_text(l, T.font, name, pt, 1, tw, 1,
+		    PANGO_ALIGN_CENTER);
 		if (!pango_layout_is_ellipsized(l))
 			break;
 	}
 	if (pt <= T.name_pt / 2)
-		nh = badge_text(l, name, T.name_pt / 2, 1, tw, 2);
+		nh = pdf_text(l, T.font, name, T.name_pt / 2, 1, tw, 2,
+		    PANGO_ALIGN_CENTER);
 	ch = company != NULL && *company != '\0' ? T.company_pt * 1.6 : 0;
 	y = ty + eh + (th - eh - nh - ch) / 2;
 	if (y < ty + eh)
@@ -300,11 +221,12 @@ badge_page_draw(cairo_t *cr, PangoLayout *l, const char *event,
 	cairo_move_to(cr, tx, y);
 	pango_cairo_show_layout(cr, l);
 	if (ch > 0) {
-		badge_text(l, company, T.company_pt, 0, tw, 1);
+		pdf_text(l, T.font, company, T.company_pt, 0, tw, 1,
+		    PANGO_ALIGN_CENTER);
 		cairo_move_to(cr, tx, y + nh + T.company_pt * 0.4);
 		pango_cairo_show_layout(cr, l);
 	}
-	if (badge_qr(cr, code, qx, qy, T.qr) == -1)
+	if (pdf_qr(cr, code, qx, qy, T.qr) == -1)
 		return -1;
 	cairo_show_page(cr);
 	return 0;
@@ -318,7 +240,7 @@ badge_page_draw(cairo_t *cr, PangoLayout *l, const char *event,
 int
 badge_build(const json_t *in, unsigned char **out, size_t *len)
 {
-	struct badge_buf	 buf = { NULL, 0, 0 };
+	struct pdf_buf		 buf = { NULL, 0, 0, BADGE_MAXBYTES };
 	cairo_surface_t		*s = NULL;
 	cairo_t			*cr = NULL;
 	PangoLayout		*l = NULL;
@@ -337,7 +259,7 @@ badge_build(const json_t *in, unsigned char **out, size_t *len)
 	    json_array_size(badges) == 0 ||
 	    json_array_size(badges) > BADGE_MAXPAGES)
 		return -1;
-	s = cairo_pdf_surface_create_for_stream(badge_write, &buf, T.w, T.h);
+	s = cairo_pdf_surface_create_for_stream(pdf_write, &buf, T.w, T.h);
 	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)
 		goto out;
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, title);

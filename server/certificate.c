@@ -34,10 +34,10 @@
 #include <pango/pangocairo.h>
 #include <qrencode.h>
 
+#include "pdf.h"
 #include "server.h"
 
 #define MM		(72.0 / 25.4)	/* points per millimetre */
-#define QR_QUIET	4		/* modules of white around the code */
 #define CERT_MAXFONT	128		/* bytes of a font family list */
 
 /* The layout, from templates/certificate.json; lengths in points. */
@@ -243,63 +243,6 @@ certificate_init(const char *share)
 /* ------------------------------------------------------------------ */
 /* Drawing, on the worker thread. */
 
-/* Where cairo writes the PDF: a growing buffer, capped. */
-struct cert_buf {
-	unsigned char	*data;
-	size_t		 len, cap;
-};
-
-/* cairo's write callback: append to the buffer. */
-static cairo_status_t
-cert_write(void *arg, const unsigned char *data, unsigned int len)
-{
-	struct cert_buf	*b = arg;
-	unsigned char	*nd;
-	size_t		 cap;
-
-	if (b->len + len > CERT_MAXBYTES)
-		return CAIRO_STATUS_WRITE_ERROR;
-	if (b->len + len > b->cap) {
-		for (cap = b->cap ? b->cap : 64 * 1024; cap < b->len + len;
-		    cap *= 2)
-			;
-		if ((nd = realloc(b->data, cap)) == NULL)
-			return CAIRO_STATUS_NO_MEMORY;
-		b->data = nd;
-		b->cap = cap;
-	}
-	memcpy(b->data + b->len, data, len);
-	b->len += len;
-	return CAIRO_STATUS_SUCCESS;
-}
-
-/*
- * Set l to text at pt points, width wide, at most lines lines (ellipsized
- * after), aligned; returns its height in points.
- */
-static double
-cert_text(PangoLayout *l, const char *text, double pt, int bold,
-    double width, int lines, PangoAlignment align)
-{
-	PangoFontDescription	*fd;
-	int			 w, h;
-
-	fd = pango_font_description_from_string(T.font);
-	pango_font_description_set_absolute_size(fd, pt * PANGO_SCALE);
-	pango_font_description_set_weight(fd, bold ? PANGO_WEIGHT_BOLD :
-	    PANGO_WEIGHT_NORMAL);
-	pango_layout_set_font_description(l, fd);
-	pango_font_description_free(fd);
-	pango_layout_set_width(l, (int)(width * PANGO_SCALE));
-	pango_layout_set_height(l, -lines);
-	pango_layout_set_wrap(l, PANGO_WRAP_WORD_CHAR);
-	pango_layout_set_ellipsize(l, PANGO_ELLIPSIZE_END);
-	pango_layout_set_alignment(l, align);
-	pango_layout_set_text(l, text != NULL ? text : "", -1);
-	pango_layout_get_size(l, &w, &h);
-	return (double)h / PANGO_SCALE;
-}
-
 /* Show l at (x, y); returns y below it. */
 static double
 cert_show(cairo_t *cr, PangoLayout *l, double x, double y)
@@ -310,32 +253,6 @@ cert_show(cairo_t *cr, PangoLayout *l, double x, double y)
 	pango_cairo_show_layout(cr, l);
 	pango_layout_get_size(l, &w, &h);
 	return y + (double)h / PANGO_SCALE;
-}
-
-/* The QR code of text as a square of side size at (x, y); 0 or -1. */
-static int
-cert_qr(cairo_t *cr, const char *text, double x, double y, double size)
-{
-	QRcode	*qr;
-	double	 m;
-	int	 i, j;
-
-	if ((qr = QRcode_encodeString(text, 0, QR_ECLEVEL_M, QR_MODE_8, 1)) ==
-	    NULL)
-		return -1;
-	m = size / (qr->width + 2 * QR_QUIET);
-	cairo_set_source_rgb(cr, 1, 1, 1);
-	cairo_rectangle(cr, x, y, size, size);
-	cairo_fill(cr);
-	cairo_set_source_rgb(cr, 0, 0, 0);
-	for (j = 0; j < qr->width; j++)
-		for (i = 0; i < qr->width; i++)
-			if (qr->data[j * qr->width + i] & 1)
-				cairo_rectangle(cr, x + (i + QR_QUIET) * m,
-				    y + (j + QR_QUIET) * m, m, m);
-	cairo_fill(cr);
-	QRcode_free(qr);
-	return 0;
 }
 
 /* o[key], or JSON null when o has none (for json_pack's "O"). */
@@ -364,7 +281,7 @@ cert_name_pt(PangoLayout *l, const char *name, double width, int *lines)
 
 	*lines = 1;
 	for (pt = T.name_pt; pt > T.name_pt / 2; pt *= 0.9) {
-		cert_text(l, name, pt, 1, width, 1, PANGO_ALIGN_CENTER);
+		pdf_text(l, T.font, name, pt, 1, width, 1, PANGO_ALIGN_CENTER);
 		if (!pango_layout_is_ellipsized(l))
 			return pt;
 	}
@@ -397,42 +314,44 @@ cert_draw(cairo_t *cr, PangoLayout *l, const json_t *in)
 	    T.w - 2 * inset - 6 * MM, T.h - 2 * inset - 6 * MM);
 	cairo_stroke(cr);
 
-	cert_text(l, in_str(in, "issuer"), T.body_pt, 0, tw, 2,
+	pdf_text(l, T.font, in_str(in, "issuer"), T.body_pt, 0, tw, 2,
 	    PANGO_ALIGN_CENTER);
 	top = cert_show(cr, l, x, T.margin + 2 * MM) + 4 * MM;
 
 	/* Measure the block, then centre it between the issuer and QR. */
 	npt = cert_name_pt(l, in_str(in, "name"), tw, &nlines);
-	block = cert_text(l, in_str(in, "title"), T.title_pt, 1, tw, 2,
+	block = pdf_text(l, T.font, in_str(in, "title"), T.title_pt, 1, tw, 2,
 	    PANGO_ALIGN_CENTER) + 10 * MM;
 	if (*revoked != '\0')
-		block += cert_text(l, revoked, T.body_pt, 1, tw, 1,
+		block += pdf_text(l, T.font, revoked, T.body_pt, 1, tw, 1,
 		    PANGO_ALIGN_CENTER) + 2 * MM;
-	block += cert_text(l, in_str(in, "intro"), T.body_pt, 0, tw, 1,
+	block += pdf_text(l, T.font, in_str(in, "intro"), T.body_pt, 0, tw, 1,
 	    PANGO_ALIGN_CENTER) + 3 * MM;
-	block += cert_text(l, in_str(in, "name"), npt, 1, tw, nlines,
+	block += pdf_text(l, T.font, in_str(in, "name"), npt, 1, tw, nlines,
 	    PANGO_ALIGN_CENTER) + 7 * MM;
-	block += cert_text(l, in_str(in, "body"), T.body_pt, 0, tw * 0.85, 3,
+	block += pdf_text(l, T.font, in_str(in, "body"), T.body_pt, 0,
+	    tw * 0.85, 3,
 	    PANGO_ALIGN_CENTER);
 	y = top + (qy - 4 * MM - top - block) / 2;
 	if (y < top)
 		y = top;
 
 	cairo_set_source_rgb(cr, a[0], a[1], a[2]);
-	cert_text(l, in_str(in, "title"), T.title_pt, 1, tw, 2,
+	pdf_text(l, T.font, in_str(in, "title"), T.title_pt, 1, tw, 2,
 	    PANGO_ALIGN_CENTER);
 	y = cert_show(cr, l, x, y);
 	if (*revoked != '\0') {
 		cairo_set_source_rgb(cr, 0.75, 0.05, 0.05);
-		cert_text(l, revoked, T.body_pt, 1, tw, 1, PANGO_ALIGN_CENTER);
+		pdf_text(l, T.font, revoked, T.body_pt, 1, tw, 1,
+		    PANGO_ALIGN_CENTER);
 		y = cert_show(cr, l, x, y + 2 * MM);
 	}
 	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-	cert_text(l, in_str(in, "intro"), T.body_pt, 0, tw, 1,
+	pdf_text(l, T.font, in_str(in, "intro"), T.body_pt, 0, tw, 1,
 	    PANGO_ALIGN_CENTER);
 	y = cert_show(cr, l, x, y + 10 * MM) + 3 * MM;
 	cairo_set_source_rgb(cr, 0, 0, 0);
-	cert_text(l, in_str(in, "name"), npt, 1, tw, nlines,
+	pdf_text(l, T.font, in_str(in, "name"), npt, 1, tw, nlines,
 	    PANGO_ALIGN_CENTER);
 	y = cert_show(cr, l, x, y) + 3 * MM;
 	cairo_set_source_rgb(cr, a[0], a[1], a[2]);
@@ -440,7 +359,7 @@ cert_draw(cairo_t *cr, PangoLayout *l, const json_t *in)
 	cairo_line_to(cr, T.w / 2 + 30 * MM, y);
 	cairo_stroke(cr);
 	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-	cert_text(l, in_str(in, "body"), T.body_pt, 0, tw * 0.85, 3,
+	pdf_text(l, T.font, in_str(in, "body"), T.body_pt, 0, tw * 0.85, 3,
 	    PANGO_ALIGN_CENTER);
 	cert_show(cr, l, x + tw * 0.075, y + 4 * MM);
 
@@ -449,17 +368,17 @@ cert_draw(cairo_t *cr, PangoLayout *l, const json_t *in)
 	fw = qx - 6 * MM - fx;
 	y = qy + T.qr - 3 * (T.small_pt * 1.4) - T.body_pt * 1.5;
 	cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-	cert_text(l, in_str(in, "issued"), T.body_pt, 0, fw, 1,
+	pdf_text(l, T.font, in_str(in, "issued"), T.body_pt, 0, fw, 1,
 	    PANGO_ALIGN_LEFT);
 	y = cert_show(cr, l, fx, y) + T.small_pt * 0.4;
 	cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
-	cert_text(l, in_str(in, "code_line"), T.small_pt, 0, fw, 1,
+	pdf_text(l, T.font, in_str(in, "code_line"), T.small_pt, 0, fw, 1,
 	    PANGO_ALIGN_LEFT);
 	y = cert_show(cr, l, fx, y);
-	cert_text(l, in_str(in, "verify_line"), T.small_pt, 0, fw, 2,
+	pdf_text(l, T.font, in_str(in, "verify_line"), T.small_pt, 0, fw, 2,
 	    PANGO_ALIGN_LEFT);
 	cert_show(cr, l, fx, y);
-	if (cert_qr(cr, in_str(in, "url"), qx, qy, T.qr) == -1)
+	if (pdf_qr(cr, in_str(in, "url"), qx, qy, T.qr) == -1)
 		return -1;
 	cairo_show_page(cr);
 	return 0;
@@ -473,7 +392,7 @@ cert_draw(cairo_t *cr, PangoLayout *l, const json_t *in)
 int
 certificate_build(const json_t *in, unsigned char **out, size_t *len)
 {
-	struct cert_buf	 buf = { NULL, 0, 0 };
+	struct pdf_buf	 buf = { NULL, 0, 0, CERT_MAXBYTES };
 	cairo_surface_t	*s = NULL;
 	cairo_t		*cr = NULL;
 	PangoLayout	*l = NULL;
@@ -485,7 +404,7 @@ certificate_build(const json_t *in, unsigned char **out, size_t *len)
 	if (!json_is_object(in) || *in_str(in, "name") == '\0' ||
 	    *in_str(in, "url") == '\0')
 		return -1;
-	s = cairo_pdf_surface_create_for_stream(cert_write, &buf, T.w, T.h);
+	s = cairo_pdf_surface_create_for_stream(pdf_write, &buf, T.w, T.h);
 	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)
 		goto out;
 	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE,
