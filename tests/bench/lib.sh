@@ -25,13 +25,15 @@ stop_daemon() {
 	return "$rc"
 }
 
-# start_daemon POOL LOGNAME: serve on a free loopback port; sets base.
+# start_daemon POOL LOGNAME [SERVE-ARGS...]: serve on a free loopback port;
+# sets base.
 start_daemon() {
 	local pool=$1 log=$tmp/$2.log port try
+	shift 2
 	for try in 1 2 3; do
 		port=$("${HELPER[@]}" freeport)
 		"$BIN" serve --db "$conn" --listen "127.0.0.1:$port" \
-			--rate-limit 0 --pool "$pool" >"$log" 2>&1 &
+			--rate-limit 0 --pool "$pool" "$@" >"$log" 2>&1 &
 		daemon_pid=$!
 		base=http://127.0.0.1:$port
 		if "${HELPER[@]}" wait "$base" "$pool" 20; then
