@@ -130,6 +130,11 @@ overview_query(struct req *r, req_done_fn done)
 void
 console_overview(struct req *r)
 {
+	/* Infra runs no events: its console is the contributions to review. */
+	if (!(r->auth.roles & ACCESS_STAFF)) {
+		web_redirect(r, "/console/contributions");
+		return;
+	}
 	overview_query(r, overview_done);
 }
 

@@ -175,7 +175,7 @@ static const struct route routes[] = {
 	    ADMIN, 0, BODY_FORM, "account", "console_account_disable",
 	    CONSOLE },
 	{ GET, "/console", console_overview,
-	    STAFF, 0, 0, "page", "console_overview", CONSOLE },
+	    STAFF | ACCESS_INFRA, 0, 0, "page", "console_overview", CONSOLE },
 	{ GET, "/console/overview.json", console_overview_json,
 	    STAFF, 0, 0, "page", "console_overview_json", ROUTE_SESSION },
 	{ GET, "/console/events/{id}/checkin", console_desk,

@@ -32,3 +32,15 @@ def test_an_organizer_sees_only_the_pages_it_may_open(
             {"/console/reports", "/console/contributions",
              "/console/proposals", "/console/chapters", "/console/accounts",
              "/console/topics", "/console/certificates"} - links(r.text))
+
+
+def test_an_infra_account_lands_on_the_contributions_to_review(
+        rollcalld_bin, pg, server):
+    b = signed_in(server.port, account_add(
+        rollcalld_bin, pg.conninfo, uniq("i") + "@example.com", role="infra"))
+    r = b.get("/console")
+    assert r.status == 303 and \
+        r.getheader("Location") == "/console/contributions", \
+        "an infra account's console home: %d %s" % (
+            r.status, r.getheader("Location"))
+    assert b.get("/console/contributions").status == 200
