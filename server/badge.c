@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <cairo.h>
-#include <cairo-pdf.h>
 #include <event2/http.h>
 #include <pango/pangocairo.h>
 #include <qrencode.h>
@@ -240,15 +239,11 @@ badge_page_draw(cairo_t *cr, PangoLayout *l, const char *event,
 int
 badge_build(const json_t *in, unsigned char **out, size_t *len)
 {
-	struct pdf_buf		 buf = { NULL, 0, 0, BADGE_MAXBYTES };
-	cairo_surface_t		*s = NULL;
-	cairo_t			*cr = NULL;
-	PangoLayout		*l = NULL;
-	PangoContext		*pc;
-	const char		*title;
-	json_t			*badges, *b;
-	size_t			 i;
-	int			 rc = -1;
+	struct pdf_doc	 d;
+	const char	*title;
+	json_t		*badges, *b;
+	size_t		 i;
+	int		 rc = -1;
 
 	*out = NULL;
 	*len = 0;
@@ -259,40 +254,16 @@ badge_build(const json_t *in, unsigned char **out, size_t *len)
 	    json_array_size(badges) == 0 ||
 	    json_array_size(badges) > BADGE_MAXPAGES)
 		return -1;
-	s = cairo_pdf_surface_create_for_stream(pdf_write, &buf, T.w, T.h);
-	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)
+	if (pdf_open(&d, T.w, T.h, BADGE_MAXBYTES, title) == -1)
 		goto out;
-	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE, title);
-	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR,
-	    "Rollcall");
-	cr = cairo_create(s);
-	if ((l = pango_cairo_create_layout(cr)) == NULL)
-		goto out;
-	/* One user unit is one point: font sizes are in points. */
-	pc = pango_layout_get_context(l);
-	pango_cairo_context_set_resolution(pc, 72);
-	pango_layout_context_changed(l);
 	json_array_foreach(badges, i, b)
-		if (badge_page_draw(cr, l, title, b) == -1)
+		if (badge_page_draw(d.cr, d.l, title, b) == -1)
 			goto out;
-	cairo_surface_finish(s);
-	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS ||
-	    cairo_status(cr) != CAIRO_STATUS_SUCCESS)
-		goto out;
-	*out = buf.data;
-	*len = buf.len;
-	buf.data = NULL;
-	rc = 0;
+	rc = pdf_finish(&d, out, len);
 out:
 	if (rc == -1)
 		log_warnx("cannot draw %zu badges", json_array_size(badges));
-	if (l != NULL)
-		g_object_unref(l);
-	if (cr != NULL)
-		cairo_destroy(cr);
-	if (s != NULL)
-		cairo_surface_destroy(s);
-	free(buf.data);
+	pdf_free(&d);
 	return rc;
 }
 

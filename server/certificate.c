@@ -28,7 +28,6 @@
 #include <unistd.h>
 
 #include <cairo.h>
-#include <cairo-pdf.h>
 #include <event2/buffer.h>
 #include <event2/http.h>
 #include <pango/pangocairo.h>
@@ -392,11 +391,7 @@ cert_draw(cairo_t *cr, PangoLayout *l, const json_t *in)
 int
 certificate_build(const json_t *in, unsigned char **out, size_t *len)
 {
-	struct pdf_buf	 buf = { NULL, 0, 0, CERT_MAXBYTES };
-	cairo_surface_t	*s = NULL;
-	cairo_t		*cr = NULL;
-	PangoLayout	*l = NULL;
-	PangoContext	*pc;
+	struct pdf_doc	 d;
 	int		 rc = -1;
 
 	*out = NULL;
@@ -404,40 +399,12 @@ certificate_build(const json_t *in, unsigned char **out, size_t *len)
 	if (!json_is_object(in) || *in_str(in, "name") == '\0' ||
 	    *in_str(in, "url") == '\0')
 		return -1;
-	s = cairo_pdf_surface_create_for_stream(pdf_write, &buf, T.w, T.h);
-	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS)
-		goto out;
-	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_TITLE,
-	    in_str(in, "title"));
-	cairo_pdf_surface_set_metadata(s, CAIRO_PDF_METADATA_CREATOR,
-	    "Rollcall");
-	cr = cairo_create(s);
-	if ((l = pango_cairo_create_layout(cr)) == NULL)
-		goto out;
-	/* One user unit is one point: font sizes are in points. */
-	pc = pango_layout_get_context(l);
-	pango_cairo_context_set_resolution(pc, 72);
-	pango_layout_context_changed(l);
-	if (cert_draw(cr, l, in) == -1)
-		goto out;
-	cairo_surface_finish(s);
-	if (cairo_surface_status(s) != CAIRO_STATUS_SUCCESS ||
-	    cairo_status(cr) != CAIRO_STATUS_SUCCESS)
-		goto out;
-	*out = buf.data;
-	*len = buf.len;
-	buf.data = NULL;
-	rc = 0;
-out:
+	if (pdf_open(&d, T.w, T.h, CERT_MAXBYTES, in_str(in, "title")) == 0 &&
+	    cert_draw(d.cr, d.l, in) == 0)
+		rc = pdf_finish(&d, out, len);
 	if (rc == -1)
 		log_warnx("cannot draw a certificate");
-	if (l != NULL)
-		g_object_unref(l);
-	if (cr != NULL)
-		cairo_destroy(cr);
-	if (s != NULL)
-		cairo_surface_destroy(s);
-	free(buf.data);
+	pdf_free(&d);
 	return rc;
 }
 

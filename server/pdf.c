@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cairo-pdf.h>
 #include <qrencode.h>
 
 #include "pdf.h"
@@ -35,6 +36,63 @@ pdf_write(void *arg, const unsigned char *data, unsigned int len)
 	memcpy(b->data + b->len, data, len);
 	b->len += len;
 	return CAIRO_STATUS_SUCCESS;
+}
+
+/*
+ * Start a PDF of w x h points, at most max bytes, titled title, in
+ * memory. 0, or -1 (pdf_free still to be called).
+ */
+int
+pdf_open(struct pdf_doc *d, double w, double h, size_t max,
+    const char *title)
+{
+	PangoContext	*pc;
+
+	memset(d, 0, sizeof(*d));
+	d->buf.max = max;
+	d->s = cairo_pdf_surface_create_for_stream(pdf_write, &d->buf, w, h);
+	if (cairo_surface_status(d->s) != CAIRO_STATUS_SUCCESS)
+		return -1;
+	cairo_pdf_surface_set_metadata(d->s, CAIRO_PDF_METADATA_TITLE,
+	    title != NULL ? title : "");
+	cairo_pdf_surface_set_metadata(d->s, CAIRO_PDF_METADATA_CREATOR,
+	    "Rollcall");
+	d->cr = cairo_create(d->s);
+	if ((d->l = pango_cairo_create_layout(d->cr)) == NULL)
+		return -1;
+	/* One user unit is one point: font sizes are in points. */
+	pc = pango_layout_get_context(d->l);
+	pango_cairo_context_set_resolution(pc, 72);
+	pango_layout_context_changed(d->l);
+	return 0;
+}
+
+/* The pages drawn: the PDF's bytes, which the caller frees; or -1. */
+int
+pdf_finish(struct pdf_doc *d, unsigned char **out, size_t *len)
+{
+	cairo_surface_finish(d->s);
+	if (cairo_surface_status(d->s) != CAIRO_STATUS_SUCCESS ||
+	    cairo_status(d->cr) != CAIRO_STATUS_SUCCESS)
+		return -1;
+	*out = d->buf.data;
+	*len = d->buf.len;
+	d->buf.data = NULL;
+	return 0;
+}
+
+/* Release what pdf_open made (and the bytes, unless pdf_finish took them). */
+void
+pdf_free(struct pdf_doc *d)
+{
+	if (d->l != NULL)
+		g_object_unref(d->l);
+	if (d->cr != NULL)
+		cairo_destroy(d->cr);
+	if (d->s != NULL)
+		cairo_surface_destroy(d->s);
+	free(d->buf.data);
+	memset(d, 0, sizeof(*d));
 }
 
 /*

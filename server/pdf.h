@@ -15,6 +15,18 @@ struct pdf_buf {
 	size_t		 len, cap, max;
 };
 
+/* A PDF being drawn: one user unit a point, a pango layout to write with. */
+struct pdf_doc {
+	struct pdf_buf	 buf;
+	cairo_surface_t	*s;
+	cairo_t		*cr;
+	PangoLayout	*l;
+};
+
+int		 pdf_open(struct pdf_doc *, double, double, size_t,
+		    const char *);
+int		 pdf_finish(struct pdf_doc *, unsigned char **, size_t *);
+void		 pdf_free(struct pdf_doc *);
 cairo_status_t	 pdf_write(void *, const unsigned char *, unsigned int);
 double		 pdf_text(PangoLayout *, const char *, const char *, double,
 		    int, double, int, PangoAlignment);
