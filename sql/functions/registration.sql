@@ -141,8 +141,8 @@ RETURNS TABLE (ord integer, status integer, body text)
 LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM 1 FROM events
-	WHERE id IN (SELECT (x->>'event')::bigint
-	    FROM jsonb_array_elements(p_regs) x)
+	WHERE id = ANY (ARRAY(SELECT (x->>'event')::bigint
+	    FROM jsonb_array_elements(p_regs) x))
 	ORDER BY id FOR UPDATE;
 	-- A new statement, a new snapshot: it sees what committed before the
 	-- locks were ours.
@@ -183,9 +183,7 @@ BEGIN
 		            'Registration opens at ' || to_char(
 		            e.registration_opens_at AT TIME ZONE e.timezone,
 		            'YYYY-MM-DD HH24:MI') || ' (' || e.timezone || ').')
-		    WHEN EXISTS (SELECT 1 FROM registrations r
-		        WHERE r.event_id = i.event_id AND lower(r.email) = i.lemail
-		          AND r.status <> 'cancelled')
+		    WHEN dup.found
 		        OR EXISTS (SELECT 1 FROM item j WHERE j.event_id = i.event_id
 		          AND j.lemail = i.lemail AND j.ord < i.ord)
 		        THEN rc_refusal(409, 'already_registered',
@@ -193,10 +191,16 @@ BEGIN
 		            'event.')
 		    END AS refusal
 		FROM item i LEFT JOIN events e ON e.id = i.event_id
+		-- Each a probe of one index (LIMIT 1 keeps the planner from
+		-- hashing the whole table when it misjudges the group's size:
+		-- a group of one took 25 ms on 40,000 registrations that way).
+		LEFT JOIN LATERAL (SELECT true AS found FROM registrations r
+		    WHERE r.event_id = i.event_id AND lower(r.email) = i.lemail
+		      AND r.status <> 'cancelled' LIMIT 1) dup ON true
 		-- A member's address links the registration to them.
 		LEFT JOIN LATERAL (SELECT m.person_id FROM persons pp
 		    JOIN members m ON m.person_id = pp.id
-		    WHERE lower(pp.email) = i.lemail) mem ON true),
+		    WHERE lower(pp.email) = i.lemail LIMIT 1) mem ON true),
 	ranked AS (
 		SELECT c.*, row_number() OVER (PARTITION BY c.event_id
 		    ORDER BY c.ord) AS k
