@@ -227,21 +227,22 @@ BEGIN
 		    d.person_id, CASE WHEN d.person_id IS NOT NULL THEN d.sealed END
 		FROM decided d WHERE d.st IS NOT NULL ORDER BY d.ord
 		RETURNING registrations AS reg),
-	-- The waitlist before this group, counted once per event: the
-	-- group's own come after it, in order.
-	queue AS (
-		SELECT w.event_id, count(*) AS n FROM registrations w
-		WHERE w.event_id IN (SELECT d.event_id FROM decided d
-		    WHERE d.st = 'waitlisted') AND w.status = 'waitlisted'
-		GROUP BY w.event_id),
+	-- The waitlist before this group, counted once per event (so
+	-- MATERIALIZED: inlined, it was counted again for every
+	-- registration of the group): the group's own come after it, in
+	-- order.
+	queue AS MATERIALIZED (
+		SELECT q.event_id, (SELECT count(*) FROM registrations w
+		    WHERE w.event_id = q.event_id AND w.status = 'waitlisted') AS n
+		FROM (SELECT DISTINCT d.event_id FROM decided d
+		    WHERE d.st = 'waitlisted') q),
 	made AS (
 		SELECT d.ord, d.kind, d.starts_at, d.sealed, i.reg,
 		    CASE WHEN (i.reg).status = 'waitlisted' THEN
 		        coalesce(q.n, 0) + row_number() OVER (
 		        PARTITION BY d.event_id, (i.reg).status
 		        ORDER BY (i.reg).id) END AS position
-		FROM ins i JOIN decided d ON d.event_id = (i.reg).event_id
-		    AND d.lemail = lower((i.reg).email)
+		FROM ins i JOIN decided d ON d.hash = (i.reg).secret_hash
 		LEFT JOIN queue q ON q.event_id = d.event_id),
 	seats AS (
 		UPDATE events e SET confirmed = e.confirmed + t.n
