@@ -41,7 +41,7 @@ ops_metrics(struct req *r)
 	struct evbuffer		*b;
 	uint64_t		 groups, grouped, hits, misses;
 	unsigned long long	 runs, asked, released;
-	int			 total, idle, busy, waiting, entries;
+	int			 total, idle, busy, waiting, entries, regwait;
 	size_t			 bytes;
 
 	if ((b = evbuffer_new()) == NULL) {
@@ -79,7 +79,7 @@ ops_metrics(struct req *r)
 	    "# TYPE rollcall_checkin_grouped_scans_total counter\n"
 	    "rollcall_checkin_grouped_scans_total %llu\n",
 	    (unsigned long long)groups, (unsigned long long)grouped);
-	registration_group_stats(&groups, &grouped);
+	registration_group_stats(&groups, &grouped, &regwait);
 	evbuffer_add_printf(b,
 	    "# HELP rollcall_registration_groups_total Statements that "
 	    "decided registrations (those arriving together share one).\n"
@@ -88,8 +88,13 @@ ops_metrics(struct req *r)
 	    "# HELP rollcall_registration_grouped_total Registrations those "
 	    "statements carried.\n"
 	    "# TYPE rollcall_registration_grouped_total counter\n"
-	    "rollcall_registration_grouped_total %llu\n",
-	    (unsigned long long)groups, (unsigned long long)grouped);
+	    "rollcall_registration_grouped_total %llu\n"
+	    "# HELP rollcall_registration_waiting Registrations waiting for "
+	    "the next group (theirs is busy with an event of theirs, or "
+	    "every group is out).\n"
+	    "# TYPE rollcall_registration_waiting gauge\n"
+	    "rollcall_registration_waiting %d\n",
+	    (unsigned long long)groups, (unsigned long long)grouped, regwait);
 	evbuffer_add_printf(b,
 	    "# HELP rollcall_keyring_reloads_total Reads of the ticket keys "
 	    "caused by tickets with a kid this server did not hold (a live "

@@ -616,7 +616,7 @@ void	 noshow_stats(unsigned long long *, unsigned long long *,
 #define REG_PAGE_MAX		500	/* limit= of the registrations list */
 #define CONSENT_MAXFIELDS	3	/* email, phone and job_title */
 #define REG_GROUP_MAX		32	/* registrations in one statement */
-#define REG_GROUP_INFLIGHT	2	/* groups with the database at once */
+#define REG_GROUP_INFLIGHT	4	/* groups with the database at once */
 /* A registration decided: the JSON of rc_register_try. */
 typedef void (*reg_done_fn)(struct req *, const char *);
 void	 registration_init(int, const char *);
@@ -632,7 +632,7 @@ int	 registration_rate_ok(struct req *);
 void	 registration_submit(struct req *, json_t *, reg_done_fn);
 void	 registration_created(struct req *, const char *);
 int	 registration_rate_limit(void);
-void	 registration_group_stats(uint64_t *, uint64_t *);
+void	 registration_group_stats(uint64_t *, uint64_t *, int *);
 void	 reg_attach_ticket(json_t *, const char *);
 const char *registration_public_url(void);
 

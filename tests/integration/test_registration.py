@@ -4,11 +4,13 @@ and its history, the organizer's list, and the per-client rate limit."""
 import hashlib
 import http.client
 import json
+import subprocess
 import threading
 
 import pytest
 
-from support import DROP, _apply, at, expect, expect_field_error, meetup, uniq
+from support import (DROP, _apply, at, expect, expect_field_error, meetup,
+                     uniq, wait_until)
 
 
 def person(**over):
@@ -450,3 +452,74 @@ def test_grouped_registrations_stay_exact_across_two_daemons(
     assert groups < carried, \
         "%d registrations arriving together took %d statements" % (
             carried, groups)
+
+
+def test_an_event_held_in_the_database_holds_up_only_its_own_registrations(
+        pg, start_daemon, create_event):
+    """A group never goes to the database while another of the server's
+    groups has one of its events: those registrations wait in the server,
+    in arrival order, and go together once that group is back. Others'
+    registrations go meanwhile. Here event A's row is held by another
+    session: the first registration for A waits on the lock, the next five
+    wait in the server (more than the groups that may be out at once, so
+    sending each as its own group would leave none for B), B's is answered
+    at once, and when A's row is free A's six are confirmed in the order
+    they came, the five in one statement."""
+    d = start_daemon(pg.conninfo)
+    a = create_event(meetup(capacity=10), status="published")
+    b = create_event(meetup(capacity=10), status="published")
+    groups_before = metric(d, "rollcall_registration_groups_total")
+    locker = subprocess.Popen(
+        ["psql", "-X", "-q", "-tA", "-v", "ON_ERROR_STOP=1", "-d",
+         pg.conninfo], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    answers = {}
+    threads = []
+
+    def call(k, ev):
+        answers[k] = d.api("POST", "/api/v1/events/%d/registrations" % ev,
+                           person(email="held%d-%d@example.com" % (k, ev)),
+                           timeout=60)
+
+    def send(k):
+        threads.append(threading.Thread(target=call, args=(k, a["id"])))
+        threads[-1].start()
+
+    try:
+        locker.stdin.write("BEGIN;\nSELECT id FROM events WHERE id = %d "
+                           "FOR UPDATE;\n" % a["id"])
+        locker.stdin.flush()
+        assert locker.stdout.readline().strip() == str(a["id"])
+        send(0)
+        wait_until(lambda: pg.scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+            "'rollcalld' AND wait_event_type = 'Lock'") == "1", 10,
+            "the first registration for A to wait on A's row")
+        for k in range(1, 6):
+            send(k)
+            wait_until(lambda: metric(d, "rollcall_registration_waiting")
+                       == k, 10, "registration %d for A to wait in the "
+                       "server, its event busy" % k)
+        r = d.api("POST", "/api/v1/events/%d/registrations" % b["id"],
+                  person(), timeout=10)
+        expect(r, 201)
+        assert r.json["status"] == "confirmed", r.json
+        assert not answers, \
+            "A's row is held, yet A's registrations were answered: %r" % (
+                answers,)
+    finally:
+        locker.stdin.write("COMMIT;\n")
+        locker.stdin.close()
+        locker.wait(30)
+    for t in threads:
+        t.join(60)
+    ids = []
+    for k in range(6):
+        expect(answers[k], 201)
+        assert answers[k].json["status"] == "confirmed", answers[k].json
+        ids.append(answers[k].json["id"])
+    assert ids == sorted(ids), \
+        "A's registrations were decided out of their order: ids %r" % ids
+    assert metric(d, "rollcall_registration_groups_total") - groups_before \
+        == 3, "A's first, B's, then A's five waiting together: 3 statements"
+    assert metric(d, "rollcall_registration_waiting") == 0
