@@ -331,7 +331,7 @@ pg_tps_pool=$pg_tps_out
 note ""
 note "== registrations (daemon pool $best)"
 reg_ok=0
-reg_rps=0 reg_p50="" reg_p99="" reg_p99_ms="" reg_n201=0 reg_dur=0
+reg_rps=0 reg_p50="" reg_p99="" reg_p99_ms="" reg_n201=0 reg_dur=0 grp_size=1 grp_rps=0
 regpg_tps1=0 regpg_tps2=0 regpg_tps=0 regpg_p99="" regpg_tps_pool=0 seat_tps=0
 rush_line="" rush_secs="" rush_answered=0 rush_5xx=0 rush_conf_http=0
 db_conf="" db_wait="" db_total="" db_ev_conf=""
@@ -346,6 +346,15 @@ wrk_ms() {
 # run_reg_pgbench LABEL FILE CLIENTS [pgbench args]: sets rp_tps, rp_p99
 # (ms, from the per-transaction log) and rp_n. A failing transaction aborts
 # its client in pgbench; that is an anomaly here, not the end of the bench.
+# reg_groups: the daemon's registration groups and the registrations
+# they carried, from /metrics.
+reg_groups() {
+	curl -s "$base/metrics" | awk '
+		$1 == "rollcall_registration_groups_total" { n = $2 }
+		$1 == "rollcall_registration_grouped_total" { r = $2 }
+		END { printf "%d %d\n", n, r }'
+}
+
 run_reg_pgbench() {
 	local label=$1 file=$2 clients=$3 out rc=0 aborted
 	shift 3
@@ -409,8 +418,13 @@ if start_daemon "$best" serve-reg; then
 	note "== daemon: wrk -t2 -c$CONNS -d${SECS}s POST /api/v1/events/$ev_http/registrations"
 	url=$base/api/v1/events/$ev_http/registrations
 	timeout $((SECS + 30)) wrk -t2 -c"$CONNS" -d1s -s tests/bench/register.lua "$url" -- warm >/dev/null 2>&1 || true
+	read -r g_n0 g_r0 < <(reg_groups)
 	out=$(timeout $((SECS + 30)) wrk -t2 -c"$CONNS" -d"${SECS}s" --latency \
 		-s tests/bench/register.lua "$url" -- main 2>&1) || true
+	read -r g_n1 g_r1 < <(reg_groups)
+	# The daemon's groups in this run: how many registrations each.
+	grp_size=$(awk -v n=$((g_n1 - g_n0)) -v r=$((g_r1 - g_r0)) 'BEGIN { printf "%d", (n > 0 ? r / n + 0.5 : 1) }')
+	[ "$grp_size" -ge 1 ] || grp_size=1
 	printf '%s\n' "$out" >"$tmp/wrk-register.txt"
 	reg_req=$(awk '/ requests in / { print $1; exit }' <<<"$out")
 	reg_dur=$(awk '/ requests in / { d = $4; sub(/s,?$/, "", d); print d; exit }' <<<"$out")
@@ -455,6 +469,23 @@ if start_daemon "$best" serve-reg; then
 	note "pgbench baseline: mean $(printf '%.0f' "$regpg_tps") tps (after vs before: $(awk -v a="$regpg_tps1" -v b="$regpg_tps2" 'BEGIN { printf "%+.0f", (b - a) / (a > 0 ? a : 1) * 100 }')%)"
 	run_reg_pgbench "reg-c$best" "$tmp/register.sql" "$best" -D event="$ev_pg" -D run="c$best"
 	regpg_tps_pool=$rp_tps
+	# What PostgreSQL does with one event's groups one after another (the
+	# daemon sends one group of an event at a time): rc_register_group
+	# (SQL_REGISTER_GROUP) with groups the size the daemon made, from one
+	# client. The group's JSON is built by a statement of its own, and
+	# only the group statement's latency (pgbench -r) counts.
+	cat >"$tmp/group.sql" <<-SQL
+	\\set r random(1, 999999999999999)
+	SELECT jsonb_agg(jsonb_build_object('event', :event::bigint, 'p', ('{"name": "Bench Attendee", "email": "grp-' || :r || '-' || g || '@bench.example.com", "company": "Bench Co", "job_title": "Engineer", "identity": "professional", "lang": "en", "consent": {"sponsors": true, "fields": ["email", "job_title"]}}')::jsonb, 'hash', encode($hash, 'hex'), 'join', encode($hash, 'hex'), 'sealed', encode($sealed, 'hex')))::text AS grp FROM generate_series(1, $grp_size) g \\gset
+	SELECT count(*) FROM rc_register_group(:grp::jsonb);
+	SQL
+	grp_out=$(timeout $((SECS + 60)) pgbench -n -M prepared -r -f "$tmp/group.sql" \
+		-D event="$ev_pg" -c 1 -j 1 -T "$SECS" "$conn" 2>&1) ||
+		anomaly "pgbench (groups): $(grep -m1 -E 'ERROR|error' <<<"$grp_out" | cut -c1-200)"
+	grp_ms=$(awk '/rc_register_group/ && $1 ~ /^[0-9.]+$/ { print $1; exit }' <<<"$grp_out")
+	grp_rps=$(awk -v g="$grp_size" -v ms="${grp_ms:-0}" 'BEGIN { printf "%.1f", (ms > 0 ? g * 1000 / ms : 0) }')
+	note "pgbench (groups of $grp_size, one after another, -c 1): ${grp_ms:-?} ms a group, $(printf '%.0f' "$grp_rps") registrations/s"
+
 	read -r n_all n_conf < <(psql -X -tA -F ' ' "$conn" -c "SELECT count(*),
 		count(*) FILTER (WHERE status = 'confirmed') FROM registrations
 		WHERE event_id = $ev_pg")
@@ -942,6 +973,7 @@ if [ "$reg_ok" = 1 ]; then
 	note "  daemon: pool $best, wrk -t2 -c$CONNS -d${SECS}s, p50 ${reg_p50:-?} p99 ${reg_p99:-?}, ${non2xx:-0} non-2xx; pgbench ($regfn, -M prepared -c $CONNS -j 2 -T $SECS): $(printf '%.0f' "$regpg_tps1") tps before, $(printf '%.0f' "$regpg_tps2") after, p99 ${regpg_p99} ms"
 	note "  for information: pgbench -c $best (the pool's concurrency) $(printf '%.0f' "$regpg_tps_pool") tps; daemon / that = $(awk -v d="$reg_rps" -v p="$regpg_tps_pool" 'BEGIN { printf "%.2f", (p > 0 ? d / p : 0) }')"
 	note "  for information: seat rows FOR UPDATE SKIP LOCKED (PERF_NOTES seat.sql, scratch tables, -c $CONNS) $(printf '%.0f' "$seat_tps") tps; daemon / that = $(awk -v d="$reg_rps" -v p="$seat_tps" 'BEGIN { printf "%.2f", (p > 0 ? d / p : 0) }')"
+	note "  for information: rc_register_group in groups of ${grp_size:-?} one after another on one event (pgbench -c 1, the group statement's own latency) $(printf '%.0f' "${grp_rps:-0}") registrations/s; daemon / that = $(awk -v d="$reg_rps" -v p="${grp_rps:-0}" 'BEGIN { printf "%.2f", (p > 0 ? d / p : 0) }') (one event's groups wait for each other on its row: this is its ceiling while a group costs what it does)"
 	c_ans=$(met "${rush_answered:-0} == $RUSH_N")
 	c_5xx=$(met "${rush_5xx:-1} == 0 && ${rush_answered:-0} > 0")
 	c_300=$(met "${db_conf:-0} == 300 && ${db_ev_conf:-0} == 300 && ${rush_conf_http:-0} == 300")
