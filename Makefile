@@ -150,6 +150,11 @@ build/fixed-http: tests/bench/fixed_http.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) $(PKG_CFLAGS) -o $@ $< $(PKG_LIBS)
 
+# The opening rush's client in `make bench`: keep-alive connections, epoll.
+build/rush-client: tests/bench/rush.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -o $@ $<
+
 build/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_OBJS)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(SAN) $(WARN) $(PKG_CFLAGS) -Iserver \
@@ -198,7 +203,7 @@ tests/e2e/node_modules/.package-lock.json: tests/e2e/package.json tests/e2e/pack
 
 bench:
 	deploy/dev/deps.sh bench
-	$(MAKE) all build/ticket-bench build/fixed-http
+	$(MAKE) all build/ticket-bench build/fixed-http build/rush-client
 	tests/bench/bench.sh
 	tests/bench/scan_bench.sh
 

@@ -16,9 +16,12 @@
 #      registrations (tests/bench/register.lua), same client count, each on
 #      its own published event with room for everyone; for information, the
 #      per-seat SKIP LOCKED SQL of /work/shared/PERF_NOTES.md in scratch
-#      tables; then the opening rush: BENCH_RUSH attempts from
-#      BENCH_RUSH_CONNS connections on a 300-seat community day, checked
-#      against the database;
+#      tables; pgbench of the daemon's group statement (rc_register_group)
+#      in groups of the size the daemon made, one after another (the
+#      ceiling of one hot event); then the opening rush: BENCH_RUSH
+#      attempts from BENCH_RUSH_CONNS connections on a 300-seat community
+#      day (build/rush-client, tests/bench/rush.c), checked against the
+#      database;
 #   5. VmRSS of a fresh daemon (the best pool size) before and while it holds
 #      1,000 idle keep-alive connections;
 #   6. tickets: check-ins per second through POST /api/v1/checkins (wrk,
@@ -38,7 +41,7 @@
 # itself cannot run. Loopback only; about three and a half minutes.
 #
 # Environment: ROLLCALLD (default build/rollcalld), TICKET_BENCH (default
-# build/ticket-bench), BENCH_POOLS ("4 8 16 32"), BENCH_SECS (8),
+# build/ticket-bench), RUSH_CLIENT (build/rush-client), BENCH_POOLS ("4 8 16 32"), BENCH_SECS (8),
 # BENCH_CONNS (64), BENCH_IDLE (1000), BENCH_RUSH (5000), BENCH_RUSH_CONNS
 # (200), BENCH_TICKETS (20000), BENCH_MICRO_SECS (2), BENCH_QR_RUNS (200).
 set -euo pipefail
@@ -63,6 +66,7 @@ READ_TARGET=0.3		# public reads / evhttp answering a fixed body
 CSS_P99_MS=20		# a request needing no database, while PNGs are drawn
 PNG_TARGET=5		# ticket_png() / the qrencode command, per image
 FIXED=${FIXED_HTTP:-build/fixed-http}
+RUSHC=${RUSH_CLIENT:-build/rush-client}
 TBIN=${TICKET_BENCH:-build/ticket-bench}
 NTICKETS=${BENCH_TICKETS:-20000}
 MICRO_SECS=${BENCH_MICRO_SECS:-2}
@@ -113,7 +117,10 @@ mkdir "$tmp/bin"
 cp "$BIN" "$tmp/bin/rollcalld" && cp "$TBIN" "$tmp/bin/ticket-bench" ||
 	{ echo "bench: cannot copy the binaries" >&2; exit 1; }
 cp "$FIXED" "$tmp/bin/fixed-http" || { echo "bench: cannot copy $FIXED" >&2; exit 1; }
+[ -x "$RUSHC" ] || { echo "bench: $RUSHC is missing (make build/rush-client)" >&2; exit 1; }
+cp "$RUSHC" "$tmp/bin/rush-client" || { echo "bench: cannot copy $RUSHC" >&2; exit 1; }
 BIN=$tmp/bin/rollcalld TBIN=$tmp/bin/ticket-bench FIXED=$tmp/bin/fixed-http
+RUSHC=$tmp/bin/rush-client
 export ROLLCALL_SHARE=${ROLLCALL_SHARE:-$PWD}
 
 
@@ -539,7 +546,9 @@ if start_daemon "$best" serve-reg; then
 	# The opening rush: every client connected, then all at once.
 	note ""
 	note "== opening rush: $RUSH_N registrations from $RUSH_CONNS keep-alive connections, event $ev_rush (300 seats)"
-	rush_line=$("${HELPER[@]}" rush "$base" "$ev_rush" "$RUSH_N" "$RUSH_CONNS" 2>&1) ||
+	# tests/bench/rush.c: one thread and epoll, all connected first.
+	rush_port=${base##*:}
+	rush_line=$("$RUSHC" 127.0.0.1 "$rush_port" "$ev_rush" "$RUSH_N" "$RUSH_CONNS" 2>&1) ||
 		anomaly "rush: the client failed: $(tail -n 3 <<<"$rush_line" | tr '\n' '|')"
 	note "$rush_line"
 	kv() { sed -n "s/.*\\b$1=\\([^ ]*\\).*/\\1/p" <<<"$rush_line"; }

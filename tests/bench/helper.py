@@ -18,10 +18,6 @@
                                           "pgbench http rush" event ids
   helper.py register BASE EVENT EMAIL     one registration; print "status
                                           result" (exit 1 unless 201)
-  helper.py rush BASE EVENT N CONNS       N registrations (unique e-mails)
-                                          from CONNS concurrent keep-alive
-                                          connections; report statuses,
-                                          results and wall time
   helper.py ticketevents BASE TOKEN N     create and publish N meetups with
                                           room for 100,000 each (the
                                           check-in bench); print their ids
@@ -43,7 +39,6 @@
   helper.py cachehits BASE                print "hits misses" of the read
                                           cache (/metrics)
 """
-import asyncio
 import datetime
 import json
 import os
@@ -381,133 +376,6 @@ def cmd_register(base, event, email):
     return 0 if st == 201 else 1
 
 
-async def read_reply_async(reader):
-    """One HTTP/1.1 reply: (status, body bytes, server closes?)."""
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    status = int(lines[0].split()[1])
-    length, close, chunked = 0, False, False
-    for h in lines[1:]:
-        k, _, v = h.partition(":")
-        k = k.strip().lower()
-        if k == "content-length":
-            length = int(v.strip())
-        elif k == "connection" and "close" in v.lower():
-            close = True
-        elif k == "transfer-encoding" and "chunked" in v.lower():
-            chunked = True
-    if chunked:
-        body = b""
-        while True:
-            n = int((await reader.readuntil(b"\r\n")).split(b";")[0], 16)
-            if n == 0:
-                await reader.readuntil(b"\r\n")    # no trailers expected
-                break
-            body += (await reader.readexactly(n + 2))[:-2]
-    else:
-        body = await reader.readexactly(length)
-    return status, body, close
-
-
-async def rush(base, event, n, conns):
-    u = urllib.parse.urlsplit(base)
-    host, port = u.hostname, u.port
-    path = "/api/v1/events/%s/registrations" % event
-    tag = "%x" % int(time.time() * 1000)
-    reqs = []
-    for i in range(n):
-        body = json.dumps(reg_body("rush%s-%d@bench.example.com" %
-                                   (tag, i))).encode()
-        reqs.append(("POST %s HTTP/1.1\r\nHost: %s:%d\r\n"
-                     "Content-Type: application/json\r\n"
-                     "Content-Length: %d\r\n\r\n" %
-                     (path, host, port, len(body))).encode() + body)
-    statuses = {}
-    results = {}
-    lat = []
-    state = {"next": 0, "reconnects": 0}
-
-    async def connect():
-        return await asyncio.wait_for(asyncio.open_connection(host, port), 10)
-
-    # Every client is connected and waiting before the rush opens.
-    streams = await asyncio.gather(*(connect() for _ in range(conns)))
-    go = asyncio.Event()
-
-    async def client(rw):
-        reader, writer = rw
-        await go.wait()
-        while state["next"] < n:
-            i = state["next"]
-            state["next"] += 1
-            t = time.monotonic()
-            try:
-                if writer is None:
-                    state["reconnects"] += 1
-                    reader, writer = await connect()
-                writer.write(reqs[i])
-                st, body, close = await asyncio.wait_for(
-                    read_reply_async(reader), 60)
-            except (OSError, asyncio.IncompleteReadError,
-                    asyncio.LimitOverrunError, asyncio.TimeoutError,
-                    ValueError, IndexError) as e:
-                key = "no_answer:" + type(e).__name__
-                statuses[key] = statuses.get(key, 0) + 1
-                if writer is not None:
-                    writer.close()
-                reader = writer = None
-                continue
-            lat.append(time.monotonic() - t)
-            statuses[str(st)] = statuses.get(str(st), 0) + 1
-            try:
-                o = json.loads(body)
-                res = o.get("status") if st == 201 else o.get("error")
-            except ValueError:
-                res = None
-            res = "%d:%s" % (st, res or "-")
-            results[res] = results.get(res, 0) + 1
-            if close:
-                writer.close()
-                reader = writer = None
-        if writer is not None:
-            writer.close()
-
-    tasks = [asyncio.ensure_future(client(rw)) for rw in streams]
-    await asyncio.sleep(0.2)
-    t0 = time.monotonic()
-    go.set()
-    await asyncio.gather(*tasks)
-    secs = time.monotonic() - t0
-    return secs, statuses, results, lat, state["reconnects"]
-
-
-def cmd_rush(base, event, n, conns):
-    n, conns = int(n), int(conns)
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft < conns + 64:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(conns + 64, hard)
-                           if hard != resource.RLIM_INFINITY
-                           else conns + 64, hard))
-    secs, statuses, results, lat, reconnects = asyncio.run(
-        rush(base, event, n, conns))
-    lat.sort()
-
-    def pct(p):
-        return lat[min(len(lat) - 1, int(len(lat) * p))] * 1000 if lat else 0
-
-    answered = sum(v for k, v in statuses.items() if k.isdigit())
-    s5xx = sum(v for k, v in statuses.items() if k.startswith("5"))
-    print("secs=%.3f attempts=%d answered=%d s5xx=%d confirmed=%d "
-          "waitlisted=%d p50_ms=%.1f p99_ms=%.1f max_ms=%.1f reconnects=%d "
-          "statuses=%s results=%s" % (
-              secs, n, answered, s5xx, results.get("201:confirmed", 0),
-              results.get("201:waitlisted", 0), pct(0.50), pct(0.99),
-              lat[-1] * 1000 if lat else 0, reconnects,
-              ",".join("%s:%d" % kv for kv in sorted(statuses.items())),
-              ",".join("%s:%d" % kv for kv in sorted(results.items()))))
-    return 0
-
-
 def cmd_ticketevents(base, token, n):
     ensure_chapters(base, token)
     ids = []
@@ -646,7 +514,7 @@ def main(argv):
     fn = {"freeport": cmd_freeport, "wait": cmd_wait, "seed": cmd_seed,
           "get": cmd_get, "statuses": cmd_statuses, "idle": cmd_idle,
           "regevents": cmd_regevents, "register": cmd_register,
-          "rush": cmd_rush, "ticketevents": cmd_ticketevents,
+          "ticketevents": cmd_ticketevents,
           "door": cmd_door, "ticketreg": cmd_ticketreg,
           "scan": cmd_scan, "invalidation": cmd_invalidation,
           "cachehits": cmd_cachehits}.get(cmd)
