@@ -2,9 +2,9 @@
 events in the past, a volunteer walked to "attended", a certificate's PDF
 read back with poppler (pdftotext, pdffonts, pdftoppm) and zbarimg."""
 import subprocess
-import time
 
-from support import expect, meetup, uniq, wait_until
+# fresh_rate_window is shared (support.py); the tests import it here too.
+from support import expect, fresh_rate_window, meetup, uniq  # noqa: F401
 
 
 def published(create_event, **over):
@@ -83,10 +83,3 @@ def qr_codes(tmp_path, pdf, dpi=150):
     r = subprocess.run(["zbarimg", "-q", "--raw", "-Sbinary",
                         str(out) + ".png"], capture_output=True)
     return [x for x in r.stdout.decode().splitlines() if x]
-
-
-def fresh_rate_window():
-    """Wait until the one-minute window of ratelimit.c (wall-clock
-    minutes) has at least 10 s left, so a burst counts in one window."""
-    wait_until(lambda: time.time() % 60 < 50, 15,
-               "a rate-limit minute with 10 s left")

@@ -53,6 +53,15 @@ def wait_until(pred, timeout, what, interval=0.05):
         time.sleep(interval)
 
 
+def fresh_rate_window():
+    """Wait until the one-minute window of ratelimit.c (wall-clock
+    minutes) has at least 10 s left, so that a burst counts in one window
+    (a burst across a minute boundary is counted in two, and the limit
+    is never reached)."""
+    wait_until(lambda: time.time() % 60 < 50, 15,
+               "a rate-limit minute with 10 s left")
+
+
 def cli_env():
     env = dict(os.environ)
     env.update(SAN_ENV)

@@ -9,7 +9,7 @@ import re
 import pytest
 
 import support
-from support import expect, expect_field_error
+from support import expect, expect_field_error, fresh_rate_window
 from approval_support import World, application, fresh_addr, q
 from test_console import Browser, account_add, signed_in
 
@@ -192,6 +192,7 @@ def test_one_open_application_per_address_and_a_rate_limit(w):
     expect(apply(w, again), 409, "already_applied")
     # Five a minute from one address, whatever they hold; then 429.
     addr = fresh_addr()
+    fresh_rate_window()
     for _ in range(5):
         expect(apply(w, {"name": "x"}, addr), 400)
     r = apply(w, application(chapter=w.slug), addr)

@@ -15,8 +15,8 @@ import pytest
 
 import support
 from deploy_support import Nginx, SITE, checkout_paths
-from support import (REPO, _apply, expect, free_port, http_call,
-                     meetup, run_cli, uniq, wait_until)
+from support import (REPO, _apply, expect, free_port, fresh_rate_window,
+                     http_call, meetup, run_cli, uniq, wait_until)
 
 CONF = REPO / "deploy" / "rollcall.conf"
 UNITS = ("rollcalld.service", "rollcalld@.service")
@@ -218,6 +218,7 @@ verbose = yes
         def reg(xff=None):
             return http_call(port, "POST", url, person(),
                              headers={"X-Forwarded-For": xff} if xff else {})
+        fresh_rate_window()     # the limit's calls below in one minute
         first = expect(reg("127.0.0.9"), 201)
         assert first["manage_url"].startswith("https://tickets.example.org/"), \
             "public_url from the file must build manage links: %r" % first

@@ -9,8 +9,8 @@ import threading
 
 import pytest
 
-from support import (DROP, _apply, at, expect, expect_field_error, meetup,
-                     uniq, wait_until)
+from support import (DROP, _apply, at, expect, expect_field_error,
+                     fresh_rate_window, meetup, uniq, wait_until)
 
 
 def person(**over):
@@ -352,6 +352,7 @@ def test_rate_limit_answers_429_with_retry_after(start_daemon, pg,
                                                  create_event):
     d = start_daemon(pg.conninfo, ["--rate-limit", "3"])
     ev = create_event(status="published")
+    fresh_rate_window()
     for _ in range(3):
         expect(d.api("POST", "/api/v1/events/%d/registrations" % ev["id"],
                      person()), 201)
