@@ -35,27 +35,11 @@ __asan_default_options(void)
 	return "detect_leaks=0";
 }
 
-/* Load text as DIR/templates/badge.json of a fresh directory. */
+/* Load text as templates/badge.json (unit.h's init_with_template). */
 static int
 init_with(const char *text)
 {
-	char	 dir[] = "/tmp/rollcall-badge-test-XXXXXX", path[256];
-	FILE	*f;
-	int	 rc;
-
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/templates", dir);
-	assert_int_equal(mkdir(path, 0700), 0);
-	snprintf(path, sizeof(path), "%s/templates/badge.json", dir);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-	rc = badge_init(dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/templates", dir);
-	rmdir(path);
-	rmdir(dir);
-	return rc;
+	return init_with_template("badge.json", text, badge_init);
 }
 
 /* Good templates load, bad ones are refused naming what is wrong. */

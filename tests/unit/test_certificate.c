@@ -36,27 +36,11 @@ __asan_default_options(void)
 	return "detect_leaks=0";
 }
 
-/* Load text as DIR/templates/certificate.json of a fresh directory. */
+/* Load text as templates/certificate.json (unit.h's init_with_template). */
 static int
 init_with(const char *text)
 {
-	char	 dir[] = "/tmp/rollcall-cert-test-XXXXXX", path[256];
-	FILE	*f;
-	int	 rc;
-
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof(path), "%s/templates", dir);
-	assert_int_equal(mkdir(path, 0700), 0);
-	snprintf(path, sizeof(path), "%s/templates/certificate.json", dir);
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	fclose(f);
-	rc = certificate_init(dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/templates", dir);
-	rmdir(path);
-	rmdir(dir);
-	return rc;
+	return init_with_template("certificate.json", text, certificate_init);
 }
 
 /* Good layouts load, bad ones are refused. */

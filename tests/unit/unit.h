@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Printable rendering of bytes for failure messages (not log_escape). */
 static inline const char *
@@ -96,5 +98,33 @@ reset_soft_failures(void **state)
 }
 
 #define TEST(f)	cmocka_unit_test_setup(f, reset_soft_failures)
+
+/*
+ * Write text as DIR/templates/NAME of a fresh directory, hand DIR to
+ * init (badge_init, certificate_init: a layout file's loader), remove it
+ * all again, and return what init returned.
+ */
+static inline int
+init_with_template(const char *name, const char *text,
+    int (*init)(const char *))
+{
+	char	 dir[] = "/tmp/rollcall-unit-XXXXXX", path[256];
+	FILE	*f;
+	int	 rc;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/templates", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/templates/%s", dir, name);
+	assert_non_null(f = fopen(path, "w"));
+	fputs(text, f);
+	fclose(f);
+	rc = init(dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/templates", dir);
+	rmdir(path);
+	rmdir(dir);
+	return rc;
+}
 
 #endif
