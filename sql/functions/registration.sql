@@ -155,7 +155,12 @@ BEGIN
 		    decode(nullif(x.v->>'sealed', ''), 'hex') AS sealed,
 		    coalesce((x.v->'p'->'consent'->>'sponsors')::boolean, false)
 		        AS share,
-		    coalesce((x.v->'p'->>'public')::boolean, false) AS public
+		    coalesce((x.v->'p'->>'public')::boolean, false) AS public,
+		    -- The same address twice in the group: the later ones are
+		    -- already registered (a window, not a probe of the group
+		    -- for each: that was quadratic in the group's size).
+		    row_number() OVER (PARTITION BY (x.v->>'event')::bigint,
+		        lower(x.v->'p'->>'email') ORDER BY x.n) AS nth
 		FROM jsonb_array_elements(p_regs) WITH ORDINALITY AS x(v, n)),
 	checked AS (
 		SELECT i.*, e.kind, e.starts_at, e.waitlist, e.capacity,
@@ -183,9 +188,7 @@ BEGIN
 		            'Registration opens at ' || to_char(
 		            e.registration_opens_at AT TIME ZONE e.timezone,
 		            'YYYY-MM-DD HH24:MI') || ' (' || e.timezone || ').')
-		    WHEN dup.found
-		        OR EXISTS (SELECT 1 FROM item j WHERE j.event_id = i.event_id
-		          AND j.lemail = i.lemail AND j.ord < i.ord)
+		    WHEN dup.found OR i.nth > 1
 		        THEN rc_refusal(409, 'already_registered',
 		            'This e-mail address is already registered for this '
 		            'event.')
@@ -236,14 +239,38 @@ BEGIN
 		    WHERE w.event_id = q.event_id AND w.status = 'waitlisted') AS n
 		FROM (SELECT DISTINCT d.event_id FROM decided d
 		    WHERE d.st = 'waitlisted') q),
+	-- Each inserted row beside the item it came from. The INSERT took
+	-- the items in order, so the ids follow it: the k-th row by id is
+	-- the k-th item by ord, zipped in one pass (a join of the two,
+	-- which the planner takes for a row each, was a nested loop:
+	-- quadratic in the group's size). Should they ever disagree, the
+	-- statement fails rather than hand anyone another's ticket.
+	zipped AS MATERIALIZED (
+		SELECT z.ord, z.event_id, z.kind, z.starts_at, z.sealed,
+		    a.regs[z.n] AS reg, z.hash
+		FROM (SELECT array_agg(i.reg ORDER BY (i.reg).id) AS regs
+		    FROM ins i) a,
+		    (SELECT array_agg(d.ord ORDER BY d.ord) AS ord,
+		        array_agg(d.event_id ORDER BY d.ord) AS event_id,
+		        array_agg(d.kind ORDER BY d.ord) AS kind,
+		        array_agg(d.starts_at ORDER BY d.ord) AS starts_at,
+		        array_agg(d.sealed ORDER BY d.ord) AS sealed,
+		        array_agg(d.hash ORDER BY d.ord) AS hash
+		    FROM decided d WHERE d.st IS NOT NULL) b,
+		    unnest(b.ord, b.event_id, b.kind, b.starts_at, b.sealed,
+		        b.hash) WITH ORDINALITY
+		        AS z(ord, event_id, kind, starts_at, sealed, hash, n)),
 	made AS (
-		SELECT d.ord, d.kind, d.starts_at, d.sealed, i.reg,
-		    CASE WHEN (i.reg).status = 'waitlisted' THEN
+		SELECT z.ord, z.kind, z.starts_at, z.sealed, z.reg,
+		    CASE WHEN (z.reg).status = 'waitlisted' THEN
 		        coalesce(q.n, 0) + row_number() OVER (
-		        PARTITION BY d.event_id, (i.reg).status
-		        ORDER BY (i.reg).id) END AS position
-		FROM ins i JOIN decided d ON d.hash = (i.reg).secret_hash
-		LEFT JOIN queue q ON q.event_id = d.event_id),
+		        PARTITION BY z.event_id, (z.reg).status
+		        ORDER BY (z.reg).id) END AS position
+		FROM zipped z LEFT JOIN queue q ON q.event_id = z.event_id
+		WHERE CASE WHEN (z.reg).secret_hash = z.hash THEN true
+		    ELSE rc_fail(500, 'internal',
+		        'A registration group came back out of order.') IS NULL
+		    END),
 	seats AS (
 		UPDATE events e SET confirmed = e.confirmed + t.n
 		FROM (SELECT (m.reg).event_id AS id, count(*) AS n FROM made m
