@@ -268,6 +268,11 @@ const struct sql_stmt sqls[SQL__MAX] = {
 	    "EXCEPTION WHEN OTHERS THEN RAISE EXCEPTION '%: %', "
 	    "f.oid::regprocedure, SQLERRM; END; "
 	    "END LOOP; END $$", 0, SQL_DIRECT },
+	/* When the tree has it: an older --share tree may not. */
+	[SQL_MIGRATE_RECOUNT] = { "migrate_recount",
+	    "DO $$ BEGIN IF to_regproc('rc_waitlist_recount') IS NOT NULL "
+	    "THEN PERFORM rc_waitlist_recount(); END IF; END $$", 0,
+	    SQL_DIRECT },
 	[SQL_MIGRATE_RECORD] = { "migrate_record",
 	    "INSERT INTO schema_migrations (version, name) "
 	    "VALUES ($1::int, $2)", 2, SQL_DIRECT },

@@ -203,6 +203,9 @@ migrate_run(const char *conninfo, const char *dir)
 	    applied);
 	if (functions_apply(pg, dir) == -1)
 		goto out;
+	/* Counts kept on rows, made right once the new bodies keep them. */
+	if (db_run_ok(pg, SQL_MIGRATE_RECOUNT, NULL, 0))
+		goto out;
 	rc = 0;
 out:
 	if (pg != NULL)

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from support import (DROP, _apply, at, expect, expect_field_error,
-                     fresh_rate_window, meetup, uniq, wait_until)
+                     fresh_rate_window, meetup, migrate, uniq, wait_until)
 
 
 def person(**over):
@@ -311,6 +311,60 @@ def test_raising_capacity_promotes_the_waitlist(api, admin_token, create_event,
     assert got["seats_left"] == 0 and got["confirmed"] == 3, got
     expect(api("PATCH", "/api/v1/events/%d" % ev["id"], {"capacity": 2},
                token=admin_token), 409, "capacity_below_confirmed")
+
+
+def test_the_waitlist_count_follows_every_way_off_the_waitlist(
+        api, admin_token, create_event, pg):
+    """events.waitlisted (028) is what a new registration's waitlist
+    position is read from: every way off the waitlist must take one off,
+    or later registrants are told the wrong place."""
+    ev = create_event(meetup(capacity=1), status="published")
+
+    def check(step):
+        kept, real = pg.scalar(
+            "SELECT waitlisted || ' ' || (SELECT count(*) FROM registrations "
+            "WHERE event_id = %d AND status = 'waitlisted') FROM events "
+            "WHERE id = %d" % (ev["id"], ev["id"])).split()
+        assert kept == real, ("after %s the event's row says %s waitlisted, "
+                              "the registrations %s" % (step, kept, real))
+        return int(real)
+
+    a = expect(register(api, ev["id"]), 201)
+    w = [expect(register(api, ev["id"]), 201) for _ in range(5)]
+    assert [r["waitlist_position"] for r in w] == [1, 2, 3, 4, 5], \
+        [r.get("waitlist_position") for r in w]
+    assert check("five registrations onto the waitlist") == 5
+    expect(api("DELETE", "/api/v1/registrations/" + secret_of(w[1])), 200)
+    assert check("a waitlisted attendee cancelling") == 4
+    expect(api("DELETE", "/api/v1/registrations/" + secret_of(a)), 200)
+    assert check("a cancellation promoting the first waitlisted") == 3
+    expect(api("POST", "/api/v1/registrations/%s/erase" % secret_of(w[3]),
+               {}), 200)
+    assert check("a waitlisted attendee erasing their data") == 2
+    pg.psql("SELECT rc_console_cancel(%d, %d, 'test')" % (ev["id"], w[4]["id"]))
+    assert check("the console cancelling a waitlisted registration") == 1
+    late = expect(register(api, ev["id"]), 201)
+    assert late["waitlist_position"] == 2, \
+        "one left ahead, so the next is second: %r" % late
+    expect(api("PATCH", "/api/v1/events/%d" % ev["id"], {"capacity": 3},
+               token=admin_token), 200)
+    assert check("raising the capacity") == 0
+
+
+def test_migrate_corrects_a_waitlist_count_that_drifted(
+        rollcalld_bin, api, create_event, pg):
+    """An upgrade runs the old function bodies beside the new column for a
+    moment; `rollcalld migrate` recounts under each event's row lock."""
+    ev = create_event(meetup(capacity=1), status="published")
+    for _ in range(3):
+        expect(register(api, ev["id"]), 201)
+    pg.psql("UPDATE events SET waitlisted = 7 WHERE id = %d" % ev["id"])
+    migrate(rollcalld_bin, pg.conninfo, chapters=False)
+    assert pg.scalar("SELECT waitlisted FROM events WHERE id = %d"
+                     % ev["id"]) == "2", \
+        "rollcalld migrate left the drifted count (7, two are waitlisted)"
+    nxt = expect(register(api, ev["id"]), 201)
+    assert nxt["waitlist_position"] == 3, nxt
 
 
 def test_organizer_list_pages_and_filters(api, admin_token, create_event,
