@@ -204,7 +204,8 @@ mail_metrics(struct evbuffer *b)
 	evbuffer_add_printf(b,
 	    "# HELP rollcall_mail_outbox Messages in the outbox by state "
 	    "(queued: due, unsent; scheduled: reminders not yet due; "
-	    "retrying: queued after a failed attempt).\n"
+	    "retrying: queued after a failed attempt; sent, failed and "
+	    "skipped: read every 5 minutes).\n"
 	    "# TYPE rollcall_mail_outbox gauge\n"
 	    "rollcall_mail_outbox{state=\"queued\"} %lld\n"
 	    "rollcall_mail_outbox{state=\"scheduled\"} %lld\n"

@@ -130,32 +130,62 @@ run(struct db_conn *pg, enum sql_id id, const char *const *vals, int n)
 	return res;
 }
 
-/* Re-read the outbox counts for /metrics. */
-static int
-refresh_stats(struct db_conn *pg)
+/* One of the outbox's count functions as JSON; NULL if unreadable. */
+static json_t *
+read_counts(struct db_conn *pg, enum sql_id id, int *lost)
 {
-	struct db_res *res;
+	struct db_res	*res;
 	json_t		*s;
 
-	if ((res = run(pg, SQL_MAIL_STATS, NULL, 0)) == NULL)
-		return -1;
+	if ((res = run(pg, id, NULL, 0)) == NULL) {
+		*lost = 1;
+		return NULL;
+	}
 	s = json_loads(db_value(res, 0, 0), 0, NULL);
 	db_res_free(res);
-	if (s == NULL)
-		return 0;
+	return s;
+}
+
+/*
+ * Re-read the outbox counts for /metrics: the queue's (the queued rows
+ * only) each time, those of the whole outbox (sent, failed, skipped)
+ * when *totals_at is MAIL_TOTALS_SECS old.
+ */
+static int
+refresh_stats(struct db_conn *pg, time_t *totals_at)
+{
+	json_t		*q, *t = NULL;
+	int		 lost = 0;
+
+	if ((q = read_counts(pg, SQL_MAIL_QUEUE, &lost)) == NULL)
+		return lost ? -1 : 0;
+	if (time(NULL) - *totals_at >= MAIL_TOTALS_SECS) {
+		if ((t = read_counts(pg, SQL_MAIL_TOTALS, &lost)) == NULL &&
+		    lost) {
+			json_decref(q);
+			return -1;
+		}
+		if (t != NULL)
+			*totals_at = time(NULL);
+	}
 	pthread_mutex_lock(&W.mu);
-	W.stats.queued = json_integer_value(json_object_get(s, "queued"));
-	W.stats.scheduled = json_integer_value(json_object_get(s,
+	W.stats.queued = json_integer_value(json_object_get(q, "queued"));
+	W.stats.scheduled = json_integer_value(json_object_get(q,
 	    "scheduled"));
-	W.stats.retrying = json_integer_value(json_object_get(s, "retrying"));
-	W.stats.sent = json_integer_value(json_object_get(s, "sent"));
-	W.stats.failed = json_integer_value(json_object_get(s, "failed"));
-	W.stats.skipped = json_integer_value(json_object_get(s, "skipped"));
-	W.stats.oldest_secs = json_integer_value(json_object_get(s,
+	W.stats.retrying = json_integer_value(json_object_get(q, "retrying"));
+	W.stats.oldest_secs = json_integer_value(json_object_get(q,
 	    "oldest_unsent_seconds"));
-	W.stats.known = 1;
+	if (t != NULL) {
+		W.stats.sent = json_integer_value(json_object_get(t, "sent"));
+		W.stats.failed = json_integer_value(json_object_get(t,
+		    "failed"));
+		W.stats.skipped = json_integer_value(json_object_get(t,
+		    "skipped"));
+	}
+	W.stats.known = *totals_at != 0;
 	pthread_mutex_unlock(&W.mu);
-	json_decref(s);
+	json_decref(q);
+	json_decref(t);
 	return 0;
 }
 
@@ -502,7 +532,7 @@ static void *
 worker_main(void *arg)
 {
 	struct db_conn *pg = NULL;
-	time_t	 stats_at = 0;
+	time_t	 stats_at = 0, totals_at = 0;
 	int	 backoff = 0, n;
 
 	(void)arg;
@@ -521,7 +551,7 @@ worker_main(void *arg)
 				goto lost;
 		}
 		if (time(NULL) - stats_at >= MAIL_STATS_SECS) {
-			if (refresh_stats(pg) == -1)
+			if (refresh_stats(pg, &totals_at) == -1)
 				goto lost;
 			stats_at = time(NULL);
 		}

@@ -96,6 +96,8 @@ enum sql_id {
 	SQL_MAIL_DONE,
 	SQL_MAIL_RELEASE,
 	SQL_MAIL_STATS,
+	SQL_MAIL_QUEUE,
+	SQL_MAIL_TOTALS,
 	SQL_AGENDA_SET,
 	SQL_CHECKIN_DOOR,
 	SQL_CHECKIN_GROUP,
@@ -884,7 +886,8 @@ void	 notify_stop(void);
 #define MAIL_LEASE_SECS		300	/* a claim outlives the slowest send */
 #define MAIL_SEND_SECS		60	/* longest one delivery may take */
 #define MAIL_POLL_MS		2000	/* look for due messages this often */
-#define MAIL_STATS_SECS		5	/* refresh the outbox counts */
+#define MAIL_STATS_SECS		5	/* refresh the queue's counts */
+#define MAIL_TOTALS_SECS	300	/* and those of the whole outbox */
 #define MAIL_MAXPASSWORD	1024	/* bytes of the SMTP password file */
 struct mail_stats {
 	long long	 queued, scheduled, retrying, sent, failed, skipped;
