@@ -97,12 +97,7 @@ cleanup() {
 	[ -z "${sign_pid:-}" ] || kill "$sign_pid" 2>/dev/null || true
 	[ -z "${fixed_pid:-}" ] || kill "$fixed_pid" 2>/dev/null || true
 	[ -z "${pid_b:-}" ] || kill "$pid_b" 2>/dev/null || true
-	deploy/dev/pg.sh stop "$tmp/pg" >/dev/null 2>&1 || true
-	rm -rf "$tmp" 2>/dev/null || true
-	# The cluster may live outside DIR (pg.sh's fallback for unreachable
-	# dirs); pg.sh made DIR/cluster a symlink to it then.
-	[ -n "${pg_real:-}" ] && [ "$pg_real" != "$tmp/pg/cluster" ] &&
-		case $pg_real in /tmp/rollcall-pg.*) rm -rf "$pg_real" ;; esac
+	drop_cluster
 	exit "$rc"
 }
 trap cleanup EXIT

@@ -49,11 +49,7 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	stop_daemon >/dev/null 2>&1 || true
-	deploy/dev/pg.sh stop "$tmp/pg" >/dev/null 2>&1 || true
-	rm -rf "$tmp" 2>/dev/null || true
-	# pg.sh's fallback for unreachable dirs: DIR/cluster a symlink.
-	[ -n "$pg_real" ] && [ "$pg_real" != "$tmp/pg/cluster" ] &&
-		case $pg_real in /tmp/rollcall-pg.*) rm -rf "$pg_real" ;; esac
+	drop_cluster
 	exit "$rc"
 }
 trap cleanup EXIT

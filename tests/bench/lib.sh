@@ -1,4 +1,4 @@
-# Shared by bench.sh and scan_bench.sh (sourced). The caller sets BIN,
+# Shared by bench.sh, scan_bench.sh and group_bench.sh (sourced). The caller sets BIN,
 # conn, tmp and HELPER (a command line whose `freeport` and `wait BASE
 # POOL SECS` subcommands helper.py provides), and the arrays/variables
 # daemon_pid and anomalies.
@@ -49,4 +49,15 @@ start_daemon() {
 		grep -q "cannot listen" "$log" || { tail -n 20 "$log" >&2; return 1; }
 	done
 	return 1
+}
+
+# drop_cluster: stop the private cluster under $tmp/pg and remove $tmp,
+# and the cluster itself when pg.sh put it outside (its fallback for an
+# unreachable dir: $tmp/pg/cluster is then a symlink to pg_real).
+drop_cluster() {
+	deploy/dev/pg.sh stop "$tmp/pg" >/dev/null 2>&1 || true
+	rm -rf "$tmp" 2>/dev/null || true
+	[ -n "${pg_real:-}" ] && [ "$pg_real" != "$tmp/pg/cluster" ] &&
+		case $pg_real in /tmp/rollcall-pg.*) rm -rf "$pg_real" ;; esac
+	return 0
 }

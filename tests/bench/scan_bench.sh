@@ -83,13 +83,8 @@ cleanup() {
 	stop_daemon >/dev/null 2>&1 || true
 	[ -z "${BENCH_SCAN_KEEP:-}" ] || [ ! -d "$tmp/work" ] ||
 		cp -r "$tmp/work/." "$BENCH_SCAN_KEEP/" 2>/dev/null || true
-	deploy/dev/pg.sh stop "$tmp/pg" >/dev/null 2>&1 || true
-	rm -rf "$tmp" 2>/dev/null || true
+	drop_cluster
 	case $jdir in /dev/shm/rollcall-scanbench.*) rm -rf "$jdir" ;; esac
-	# The cluster may live outside DIR (pg.sh's fallback for unreachable
-	# dirs); pg.sh made DIR/cluster a symlink to it then.
-	[ -n "$pg_real" ] && [ "$pg_real" != "$tmp/pg/cluster" ] &&
-		case $pg_real in /tmp/rollcall-pg.*) rm -rf "$pg_real" ;; esac
 	exit "$rc"
 }
 trap cleanup EXIT
