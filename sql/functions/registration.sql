@@ -246,9 +246,14 @@ BEGIN
 		FROM item i LEFT JOIN events e ON e.id = i.event_id
 		-- Each a probe of one index (LIMIT 1 keeps the planner from
 		-- hashing the whole table when it misjudges the group's size:
-		-- a group of one took 25 ms on 40,000 registrations that way).
+		-- a group of one took 25 ms on 40,000 registrations that way),
+		-- the address's registrations_email: "+ 0" leaves no index on
+		-- event_id to choose. A plan made while the table was nearly
+		-- empty (PL/pgSQL keeps it) could take registrations_event and
+		-- read the event's every registration for each probe: 45 ms a
+		-- group on a new database (docs/performance.md).
 		LEFT JOIN LATERAL (SELECT true AS found FROM registrations r
-		    WHERE r.event_id = i.event_id AND lower(r.email) = i.lemail
+		    WHERE lower(r.email) = i.lemail AND r.event_id + 0 = i.event_id
 		      AND r.status <> 'cancelled' LIMIT 1) dup ON true
 		-- A member's address links the registration to them.
 		LEFT JOIN LATERAL (SELECT m.person_id FROM persons pp
