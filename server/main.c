@@ -108,6 +108,28 @@ raise_nofile(void)
 	}
 }
 
+/*
+ * The event loop. With epoll, libevent's changelist folds the changes a
+ * loop iteration makes to one descriptor into one epoll_ctl: a reply
+ * written at once no longer adds and drops its write event by two system
+ * calls (4 epoll_ctl a registration before, docs/performance.md). Its
+ * one caveat, descriptors made by dup(), does not arise here: every
+ * socket is our own accept, connect or libpq's.
+ */
+static struct event_base *
+loop_new(void)
+{
+	struct event_config	*cfg;
+	struct event_base	*base;
+
+	if ((cfg = event_config_new()) == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
+}
+
 /* Load what every server shares through the database, retrying a while. */
 static int
 serve_load(const char *conninfo)
@@ -175,8 +197,7 @@ cmd_serve(const struct config *cf)
 		return 1;
 	/* Before the base: the password workers wake the loop from their
 	 * threads (event_active), which needs libevent's locking. */
-	if (evthread_use_pthreads() == -1 ||
-	    (base = event_base_new()) == NULL)
+	if (evthread_use_pthreads() == -1 || (base = loop_new()) == NULL)
 		return 1;
 	session_init(url);
 	if (pwhash_start(base) == -1 ||

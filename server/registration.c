@@ -291,8 +291,41 @@ pending_reply(struct pending *p, int status, const char *body)
 }
 
 /*
- * Answer each registration from its row (by position, 1-based). -1 when
- * a row is missing or makes no sense: those unanswered stay in g.
+ * The "ticket_claims" object of a registration's JSON as the database
+ * wrote it (jsonb's text: `"key": value`), or NULL. Only that object is
+ * parsed, not the whole row.
+ */
+static json_t *
+row_claims(const char *body)
+{
+	static const char	 key[] = "\"ticket_claims\": {";
+	const char		*p;
+
+	if ((p = strstr(body, key)) == NULL)
+		return NULL;
+	return json_loads(p + sizeof(key) - 2, JSON_DISABLE_EOF_CHECK, NULL);
+}
+
+/* Sign the tickets of a group's rows together (keyring_presign). */
+static void
+group_presign(struct reg_group *g, struct db_res *res)
+{
+	json_t	*claims[REG_GROUP_MAX];
+	int	 i, n = 0;
+
+	for (i = 0; i < g->n; i++)
+		if (atoi(db_value(res, i, 1)) == 201 &&
+		    (claims[n] = row_claims(db_value(res, i, 2))) != NULL)
+			n++;
+	keyring_presign(claims, n);
+	for (i = 0; i < n; i++)
+		json_decref(claims[i]);
+}
+
+/*
+ * Answer each registration from its row (by position, 1-based), their
+ * tickets signed together first. -1 when a row is missing or makes no
+ * sense: those unanswered stay in g.
  */
 static int
 group_reply(struct reg_group *g, struct db_res *res)
@@ -301,15 +334,19 @@ group_reply(struct reg_group *g, struct db_res *res)
 
 	if (!db_ok(res) || db_rows(res) != g->n || db_cols(res) != 3)
 		return -1;
+	group_presign(g, res);
 	for (i = 0; i < g->n; i++) {
 		k = atoi(db_value(res, i, 0)) - 1;
-		if (k < 0 || k >= g->n || g->regs[k] == NULL)
+		if (k < 0 || k >= g->n || g->regs[k] == NULL) {
+			keyring_presign_clear();
 			return -1;
+		}
 		pending_reply(g->regs[k], atoi(db_value(res, i, 1)),
 		    db_value(res, i, 2));
 		pending_free(g->regs[k]);
 		g->regs[k] = NULL;
 	}
+	keyring_presign_clear();
 	return 0;
 }
 

@@ -676,6 +676,8 @@ int	 keyring_rotate(const char *);
 int	 keyring_start(struct event_base *);
 void	 keyring_stop(void);
 char	*keyring_sign(const json_t *);
+void	 keyring_presign(json_t *const *, int);
+void	 keyring_presign_clear(void);
 int	 keyring_verify(const char *, struct ticket_claims *);
 json_t	*keyring_claims(const char *);
 int	 keyring_unknown_kid(const char *, char *, size_t);

@@ -43,6 +43,7 @@ void	 log_escape(char *, size_t, const char *, size_t);
 #define TICKET_ISSUER		"rc"	/* short: every byte costs QR modules */
 #define TICKET_MAXLEN		512
 #define TICKET_MAXKID		16	/* bytes of a key id, with the NUL */
+#define TICKET_MAXJTI		32	/* bytes of a jti, with the NUL */
 #define TICKET_MAXVERSION	10	/* QR version at error correction M */
 struct ticket_key {
 	char		 kid[TICKET_MAXKID];
@@ -54,8 +55,15 @@ struct ticket_key {
 struct ticket_claims {
 	int64_t		 event_id;
 	int64_t		 reg_id;
-	char		 jti[32];
+	char		 jti[TICKET_MAXJTI];
 	char		 kid[TICKET_MAXKID];
+	long		 iat;
+};
+/* One ticket to sign: what its claims say. */
+struct ticket_in {
+	int64_t		 event_id;
+	int64_t		 reg_id;
+	const char	*jti;
 	long		 iat;
 };
 int	 ticket_keygen(char **, char **);
@@ -63,6 +71,8 @@ int	 ticket_key_prepare(struct ticket_key *);
 void	 ticket_key_release(struct ticket_key *);
 char	*ticket_sign(const struct ticket_key *, int64_t, int64_t, const char *,
 	    long);
+size_t	 ticket_sign_many(const struct ticket_key *, const struct ticket_in *,
+	    size_t, char **);
 int	 ticket_verify(const char *, const struct ticket_key *, int,
 	    struct ticket_claims *);
 int	 ticket_png(const char *, unsigned char **, size_t *);

@@ -370,6 +370,51 @@ sign_is_deterministic_and_distinct_per_ticket(void **state)
 	free(c);
 }
 
+/*
+ * A registration group's tickets are signed together (one inversion for
+ * all); each must be the very ticket signed alone, and valid. One entry
+ * that is no ticket (jti with a space) gets NULL and spoils none.
+ */
+static void
+sign_many_gives_each_the_ticket_signed_alone(void **state)
+{
+	struct ticket_in	 in[40];
+	struct ticket_claims	 c;
+	char			*toks[40], *alone, jti[40][16];
+	size_t			 i, n;
+
+	(void)state;
+	for (i = 0; i < 40; i++) {
+		snprintf(jti[i], sizeof(jti[i]), "%zx%s", i, i == 17 ? " x" : "");
+		in[i] = (struct ticket_in){ REAL_EVENT, REAL_REG - (int64_t)i,
+		    jti[i], 1795433962 + (long)i };
+	}
+	n = ticket_sign_many(&keys[0], in, 40, toks);
+	if (n != 39)
+		fail_msg("ticket_sign_many signed %zu of 40, want 39 (all "
+		    "but the one whose jti has a space)", n);
+	assert_null(toks[17]);
+	for (i = 0; i < 40; i++) {
+		if (i == 17)
+			continue;
+		alone = ticket_sign(&keys[0], in[i].event_id, in[i].reg_id,
+		    in[i].jti, in[i].iat);
+		assert_non_null(alone);
+		if (toks[i] == NULL || strcmp(toks[i], alone) != 0)
+			fail_msg("ticket %zu of a batch differs from the same "
+			    "ticket signed alone:\n  batch %s\n  alone %s", i,
+			    toks[i] ? toks[i] : "(null)", alone);
+		if (ticket_verify(toks[i], keys, 2, &c) != 0 ||
+		    c.reg_id != in[i].reg_id || c.iat != in[i].iat)
+			fail_msg("ticket %zu of a batch does not verify as its "
+			    "own claims: %s", i, toks[i]);
+		free(alone);
+		free(toks[i]);
+	}
+	/* A batch of one is ticket_sign itself; of none, nothing. */
+	assert_int_equal(ticket_sign_many(&keys[0], in, 0, toks), 0);
+}
+
 static void
 sign_carries_issuer_and_no_personal_data(void **state)
 {
@@ -1095,6 +1140,7 @@ main(void)
 		TEST(verify_refuses_characters_outside_the_jwt_alphabet),
 		TEST(verify_handles_no_keys),
 		TEST(sign_is_deterministic_and_distinct_per_ticket),
+		TEST(sign_many_gives_each_the_ticket_signed_alone),
 		TEST(realistic_ticket_fits_qr_version_10),
 		TEST(every_realistic_ticket_fits_qr_version_10),
 		TEST(qr_version_depends_on_length_alone),
