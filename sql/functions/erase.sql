@@ -17,6 +17,8 @@
 CREATE OR REPLACE FUNCTION rc_personal_data_wipe(p_ids bigint[])
 RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
+	-- The consent they gave stays on record (it holds no name).
+	PERFORM rc_consent_history_start(p_ids);
 	UPDATE registrations SET name = '', email = NULL, company = '',
 	    job_title = '', phone = NULL, consent_sponsors = false,
 	    consent_fields = '{}', consent_at = now(),

@@ -423,10 +423,7 @@ CREATE OR REPLACE FUNCTION rc_member_export_registrations(p_person bigint)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT coalesce(jsonb_agg((rc_registration_json(r) - 'ticket_claims')
 	    || jsonb_build_object('joined_at', r.joined_at,
-	    'consent_history', (SELECT coalesce(jsonb_agg(jsonb_build_object(
-	        'at', h.at, 'sponsors', h.sponsors, 'fields', to_jsonb(h.fields),
-	        'source', h.source) ORDER BY h.id), '[]')
-	        FROM consent_history h WHERE h.registration_id = r.id),
+	    'consent_history', rc_consent_history(r),
 	    'checkins', (SELECT coalesce(jsonb_agg(jsonb_build_object(
 	        'verdict', k.verdict, 'gate', k.gate,
 	        'scanned_at', k.scanned_at) ORDER BY k.id), '[]')

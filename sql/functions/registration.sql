@@ -330,13 +330,6 @@ BEGIN
 		    FROM made m GROUP BY 1) t
 		WHERE e.id = t.id
 		RETURNING e.id),
-	consent AS (
-		INSERT INTO consent_history (registration_id, sponsors, fields,
-		    source)
-		SELECT (m.reg).id, (m.reg).consent_sponsors,
-		    (m.reg).consent_fields, 'registration'
-		FROM made m ORDER BY m.ord
-		RETURNING 1),
 	mail AS (
 		INSERT INTO outbox (kind, registration_id, event_id,
 		    secret_sealed, detail, due_at, next_attempt_at)
@@ -361,8 +354,9 @@ BEGIN
 	SELECT d.ord, 409, rc_refusal(409, 'sold_out',
 	    'This event is full.')::text
 	FROM decided d WHERE d.st IS NULL
-	-- seats, consent and mail run to completion unread, as every
-	-- data-modifying WITH does.
+	-- seats and mail run to completion unread, as every data-modifying
+	-- WITH does. The consent given here stays on the registration itself
+	-- until it first changes (rc_consent_history_start).
 	ORDER BY 1;
 END $$;
 
@@ -377,6 +371,44 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	FROM registrations r WHERE r.secret_hash = p_hash
 $$;
 
+-- The consent given at registration is kept on the registration itself
+-- (consent_sponsors, consent_fields, consent_at) until it first changes:
+-- a history row for each registration would be a fifth of what
+-- registering writes (docs/performance.md). Before the first change, and
+-- before erasure blanks it, it goes into consent_history as the first
+-- row, source "registration", as it was given; readers of the history
+-- take a registration without rows as that one choice
+-- (rc_consent_history). The registrations are locked first, so two
+-- callers never both write the first row.
+CREATE OR REPLACE FUNCTION rc_consent_history_start(p_ids bigint[])
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM 1 FROM registrations WHERE id = ANY (p_ids) ORDER BY id
+	FOR UPDATE;
+	INSERT INTO consent_history (registration_id, at, sponsors, fields,
+	    source)
+	SELECT r.id, r.consent_at, r.consent_sponsors, r.consent_fields,
+	    'registration'
+	FROM registrations r
+	WHERE r.id = ANY (p_ids) AND r.erased_at IS NULL
+	  AND NOT EXISTS (SELECT 1 FROM consent_history h
+	      WHERE h.registration_id = r.id)
+	ORDER BY r.id;
+END $$;
+
+-- A registration's consent history as JSON, oldest first: its rows, or
+-- the consent it was given when none has changed it.
+CREATE OR REPLACE FUNCTION rc_consent_history(r registrations)
+RETURNS jsonb LANGUAGE sql STABLE AS $$
+	SELECT coalesce((SELECT jsonb_agg(jsonb_build_object('at', h.at,
+	        'sponsors', h.sponsors, 'fields', to_jsonb(h.fields),
+	        'source', h.source) ORDER BY h.id)
+	    FROM consent_history h WHERE h.registration_id = r.id),
+	    jsonb_build_array(jsonb_build_object('at', r.consent_at,
+	        'sponsors', r.consent_sponsors,
+	        'fields', to_jsonb(r.consent_fields), 'source', 'registration')))
+$$;
+
 -- Change consent; every change is kept in consent_history and audited.
 CREATE OR REPLACE FUNCTION rc_registration_consent(p_hash bytea, p jsonb)
 RETURNS jsonb LANGUAGE plpgsql AS $$
@@ -386,13 +418,16 @@ DECLARE
 	fields text[] := CASE WHEN share THEN ARRAY(SELECT jsonb_array_elements_text(
 	    coalesce(p->'fields', '[]'))) ELSE '{}' END;
 BEGIN
-	UPDATE registrations SET consent_sponsors = share,
-	    consent_fields = fields, consent_at = now()
-	WHERE secret_hash = p_hash
-	RETURNING * INTO r;
+	SELECT * INTO r FROM registrations WHERE secret_hash = p_hash
+	FOR UPDATE;
 	IF NOT FOUND THEN
 		RETURN NULL;
 	END IF;
+	PERFORM rc_consent_history_start(ARRAY[r.id]);
+	UPDATE registrations SET consent_sponsors = share,
+	    consent_fields = fields, consent_at = now()
+	WHERE id = r.id
+	RETURNING * INTO r;
 	INSERT INTO consent_history (registration_id, sponsors, fields, source)
 	VALUES (r.id, share, fields, 'attendee');
 	INSERT INTO audit_log (actor, action, event_id, detail)

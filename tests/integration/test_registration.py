@@ -245,6 +245,25 @@ def test_consent_defaults_off_and_changes_are_recorded(api, create_event, pg):
     assert audited == "2"
 
 
+def test_the_consent_given_at_registration_stays_on_record_after_erasure(
+        api, create_event, pg):
+    # Registering keeps the consent on the registration itself; it must
+    # still reach the history, as given and when, once erasure blanks it.
+    ev = create_event(status="published")
+    reg = expect(register(api, ev["id"], consent={"sponsors": True,
+                                                  "fields": ["email"]}), 201)
+    created = pg.scalar("SELECT created_at FROM registrations WHERE id = %d"
+                        % reg["id"])
+    expect(api("POST", "/api/v1/registrations/%s/erase"
+               % secret_of(reg)), 200)
+    history = pg.psql("SELECT sponsors, array_to_string(fields, ','), "
+                      "source, at FROM consent_history WHERE "
+                      "registration_id = %d ORDER BY id" % reg["id"])
+    assert history == [["t", "email", "registration", created]], \
+        "erasure lost the consent given at registration (want one row " \
+        "t/email/registration at %s): %r" % (created, history)
+
+
 def test_patch_changes_only_consent(api, create_event):
     ev = create_event(status="published")
     secret = secret_of(expect(register(api, ev["id"]), 201))
