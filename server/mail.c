@@ -203,7 +203,8 @@ mail_metrics(struct evbuffer *b)
 		return;
 	evbuffer_add_printf(b,
 	    "# HELP rollcall_mail_outbox Messages in the outbox by state "
-	    "(queued: due, unsent; scheduled: reminders not yet due; "
+	    "(queued: due, unsent; scheduled: due later, as reminders queued "
+	    "before migration 029; "
 	    "retrying: queued after a failed attempt; sent, failed and "
 	    "skipped: read every 5 minutes).\n"
 	    "# TYPE rollcall_mail_outbox gauge\n"

@@ -23,7 +23,8 @@ BEGIN
 	    job_title = '', phone = NULL, consent_sponsors = false,
 	    consent_fields = '{}', consent_at = now(),
 	    erased_at = coalesce(erased_at, now()), join_hash = NULL,
-	    person_id = NULL, manage_sealed = NULL
+	    person_id = NULL, manage_sealed = NULL, remind = false,
+	    remind_sealed = NULL
 	WHERE id = ANY (p_ids);
 	UPDATE leads SET note = NULL, updated_at = now()
 	WHERE registration_id = ANY (p_ids) AND note IS NOT NULL;

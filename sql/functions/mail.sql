@@ -45,12 +45,16 @@ DECLARE
 	sealed bytea;
 BEGIN
 	IF OLD.status = 'waitlisted' AND NEW.status = 'confirmed' THEN
-		-- The reminder, when one is queued, still holds the sealed
-		-- manage secret: the promotion mail can carry the link too.
-		SELECT secret_sealed INTO sealed FROM outbox
-		WHERE registration_id = NEW.id AND kind = 'reminder'
-		  AND state = 'queued'
-		ORDER BY id DESC LIMIT 1;
+		-- The sealed manage secret kept for the reminder (on the
+		-- registration until the job queues it, or in a reminder
+		-- queued before): the promotion mail can carry the link too.
+		sealed := NEW.remind_sealed;
+		IF sealed IS NULL THEN
+			SELECT secret_sealed INTO sealed FROM outbox
+			WHERE registration_id = NEW.id AND kind = 'reminder'
+			  AND state = 'queued'
+			ORDER BY id DESC LIMIT 1;
+		END IF;
 		PERFORM rc_mail_queue(NEW, 'promoted', sealed);
 	ELSIF NEW.status = 'cancelled' AND OLD.status <> 'cancelled' THEN
 		PERFORM rc_mail_drop(NEW.id, NULL, 'registration cancelled');
@@ -63,6 +67,21 @@ CREATE OR REPLACE TRIGGER registrations_mail
     AFTER UPDATE OF status ON registrations FOR EACH ROW
     WHEN (OLD.status IS DISTINCT FROM NEW.status)
     EXECUTE FUNCTION rc_mail_on_status();
+
+-- A cancelled registration wants no reminder: its sealed secret goes at
+-- once, whichever function cancelled it.
+CREATE OR REPLACE FUNCTION rc_mail_no_reminder()
+RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	NEW.remind := false;
+	NEW.remind_sealed := NULL;
+	RETURN NEW;
+END $$;
+CREATE OR REPLACE TRIGGER registrations_no_reminder
+    BEFORE UPDATE OF status ON registrations FOR EACH ROW
+    WHEN (NEW.status = 'cancelled' AND (OLD.remind OR
+        OLD.remind_sealed IS NOT NULL))
+    EXECUTE FUNCTION rc_mail_no_reminder();
 
 -- Erasure (by the attendee or a shred) drops whatever was still queued.
 CREATE OR REPLACE FUNCTION rc_mail_on_erase()
@@ -92,6 +111,8 @@ BEGIN
 			PERFORM rc_mail_drop(r.id, NULL, 'event cancelled');
 			PERFORM rc_mail_queue(r, 'event_cancelled');
 		END LOOP;
+		UPDATE registrations SET remind = false, remind_sealed = NULL
+		WHERE event_id = NEW.id AND remind;
 		RETURN NULL;
 	END IF;
 	IF NEW.status <> 'published' THEN
@@ -119,6 +140,20 @@ BEGIN
 		END IF;
 	END LOOP;
 	IF NEW.starts_at IS DISTINCT FROM OLD.starts_at THEN
+		-- Reminders not yet queued (rc_reminders_queue): none when
+		-- the event moved to within a day, as for those queued
+		-- below; the job again when it moved out past a day.
+		IF NEW.starts_at - interval '1 day' <= now() THEN
+			IF NEW.reminded_at IS NULL THEN
+				UPDATE events SET reminded_at = now()
+				WHERE id = NEW.id;
+				UPDATE registrations SET remind = false,
+				    remind_sealed = NULL
+				WHERE event_id = NEW.id AND remind;
+			END IF;
+		ELSIF NEW.reminded_at IS NOT NULL THEN
+			UPDATE events SET reminded_at = NULL WHERE id = NEW.id;
+		END IF;
 		UPDATE outbox SET due_at = NEW.starts_at - interval '1 day',
 		    next_attempt_at = NEW.starts_at - interval '1 day'
 		WHERE event_id = NEW.id AND kind = 'reminder' AND state = 'queued'
@@ -167,7 +202,9 @@ BEGIN
 		RETURN;
 	END IF;
 	UPDATE registrations SET secret_hash = p_hash,
-	    join_hash = CASE WHEN join_hash IS NULL THEN NULL ELSE p_join END
+	    join_hash = CASE WHEN join_hash IS NULL THEN NULL ELSE p_join END,
+	    remind_sealed = CASE WHEN remind_sealed IS NULL THEN NULL
+	        ELSE p_sealed END
 	WHERE id = r.id RETURNING * INTO r;
 	UPDATE outbox SET secret_sealed = p_sealed
 	WHERE registration_id = r.id AND state = 'queued'
@@ -309,7 +346,8 @@ RETURNS void LANGUAGE sql AS $$
 $$;
 
 -- For /metrics and `rollcalld mail --status`. queued: due and unsent;
--- scheduled: reminders not yet due; retrying: queued after a failure.
+-- scheduled: due later (reminders queued before 029: the job queues them
+-- due); retrying: queued after a failure.
 CREATE OR REPLACE FUNCTION rc_outbox_stats()
 RETURNS jsonb LANGUAGE sql STABLE AS $$
 	SELECT rc_outbox_queue() || rc_outbox_totals() || jsonb_build_object(
@@ -347,3 +385,42 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 	    'skipped', count(*) FILTER (WHERE state = 'skipped'))
 	FROM outbox
 $$;
+
+-- The reminders of events starting within a day, queued once per event
+-- (the job of every server, with the no-show job: rc_noshow_run): one
+-- for each registration that wanted one and is confirmed now, with the
+-- sealed manage secret it kept for it; then every registration of the
+-- event lets go of that secret. An event another server is queueing is
+-- skipped (SKIP LOCKED); the event's row lock also orders this against
+-- a registration deciding meanwhile, which reads reminded_at under it.
+-- At most p_limit events a run. Returns how many reminders it queued.
+CREATE OR REPLACE FUNCTION rc_reminders_queue(p_limit integer)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE
+	e events;
+	n integer;
+	queued integer := 0;
+BEGIN
+	FOR e IN SELECT * FROM events v WHERE v.status = 'published'
+	    AND v.reminded_at IS NULL
+	    AND v.starts_at - interval '1 day' <= now()
+	    ORDER BY v.starts_at, v.id LIMIT p_limit
+	    FOR UPDATE SKIP LOCKED LOOP
+		IF e.starts_at > now() THEN
+			INSERT INTO outbox (kind, registration_id, event_id,
+			    secret_sealed, detail)
+			SELECT 'reminder', r.id, r.event_id, r.remind_sealed, '{}'
+			FROM registrations r
+			WHERE r.event_id = e.id AND r.remind
+			  AND r.status = 'confirmed' AND r.email IS NOT NULL
+			  AND r.erased_at IS NULL
+			ORDER BY r.id;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			queued := queued + n;
+		END IF;
+		UPDATE registrations SET remind = false, remind_sealed = NULL
+		WHERE event_id = e.id AND remind;
+		UPDATE events SET reminded_at = now() WHERE id = e.id;
+	END LOOP;
+	RETURN queued;
+END $$;

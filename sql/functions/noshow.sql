@@ -91,7 +91,9 @@ END $$;
 -- link when a queued message holds it; then, for each event past its
 -- release time, cancel the seats asked and not confirmed (nor checked
 -- in), queueing 'released', and promote the waitlist into them in its
--- order (rc_promote; the trigger queues 'promoted'). Answers the counts.
+-- order (rc_promote; the trigger queues 'promoted'); last, the reminders
+-- of events a day away (rc_reminders_queue, mail.sql). Answers the
+-- counts.
 CREATE OR REPLACE FUNCTION rc_noshow_run(p_limit integer)
 RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
@@ -122,10 +124,15 @@ BEGIN
 	    UPDATE registrations u SET reconfirm_asked_at = now() FROM due
 	    WHERE u.id = due.id AND u.reconfirm_asked_at IS NULL
 	    RETURNING u.* LOOP
-		SELECT secret_sealed INTO sealed FROM outbox
-		WHERE registration_id = r.id AND state = 'queued'
-		  AND secret_sealed IS NOT NULL
-		ORDER BY id DESC LIMIT 1;
+		-- The sealed secret kept for the reminder, on the
+		-- registration or in a queued message, carries the link.
+		sealed := r.remind_sealed;
+		IF sealed IS NULL THEN
+			SELECT secret_sealed INTO sealed FROM outbox
+			WHERE registration_id = r.id AND state = 'queued'
+			  AND secret_sealed IS NOT NULL
+			ORDER BY id DESC LIMIT 1;
+		END IF;
 		PERFORM rc_mail_queue(r, 'reconfirm', sealed);
 		asked := asked + 1;
 	END LOOP;
@@ -156,5 +163,5 @@ BEGIN
 		END IF;
 	END LOOP;
 	RETURN jsonb_build_object('asked', asked, 'released', released,
-	    'promoted', promoted);
+	    'promoted', promoted, 'reminded', rc_reminders_queue(p_limit));
 END $$;

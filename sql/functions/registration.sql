@@ -215,6 +215,11 @@ BEGIN
 	checked AS (
 		SELECT i.*, e.kind, e.starts_at, e.waitlist, e.capacity,
 		    e.seat_limit, e.confirmed, e.waitlisted, mem.person_id,
+		    -- The reminder, a day before, comes from the job
+		    -- (rc_reminders_queue) unless that day has begun or the
+		    -- job has been (read under the lock the job takes too).
+		    (i.p->>'email') IS NOT NULL AND e.reminded_at IS NULL
+		        AND e.starts_at - interval '1 day' > now() AS remind,
 		    CASE WHEN e.id IS NULL
 		        OR e.status IN ('draft', 'proposed', 'approved')
 		        THEN rc_refusal(404, 'not_found', 'No such event.')
@@ -272,7 +277,7 @@ BEGIN
 		INSERT INTO registrations (event_id, status, name, email,
 		    company, job_title, phone, identity, consent_sponsors,
 		    consent_fields, secret_hash, join_hash, lang, confirmed_at,
-		    person_id, manage_sealed)
+		    person_id, manage_sealed, remind, remind_sealed)
 		SELECT d.event_id, d.st, d.p->>'name', d.p->>'email',
 		    d.p->>'company', d.p->>'job_title', d.p->>'phone',
 		    d.p->>'identity', d.share,
@@ -282,7 +287,8 @@ BEGIN
 		    d.hash, d.join_hash,
 		    CASE WHEN d.p->>'lang' = 'zh-CN' THEN 'zh-CN' ELSE 'en' END,
 		    CASE WHEN d.st = 'confirmed' THEN now() END,
-		    d.person_id, CASE WHEN d.person_id IS NOT NULL THEN d.sealed END
+		    d.person_id, CASE WHEN d.person_id IS NOT NULL THEN d.sealed END,
+		    d.remind, CASE WHEN d.remind THEN d.sealed END
 		FROM decided d WHERE d.st IS NOT NULL ORDER BY d.ord
 		RETURNING registrations AS reg),
 	-- Each inserted row beside the item it came from. The INSERT took
@@ -292,26 +298,24 @@ BEGIN
 	-- quadratic in the group's size). Should they ever disagree, the
 	-- statement fails rather than hand anyone another's ticket.
 	zipped AS MATERIALIZED (
-		SELECT z.ord, z.event_id, z.kind, z.starts_at, z.sealed,
-		    z.waitlisted, a.regs[z.n] AS reg, z.hash
+		SELECT z.ord, z.event_id, z.kind, z.sealed, z.waitlisted,
+		    a.regs[z.n] AS reg, z.hash
 		FROM (SELECT array_agg(i.reg ORDER BY (i.reg).id) AS regs
 		    FROM ins i) a,
 		    (SELECT array_agg(d.ord ORDER BY d.ord) AS ord,
 		        array_agg(d.event_id ORDER BY d.ord) AS event_id,
 		        array_agg(d.kind ORDER BY d.ord) AS kind,
-		        array_agg(d.starts_at ORDER BY d.ord) AS starts_at,
 		        array_agg(d.sealed ORDER BY d.ord) AS sealed,
 		        array_agg(d.hash ORDER BY d.ord) AS hash,
 		        array_agg(d.waitlisted ORDER BY d.ord) AS waitlisted
 		    FROM decided d WHERE d.st IS NOT NULL) b,
-		    unnest(b.ord, b.event_id, b.kind, b.starts_at, b.sealed,
-		        b.hash, b.waitlisted) WITH ORDINALITY
-		        AS z(ord, event_id, kind, starts_at, sealed, hash,
-		            waitlisted, n)),
+		    unnest(b.ord, b.event_id, b.kind, b.sealed, b.hash,
+		        b.waitlisted) WITH ORDINALITY
+		        AS z(ord, event_id, kind, sealed, hash, waitlisted, n)),
 	-- A waitlisted one's place: after those waiting before the group
 	-- (events.waitlisted, read under the row lock), then in order.
 	made AS (
-		SELECT z.ord, z.kind, z.starts_at, z.sealed, z.reg,
+		SELECT z.ord, z.kind, z.sealed, z.reg,
 		    CASE WHEN (z.reg).status = 'waitlisted' THEN
 		        z.waitlisted + row_number() OVER (
 		        PARTITION BY z.event_id, (z.reg).status
@@ -333,14 +337,11 @@ BEGIN
 	mail AS (
 		INSERT INTO outbox (kind, registration_id, event_id,
 		    secret_sealed, detail, due_at, next_attempt_at)
-		SELECT q.kind, (m.reg).id, (m.reg).event_id, m.sealed, '{}',
-		    q.due, q.due
-		FROM made m CROSS JOIN LATERAL (VALUES
-		    ((m.reg).status, now()),
-		    ('reminder', m.starts_at - interval '1 day')) q(kind, due)
+		SELECT (m.reg).status, (m.reg).id, (m.reg).event_id, m.sealed,
+		    '{}', now(), now()
+		FROM made m
 		WHERE (m.reg).email IS NOT NULL
-		  AND (q.kind <> 'reminder' OR q.due > now())
-		ORDER BY m.ord, q.kind = 'reminder'
+		ORDER BY m.ord
 		RETURNING 1)
 	SELECT m.ord, 201, jsonb_build_object('id', (m.reg).id,
 	    'event_id', (m.reg).event_id, 'status', (m.reg).status,

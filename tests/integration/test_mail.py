@@ -201,8 +201,8 @@ def test_confirmation_carries_ticket_calendar_and_link(
     wait_until(lambda: outbox(cluster, reg["id"])[0][1] == "sent", 30,
                "the outbox row marked sent")
     rows = outbox(cluster, reg["id"])
-    assert [r[:2] for r in rows] == [["confirmed", "sent"],
-                                     ["reminder", "queued"]], rows
+    # The reminder is the job's, a day before (test_the_reminder_...).
+    assert [r[:2] for r in rows] == [["confirmed", "sent"]], rows
     assert rows[0][3] == "f", "the sealed secret outlived the sending"
     other_msg = sink.wait_for(other["email"])[0]
     assert other_msg["subject"].startswith("Registered: "), \
@@ -256,7 +256,7 @@ def test_outage_loses_nothing_and_sends_each_message_once(
                            for r in outbox(cluster, i)
                            if r[0] != "reminder"), 30, "every row marked sent")
     assert [r[1] for r in outbox(cluster, a["id"])] == \
-        ["skipped", "skipped", "sent"], outbox(cluster, a["id"])
+        ["skipped", "sent"], outbox(cluster, a["id"])
     got = {}
     for addr in expected:
         msgs = sink.to(addr)
@@ -329,10 +329,84 @@ def test_event_changes_and_cancellation_reach_everyone(
     sink.wait_for(a["email"], 3)
     assert any(m["subject"] == "活动已取消：Moving meetup"
                for m in sink.wait_for(b["email"], 3))
-    # The cancelled event's reminders are dropped, their secrets wiped.
+    # The cancelled event's reminders will not come, their secrets wiped.
     for r in (a, b):
         rem = [x for x in outbox(cluster, r["id"]) if x[0] == "reminder"]
-        assert rem and rem[0][1] == "skipped" and rem[0][3] == "f", rem
+        kept = cluster.psql("SELECT remind, remind_sealed IS NOT NULL FROM "
+                            "registrations WHERE id = %d" % r["id"])
+        assert rem == [] and kept == [["f", "f"]], (rem, kept)
+    assert cluster.scalar("SELECT rc_reminders_queue(100)") == "0"
+
+
+def a_day_passes(cluster, ev_id, hours=20):
+    """The event starts in `hours` hours, as if time had passed: no
+    trigger sees it move (session_replication_role, as a superuser)."""
+    cluster.psql("SET session_replication_role = replica; UPDATE events "
+                 "SET starts_at = now() + interval '%d hours', "
+                 "ends_at = now() + interval '%d hours' WHERE id = %d"
+                 % (hours, hours + 2, ev_id))
+
+
+def test_the_reminder_is_queued_a_day_before_with_the_manage_link(
+        start_daemon, cluster, admin, sink):
+    d = mail_daemon(start_daemon, cluster, sink)
+    ev = new_event(d, admin, title="Reminded meetup", capacity=2)
+    a = register(d, ev)
+    b = register(d, ev)
+    c = register(d, ev)
+    assert c["status"] == "waitlisted"
+    expect(d.api("DELETE", "/api/v1/registrations/" +
+                 secret_of(b["manage_url"])), 200)     # c promoted
+    gone = register(d, ev)
+    expect(d.api("DELETE", "/api/v1/registrations/" +
+                 secret_of(gone["manage_url"])), 200)
+    ids = (a["id"], b["id"], c["id"], gone["id"])
+    # Registering writes no reminder: only a wish, and the secret for it.
+    assert all(x[0] != "reminder" for i in ids for x in outbox(cluster, i))
+    assert cluster.scalar("SELECT rc_reminders_queue(100)") == "0", \
+        "a reminder was queued more than a day before the event"
+    a_day_passes(cluster, ev["id"])
+    assert cluster.scalar("SELECT rc_reminders_queue(100)") == "2", \
+        "the job should queue the reminders of the two confirmed"
+    assert cluster.scalar("SELECT rc_reminders_queue(100)") == "0", \
+        "a second run queued the reminders again"
+    rem = {i: [x for x in outbox(cluster, i) if x[0] == "reminder"]
+           for i in ids}
+    assert len(rem[a["id"]]) == 1 and len(rem[c["id"]]) == 1 and \
+        rem[b["id"]] == [] and rem[gone["id"]] == [], rem
+    assert cluster.scalar("SELECT count(*) FROM registrations WHERE "
+                          "event_id = %d AND (remind OR remind_sealed IS "
+                          "NOT NULL)" % ev["id"]) == "0", \
+        "a registration kept its sealed secret after the job"
+    for r in (a, c):
+        m = wait_until(lambda: [x for x in sink.to(r["email"])
+                                if x["subject"].startswith("Tomorrow: ")],
+                       60, "the reminder to %s" % r["email"])
+        text = parts(m[0])["text/plain"].get_content()
+        assert MANAGE_RE.search(text), \
+            "the reminder carries no manage link:\n%s" % text
+    # Registering now, within the day, wants none.
+    late = register(d, ev)
+    assert cluster.scalar("SELECT remind FROM registrations WHERE id = %d"
+                          % late["id"]) == "f"
+
+
+def test_an_event_moved_to_within_a_day_sends_no_reminder(
+        start_daemon, cluster, admin, sink):
+    d = mail_daemon(start_daemon, cluster, sink)
+    ev = new_event(d, admin, title="Moved-up meetup")
+    a = register(d, ev)
+    soon = cluster.scalar("SELECT to_char((now() + interval '5 hours') AT "
+                          "TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+    later = cluster.scalar("SELECT to_char((now() + interval '7 hours') AT "
+                           "TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
+    expect(d.api("PATCH", "/api/v1/events/%d" % ev["id"],
+                 {"starts_at": soon, "ends_at": later}, token=admin), 200)
+    assert cluster.scalar("SELECT rc_reminders_queue(100)") == "0", \
+        "an event moved to within a day still got its reminders"
+    assert [x for x in outbox(cluster, a["id"]) if x[0] == "reminder"] == []
+    assert cluster.scalar("SELECT remind_sealed IS NULL FROM registrations "
+                          "WHERE id = %d" % a["id"]) == "t"
 
 
 def test_without_a_relay_the_outbox_just_fills(

@@ -250,7 +250,10 @@ def test_upgrade_from_functions_in_migrations(rollcalld_bin, tmp_path):
                         ["new@example.com", "confirmed", "zh-CN", "13", "t"]]
         kinds = c.psql("SELECT registration_id, kind FROM outbox "
                        "ORDER BY registration_id, id")
-        assert ["3", "waitlisted"] in kinds and ["3", "reminder"] in kinds \
-            and ["3", "promoted"] in kinds, kinds
+        assert ["3", "waitlisted"] in kinds and ["3", "promoted"] in kinds, \
+            kinds
+        # Its reminder is the job's, a day before the event (029).
+        assert c.scalar("SELECT remind FROM registrations WHERE id = 3") \
+            == "t"
     finally:
         c.destroy()
