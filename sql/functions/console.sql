@@ -347,9 +347,7 @@ BEGIN
 		    'This registration is cancelled: nothing to resend.');
 	END IF;
 	UPDATE registrations SET secret_hash = p_hash,
-	    join_hash = CASE WHEN join_hash IS NULL THEN NULL ELSE p_join END,
-	    remind_sealed = CASE WHEN remind_sealed IS NULL THEN NULL
-	        ELSE p_sealed END
+	    join_hash = CASE WHEN join_hash IS NULL THEN NULL ELSE p_join END
 	WHERE id = r.id RETURNING * INTO r;
 	UPDATE outbox SET secret_sealed = p_sealed
 	WHERE registration_id = r.id AND state = 'queued'

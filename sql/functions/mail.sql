@@ -37,6 +37,15 @@ RETURNS void LANGUAGE sql AS $$
 	  AND (claimed_until IS NULL OR claimed_until < now())
 $$;
 
+-- Forget the reminders event p_event's registrations still wait for
+-- (registrations.remind, 029): the wish and the sealed secret kept for
+-- it. Queued (rc_reminders_queue), skipped or cancelled, the same.
+CREATE OR REPLACE FUNCTION rc_reminders_forget(p_event bigint)
+RETURNS void LANGUAGE sql AS $$
+	UPDATE registrations SET remind = false, remind_sealed = NULL
+	WHERE event_id = p_event AND remind
+$$;
+
 -- Status changes queue their messages, whichever function made them:
 -- promotion (from a cancellation or more capacity) and cancellation.
 CREATE OR REPLACE FUNCTION rc_mail_on_status()
@@ -111,8 +120,7 @@ BEGIN
 			PERFORM rc_mail_drop(r.id, NULL, 'event cancelled');
 			PERFORM rc_mail_queue(r, 'event_cancelled');
 		END LOOP;
-		UPDATE registrations SET remind = false, remind_sealed = NULL
-		WHERE event_id = NEW.id AND remind;
+		PERFORM rc_reminders_forget(NEW.id);
 		RETURN NULL;
 	END IF;
 	IF NEW.status <> 'published' THEN
@@ -147,9 +155,7 @@ BEGIN
 			IF NEW.reminded_at IS NULL THEN
 				UPDATE events SET reminded_at = now()
 				WHERE id = NEW.id;
-				UPDATE registrations SET remind = false,
-				    remind_sealed = NULL
-				WHERE event_id = NEW.id AND remind;
+				PERFORM rc_reminders_forget(NEW.id);
 			END IF;
 		ELSIF NEW.reminded_at IS NOT NULL THEN
 			UPDATE events SET reminded_at = NULL WHERE id = NEW.id;
@@ -202,9 +208,7 @@ BEGIN
 		RETURN;
 	END IF;
 	UPDATE registrations SET secret_hash = p_hash,
-	    join_hash = CASE WHEN join_hash IS NULL THEN NULL ELSE p_join END,
-	    remind_sealed = CASE WHEN remind_sealed IS NULL THEN NULL
-	        ELSE p_sealed END
+	    join_hash = CASE WHEN join_hash IS NULL THEN NULL ELSE p_join END
 	WHERE id = r.id RETURNING * INTO r;
 	UPDATE outbox SET secret_sealed = p_sealed
 	WHERE registration_id = r.id AND state = 'queued'
@@ -418,8 +422,7 @@ BEGIN
 			GET DIAGNOSTICS n = ROW_COUNT;
 			queued := queued + n;
 		END IF;
-		UPDATE registrations SET remind = false, remind_sealed = NULL
-		WHERE event_id = e.id AND remind;
+		PERFORM rc_reminders_forget(e.id);
 		UPDATE events SET reminded_at = now() WHERE id = e.id;
 	END LOOP;
 	RETURN queued;

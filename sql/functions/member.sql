@@ -506,13 +506,18 @@ CREATE OR REPLACE TRIGGER registrations_member_rekeyed
     EXECUTE FUNCTION rc_member_rekeyed();
 
 -- A resend (the attendee's or the console's) mails the new secret
--- sealed: a member's registration keeps that copy.
+-- sealed: a member's registration keeps that copy, and so does one
+-- still waiting for its reminder (remind_sealed, 029).
 CREATE OR REPLACE FUNCTION rc_member_resent()
 RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	UPDATE registrations SET manage_sealed = NEW.secret_sealed
-	WHERE id = NEW.registration_id AND person_id IS NOT NULL
-	  AND erased_at IS NULL;
+	UPDATE registrations SET manage_sealed = CASE
+	        WHEN person_id IS NOT NULL THEN NEW.secret_sealed
+	        ELSE manage_sealed END,
+	    remind_sealed = CASE WHEN remind_sealed IS NOT NULL
+	        THEN NEW.secret_sealed END
+	WHERE id = NEW.registration_id AND erased_at IS NULL
+	  AND (person_id IS NOT NULL OR remind_sealed IS NOT NULL);
 	RETURN NULL;
 END $$;
 CREATE OR REPLACE TRIGGER outbox_member_resent AFTER INSERT ON outbox
